@@ -1,0 +1,216 @@
+// Picks and initialises the fastest TensorFlow.js backend that works on this machine.
+//
+// Order, fastest first: tfjs-node-gpu (only with a usable CUDA GPU), tfjs-node, wasm (SIMD,
+// local binaries), cpu (pure JavaScript, too slow to train). tfjs-node and tfjs-node-gpu are
+// never dependencies of this project: their install downloads libtensorflow from Google's
+// storage, which fails offline. A user who has them installed gets them automatically.
+//
+// DEEPFAKE_BACKEND=<name> forces one backend and fails with a clear message when it is unusable.
+
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerProjectKernels } from './kernels';
+
+export const BACKENDS = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export interface BackendStatus {
+  available: boolean;
+  /** Why it is (not) available, and for the ones not chosen, why. */
+  reason: string;
+}
+
+export interface BackendChoice {
+  /** The backend every tensor now lives on. */
+  backend: BackendName;
+  /** The TensorFlow.js engine name behind it ('tensorflow', 'wasm', 'cpu'). */
+  engineName: string;
+  backends: Record<BackendName, BackendStatus>;
+}
+
+export class BackendUnavailableError extends Error {}
+
+const INSTALL_HINT: Record<'tfjs-node-gpu' | 'tfjs-node', string> = {
+  'tfjs-node-gpu':
+    'npm install @tensorflow/tfjs-node-gpu on a Linux machine with CUDA 11.2 and cuDNN 8.1',
+  'tfjs-node': 'npm install @tensorflow/tfjs-node (downloads libtensorflow from Google at install)',
+};
+
+function isInstalled(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** First line of an error, for one-line reasons. */
+function firstLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0].slice(0, 200);
+}
+
+/** Directory holding the wasm binaries inside node_modules; never a CDN. */
+export function wasmBinaryDir(): string {
+  return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep;
+}
+
+// tfjs-node and tfjs-node-gpu both register an engine backend named 'tensorflow' when required;
+// loading one of them is a one-way door for the process, so the probe remembers what it loaded.
+let loadedNodePackage: 'tfjs-node-gpu' | 'tfjs-node' | null = null;
+
+function loadNodePackage(pkg: 'tfjs-node-gpu' | 'tfjs-node'): void {
+  if (loadedNodePackage) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require(`@tensorflow/${pkg}`);
+  loadedNodePackage = pkg;
+}
+
+interface NodeBackendFlags {
+  isGPUPackage?: boolean;
+  isUsingGpuDevice?: boolean;
+}
+
+async function probeNodeGpu(): Promise<BackendStatus> {
+  if (!isInstalled('@tensorflow/tfjs-node-gpu'))
+    return { available: false, reason: `not installed (${INSTALL_HINT['tfjs-node-gpu']})` };
+  try {
+    loadNodePackage('tfjs-node-gpu');
+    if (loadedNodePackage !== 'tfjs-node-gpu')
+      return { available: false, reason: 'tfjs-node was loaded first in this process' };
+    const ok = await tf.setBackend('tensorflow');
+    // The GPU package silently runs on the CPU when CUDA is missing: ask the binding itself.
+    const flags = tf.backend() as unknown as NodeBackendFlags;
+    if (!ok || !flags.isUsingGpuDevice)
+      return { available: false, reason: 'installed, but no usable CUDA 11.2 + cuDNN 8.1 GPU was found' };
+    return { available: true, reason: 'CUDA GPU in use' };
+  } catch (e) {
+    return { available: false, reason: `installed but failed to load: ${firstLine(e)}` };
+  }
+}
+
+async function probeNode(): Promise<BackendStatus> {
+  // tfjs-node-gpu without a GPU still runs TensorFlow on the CPU: as fast as tfjs-node.
+  if (loadedNodePackage === 'tfjs-node-gpu') {
+    const ok = await tf.setBackend('tensorflow');
+    return ok
+      ? { available: true, reason: 'TensorFlow C library on the CPU (through tfjs-node-gpu)' }
+      : { available: false, reason: 'tfjs-node-gpu loaded but its CPU backend failed to start' };
+  }
+  if (!isInstalled('@tensorflow/tfjs-node'))
+    return { available: false, reason: `not installed (${INSTALL_HINT['tfjs-node']})` };
+  try {
+    loadNodePackage('tfjs-node');
+    const ok = await tf.setBackend('tensorflow');
+    return ok
+      ? { available: true, reason: 'TensorFlow C library on the CPU' }
+      : { available: false, reason: 'installed but its backend failed to start' };
+  } catch (e) {
+    return { available: false, reason: `installed but failed to load: ${firstLine(e)}` };
+  }
+}
+
+async function probeWasm(): Promise<BackendStatus> {
+  try {
+    setWasmPaths(wasmBinaryDir());
+    const ok = await tf.setBackend('wasm');
+    if (!ok) return { available: false, reason: 'wasm backend failed to initialise' };
+    const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+    return { available: true, reason: `WebAssembly${simd ? ' with SIMD' : ' without SIMD'}, one thread` };
+  } catch (e) {
+    return { available: false, reason: `failed to initialise: ${firstLine(e)}` };
+  }
+}
+
+async function probeCpu(): Promise<BackendStatus> {
+  const ok = await tf.setBackend('cpu');
+  return ok
+    ? { available: true, reason: 'pure JavaScript; fine for inference, far too slow to train' }
+    : { available: false, reason: 'failed to initialise' };
+}
+
+const PROBES: Record<BackendName, () => Promise<BackendStatus>> = {
+  'tfjs-node-gpu': probeNodeGpu,
+  'tfjs-node': probeNode,
+  wasm: probeWasm,
+  cpu: probeCpu,
+};
+
+const ENGINE_NAME: Record<BackendName, string> = {
+  'tfjs-node-gpu': 'tensorflow',
+  'tfjs-node': 'tensorflow',
+  wasm: 'wasm',
+  cpu: 'cpu',
+};
+
+export function isBackendName(s: string): s is BackendName {
+  return (BACKENDS as readonly string[]).includes(s);
+}
+
+export interface InitBackendOptions {
+  /** A backend to force; default: process.env.DEEPFAKE_BACKEND, else the fastest that works. */
+  force?: BackendName;
+  /** Probe every backend, even those slower than the chosen one (for `doctor`). */
+  probeAll?: boolean;
+}
+
+let current: Promise<BackendChoice> | null = null;
+
+/**
+ * Initialise the fastest working backend once per process and report the choice.
+ * Later calls return the same choice. Throws BackendUnavailableError when a forced backend
+ * cannot be used.
+ */
+export function initBackend(options: InitBackendOptions = {}): Promise<BackendChoice> {
+  current ??= choose(options);
+  return current;
+}
+
+async function choose(options: InitBackendOptions): Promise<BackendChoice> {
+  const envForce = process.env.DEEPFAKE_BACKEND?.trim();
+  if (envForce && !isBackendName(envForce))
+    throw new BackendUnavailableError(
+      `DEEPFAKE_BACKEND=${envForce} is not a backend; use one of ${BACKENDS.join(', ')}`,
+    );
+  const force = options.force ?? (envForce as BackendName | undefined);
+  registerProjectKernels();
+
+  const backends = {} as Record<BackendName, BackendStatus>;
+  let chosen: BackendName | null = null;
+  for (const name of BACKENDS) {
+    if (chosen && !options.probeAll) {
+      backends[name] = { available: false, reason: `not probed: ${chosen} was chosen first` };
+      continue;
+    }
+    if (force && name !== force && !options.probeAll) {
+      backends[name] = { available: false, reason: `not probed: DEEPFAKE_BACKEND=${force}` };
+      continue;
+    }
+    const status = await PROBES[name]();
+    backends[name] = status;
+    if (status.available && !chosen && (!force || force === name)) chosen = name;
+  }
+  if (!chosen) {
+    throw new BackendUnavailableError(
+      force
+        ? `DEEPFAKE_BACKEND=${force} is unavailable: ${backends[force].reason}`
+        : 'no TensorFlow.js backend could be initialised',
+    );
+  }
+  // Probing may have switched the engine around; settle on the chosen one.
+  await tf.setBackend(ENGINE_NAME[chosen]);
+  await tf.ready();
+  for (const name of BACKENDS) {
+    const s = backends[name];
+    if (name === chosen) s.reason = `chosen: ${s.reason}`;
+    else if (s.available) s.reason = `available but not chosen (${force ? 'DEEPFAKE_BACKEND=' + force : 'slower than ' + chosen}): ${s.reason}`;
+  }
+  return { backend: chosen, engineName: ENGINE_NAME[chosen], backends };
+}
+
+/** One line for logs: "backend wasm (WebAssembly with SIMD, one thread)". */
+export function describeChoice(choice: BackendChoice): string {
+  return `backend ${choice.backend} (${choice.backends[choice.backend].reason.replace(/^chosen: /, '')})`;
+}

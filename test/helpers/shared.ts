@@ -1,0 +1,16 @@
+// Locating ../shared (real photos and hostile files), which a user's fresh clone does not have.
+import * as fs from 'fs';
+import * as path from 'path';
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Absolute path of ../shared/<rel>, or null when it is absent. */
+export function sharedPath(rel: string): string | null {
+  const p = path.resolve(PROJECT_ROOT, '..', 'shared', rel);
+  return fs.existsSync(p) ? p : null;
+}
+
+/** For node:test's `skip` option: a message when the shared data is missing, else false. */
+export function skipWithoutShared(rel: string): string | false {
+  return sharedPath(rel) ? false : `../shared/${rel} is absent (it sits beside the checkout in CI and dev machines only)`;
+}

@@ -1,0 +1,141 @@
+// lib/image.ts on every file of ../shared/data/bad-inputs, against that folder's README.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { decodeImage, encodeImage, imageToTensor, listImageFiles, sniffFormat, tensorToImage, tryDecodeImage, type RgbImage } from '../lib/image';
+import { sharedPath, skipWithoutShared } from './helpers/shared';
+
+const BAD = 'data/bad-inputs';
+const skip = skipWithoutShared(BAD);
+const file = (name: string) => path.join(sharedPath(BAD) ?? '', name);
+// Several files are the same 250x250 portrait saved in other ways; this one is a plain JPEG.
+const REFERENCE = 'Upper Case Ünïcode name.JPG';
+
+function meanAbsDiff(a: RgbImage, b: RgbImage): number {
+  assert.equal(a.data.length, b.data.length);
+  let d = 0;
+  for (let i = 0; i < a.data.length; i++) d += Math.abs(a.data[i] - b.data[i]);
+  return d / a.data.length;
+}
+
+test('the folder listing ignores hidden files and non-image names', { skip }, async () => {
+  const { files, ignored } = await listImageFiles(sharedPath(BAD)!);
+  const why = Object.fromEntries(ignored.map((i) => [path.basename(i.file), i.reason]));
+  assert.equal(why['.hiddenTag'], 'hidden file');
+  assert.equal(why['README.md'], 'not an image file name');
+  assert.ok(files.some((f) => path.basename(f) === REFERENCE), 'a non-ASCII, upper-case .JPG name is listed');
+  assert.ok(!files.some((f) => path.basename(f).startsWith('.')));
+});
+
+const refusals: Array<[string, string]> = [
+  ['empty.jpg', 'empty file'],
+  ['truncated.jpg', 'corrupt'],
+  ['text-named.jpg', 'not an image'],
+  ['html-error-page.jpg', 'not an image'],
+  ['decompression-bomb.png', 'too many pixels'],
+  ['external-ref.svg', 'svg is not a photo input'],
+  ['tiny-8px.jpg', 'too small'],
+];
+for (const [name, reason] of refusals) {
+  test(`${name} is refused as "${reason}"`, { skip }, async () => {
+    const r = await tryDecodeImage(file(name));
+    assert.equal(r.ok, false);
+    if (!r.ok) {
+      assert.equal(r.reason, reason);
+      assert.ok(r.detail.length > 0 && !r.detail.includes('\n'), 'a one-line detail');
+    }
+  });
+}
+
+test('the decompression bomb is refused from its header, without decoding 867 MB', { skip }, async () => {
+  const before = process.memoryUsage().rss;
+  const r = await tryDecodeImage(file('decompression-bomb.png'));
+  assert.equal(r.ok, false);
+  assert.ok(process.memoryUsage().rss - before < 200 * 1024 * 1024, 'resident memory stayed low');
+});
+
+// Same portrait as REFERENCE in another container or colour model: must decode to nearly the same
+// pixels. A wrong CMYK conversion, an ignored EXIF rotation or a 16-bit misread gives a mean
+// difference of 30 or more; re-encoding noise is about 2 to 6.
+const sameAsReference: Array<[string, string | null]> = [
+  ['cmyk.jpg', 'converted from cmyk'],
+  ['exif-rotated.jpg', 'EXIF orientation 6 applied'],
+  ['sixteen-bit.png', 'reduced from ushort to 8 bits'],
+  ['photo.webp', null],
+  ['with-alpha.png', 'alpha dropped'],
+];
+for (const [name, note] of sameAsReference) {
+  test(`${name} decodes to the right RGB pixels`, { skip }, async () => {
+    const ref = await decodeImage(file(REFERENCE));
+    const img = await decodeImage(file(name));
+    assert.equal(img.width, 250);
+    assert.equal(img.height, 250);
+    assert.equal(img.data.length, 250 * 250 * 3);
+    const d = meanAbsDiff(img, ref);
+    assert.ok(d < 8, `mean difference to the plain JPEG is ${d.toFixed(1)}`);
+    if (note) assert.ok(img.notes.includes(note), `notes ${JSON.stringify(img.notes)} include "${note}"`);
+  });
+}
+
+test('exif-rotated.jpg would be sideways without its EXIF orientation', { skip }, async () => {
+  const sharp = (await import('sharp')).default;
+  const raw = await sharp(file('exif-rotated.jpg')).removeAlpha().raw().toBuffer();
+  const ref = await decodeImage(file(REFERENCE));
+  assert.ok(meanAbsDiff({ data: raw, width: 250, height: 250 }, ref) > 20, 'stored pixels differ from the upright photo');
+});
+
+test('grayscale.png decodes to three equal channels', { skip }, async () => {
+  const img = await decodeImage(file('grayscale.png'));
+  for (let i = 0; i < img.data.length; i += 3) {
+    assert.ok(img.data[i] === img.data[i + 1] && img.data[i] === img.data[i + 2], `pixel ${i / 3} is grey`);
+  }
+  const ref = await decodeImage(file(REFERENCE));
+  let d = 0;
+  for (let i = 0; i < img.data.length; i += 3) d += Math.abs(img.data[i] - (0.299 * ref.data[i] + 0.587 * ref.data[i + 1] + 0.114 * ref.data[i + 2]));
+  assert.ok(d / (img.data.length / 3) < 5, 'it is the grey version of the same photo');
+});
+
+test('animated.gif decodes its first frame', { skip }, async () => {
+  const img = await decodeImage(file('animated.gif'));
+  assert.equal(img.format, 'gif');
+  assert.equal(img.width, 200);
+  assert.ok(img.notes.includes('first of 2 frames'));
+});
+
+test('no-face.jpg and the unicode name decode like any JPEG', { skip }, async () => {
+  const a = await decodeImage(file('no-face.jpg'));
+  assert.deepEqual([a.width, a.height, a.format], [640, 480, 'jpeg']);
+  const b = await decodeImage(file(REFERENCE));
+  assert.deepEqual([b.width, b.height, b.format], [250, 250, 'jpeg']);
+});
+
+test('every bad input ends decoded or refused, never thrown', { skip }, async () => {
+  const { files } = await listImageFiles(sharedPath(BAD)!);
+  const outcomes = await Promise.all(files.map((f) => tryDecodeImage(f)));
+  assert.equal(outcomes.length, files.length);
+  assert.equal(outcomes.filter((o) => o.ok).length, 9, 'nine real photos decode');
+});
+
+test('the format is sniffed from bytes, not from the name', () => {
+  assert.equal(sniffFormat(Buffer.from([0xff, 0xd8, 0xff, 0xe0])), 'jpeg');
+  assert.equal(sniffFormat(Buffer.from('\x89PNG\r\n\x1a\n', 'latin1')), 'png');
+  assert.equal(sniffFormat(Buffer.from('<!doctype html><p>429')), 'text');
+  assert.equal(sniffFormat(Buffer.from('<?xml version="1.0"?><svg></svg>')), 'svg');
+  assert.equal(sniffFormat(Buffer.from([0, 1, 2, 3, 0, 0, 0, 0])), null);
+});
+
+test('image -> tensor -> PNG -> image round trip keeps every pixel', async () => {
+  const w = 40, h = 33;
+  const img: RgbImage = { width: w, height: h, data: Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 37) % 256) };
+  const tensorsBefore = tf.memory().numTensors;
+  const t = imageToTensor(img);
+  assert.deepEqual(t.shape, [h, w, 3]);
+  assert.ok(tf.tidy(() => t.max().dataSync()[0]) <= 1);
+  const back = await tensorToImage(t);
+  t.dispose();
+  assert.deepEqual(back.data, img.data);
+  const decoded = await decodeImage(await encodeImage(back, 'png'));
+  assert.deepEqual(decoded.data, img.data);
+  assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor left behind');
+});
