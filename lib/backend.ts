@@ -10,7 +10,8 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerProjectKernels } from './kernels';
+// A file, not the folder: tslab's loader does not resolve a folder to its index.ts.
+import { registerProjectKernels } from './kernels/index';
 
 export const BACKENDS = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];

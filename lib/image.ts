@@ -205,11 +205,19 @@ export async function tensorToImage(t: tf.Tensor3D): Promise<RgbImage> {
   return { data: Uint8Array.from(values), width, height };
 }
 
+export interface EncodeOptions {
+  /** JPEG quality, 1 to 100. */
+  quality?: number;
+  /** Scale down (never up) to at most this width, keeping the aspect ratio. */
+  maxWidth?: number;
+}
+
 /** Encode RGB pixels as PNG (default) or JPEG. */
-export async function encodeImage(img: RgbImage, format: 'png' | 'jpeg' = 'png', quality = 92): Promise<Buffer> {
-  const s = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), {
+export async function encodeImage(img: RgbImage, format: 'png' | 'jpeg' = 'png', { quality = 92, maxWidth }: EncodeOptions = {}): Promise<Buffer> {
+  let s = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), {
     raw: { width: img.width, height: img.height, channels: 3 },
   });
+  if (maxWidth && img.width > maxWidth) s = s.resize({ width: maxWidth });
   return format === 'png' ? s.png().toBuffer() : s.jpeg({ quality }).toBuffer();
 }
 

@@ -1,0 +1,96 @@
+// The `deepfake-lab` command-line tool: the library's calls for long or scripted runs.
+//
+// Contract (../shared/docs/architecture.md): with --json the last line of standard output is one
+// JSON object; progress and logs go to standard error. Exit status 0 done, 1 failed, 2 bad usage
+// or unusable input, with a one-line reason on standard error.
+
+import { parseArgs, type ParseArgsConfig } from 'util';
+import { BackendUnavailableError } from './backend';
+import { runDoctor, formatDoctor } from './doctor';
+
+export class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = Record<string, string | boolean | undefined>;
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: Options;
+  /** Returns the JSON result and its human rendering. */
+  run(values: Values): Promise<{ result: object; text: string; exitCode?: number }>;
+}
+
+const COMMON: Options = {
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+};
+
+const COMMANDS: Record<string, Command> = {
+  doctor: {
+    summary: 'check the machine: TensorFlow.js backends, a training step, versions, Jupyter',
+    usage: 'deepfake-lab doctor [--json]',
+    options: {},
+    async run() {
+      const report = await runDoctor();
+      return { result: report, text: formatDoctor(report), exitCode: report.trainingCheck.ok ? 0 : 1 };
+    },
+  },
+};
+
+// Commands of the contract that later stages of the pipeline add.
+const PLANNED: Record<string, string> = {
+  samples: 'render the built-in identities',
+  scrape: 'collect photos of a person with their licences',
+  extract: 'detect, align and crop faces',
+  train: 'train the shared encoder and the two decoders',
+  swap: "put the other person's face into photos",
+  eval: 'measure reconstruction and swap quality',
+  bench: 'measure training speed against a reference',
+};
+
+function helpText(): string {
+  const lines = ['usage: deepfake-lab <command> [options] [--json]', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${c.summary}`);
+  for (const [name, s] of Object.entries(PLANNED)) lines.push(`  ${name.padEnd(8)} ${s} (not in this version yet)`);
+  lines.push('', 'With --json the last line of standard output is a JSON object; logs go to standard error.');
+  return lines.join('\n');
+}
+
+/** Run the CLI; resolves to the process exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (!name || name === '--help' || name === '-h' || name === 'help') {
+      process.stdout.write(helpText() + '\n');
+      return name ? 0 : 2;
+    }
+    const command = COMMANDS[name];
+    if (!command) {
+      if (PLANNED[name]) throw new UsageError(`deepfake-lab ${name}: not available in this version yet`);
+      throw new UsageError(`unknown command "${name}" (run deepfake-lab --help)`);
+    }
+    let values: Values;
+    try {
+      values = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, strict: true, allowPositionals: false }).values as Values;
+    } catch (e) {
+      throw new UsageError(`${(e as Error).message.split('\n')[0]} (usage: ${command.usage})`);
+    }
+    if (values.help) {
+      process.stdout.write(`usage: ${command.usage}\n${command.summary}\n`);
+      return 0;
+    }
+    const { result, text, exitCode = 0 } = await command.run(values);
+    process.stdout.write(values.json ? JSON.stringify(result) + '\n' : text + '\n');
+    return exitCode;
+  } catch (e) {
+    // A forced backend that cannot run is unusable input, like a bad option.
+    if (e instanceof UsageError || e instanceof BackendUnavailableError) {
+      process.stderr.write(`deepfake-lab: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`deepfake-lab: ${(e as Error).message?.split('\n')[0] ?? String(e)}\n`);
+    if (process.env.DEEPFAKE_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    return 1;
+  }
+}

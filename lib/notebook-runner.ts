@@ -1,0 +1,76 @@
+// Executes notebooks on the project kernel through a real Jupyter client (nbclient, via
+// scripts/run_notebook.py), for the tests and for `npm run demo`.
+
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { jupyterEnv } from './jupyter';
+import { KERNEL_NAME, PROJECT_ROOT } from './project';
+
+export interface NotebookRun {
+  ok: boolean;
+  cells: number;
+  seconds: number;
+  /** Index of the failing cell and what the kernel said, when ok is false. */
+  cell?: number;
+  error?: string;
+  /** The executed copy. */
+  out: string;
+  html?: string;
+}
+
+export interface ExecuteOptions {
+  /** Where the executed notebook goes. Default: output/notebooks/<name>.ipynb */
+  out?: string;
+  /** Also export an HTML page here. */
+  html?: string;
+  /** Extra environment for the kernel: notebooks read their small-settings knobs from it. */
+  env?: Record<string, string>;
+  /** Seconds per cell. */
+  cellTimeout?: number;
+}
+
+export class NotebookFailed extends Error {
+  constructor(readonly run: NotebookRun, notebook: string) {
+    super(`${path.basename(notebook)}: cell ${run.cell} failed: ${(run.error ?? '').split('\n').filter(Boolean).slice(0, 6).join(' | ')}`);
+    this.name = 'NotebookFailed';
+  }
+}
+
+/** Debian's Python carries Jupyter; the python3 first on PATH may not. */
+export function jupyterPython(): string {
+  return fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
+
+/** Run every cell; resolves with the run, or rejects with NotebookFailed naming the cell and error. */
+export function executeNotebook(notebook: string, options: ExecuteOptions = {}): Promise<NotebookRun> {
+  const name = path.basename(notebook, '.ipynb');
+  const out = options.out ?? path.join(PROJECT_ROOT, 'output', 'notebooks', `${name}.ipynb`);
+  const args = [path.join(PROJECT_ROOT, 'scripts', 'run_notebook.py'), notebook, '--out', out, '--kernel', KERNEL_NAME];
+  if (options.html) args.push('--html', options.html);
+  if (options.cellTimeout) args.push('--timeout', String(options.cellTimeout));
+  return new Promise((resolve, reject) => {
+    const child = spawn(jupyterPython(), args, {
+      env: { ...jupyterEnv(), ...options.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const last = stdout.trim().split('\n').pop() ?? '';
+      let parsed: Omit<NotebookRun, 'out' | 'html'>;
+      try {
+        parsed = JSON.parse(last);
+      } catch {
+        reject(new Error(`running ${name} failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+        return;
+      }
+      const run: NotebookRun = { ...parsed, out, html: options.html };
+      if (run.ok && code === 0) resolve(run);
+      else reject(new NotebookFailed(run, notebook));
+    });
+  });
+}

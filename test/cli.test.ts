@@ -1,0 +1,67 @@
+// The command-line contract: --json puts one JSON object on the last stdout line; usage errors exit 2.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCli } from './helpers/cli';
+
+test('doctor --json reports wasm here, tfjs-node(-gpu) unavailable with a reason, versions and Jupyter', () => {
+  const r = runCli(['doctor', '--json'], { DEEPFAKE_BACKEND: undefined });
+  assert.equal(r.status, 0, r.stderr);
+  const j = r.json as {
+    backend: string;
+    backends: Record<string, { available: boolean; reason: string }>;
+    versions: Record<string, string | null>;
+    jupyter: { found: boolean; kernel: string | null };
+    trainingCheck: { ok: boolean };
+  };
+  assert.ok(j, 'last stdout line is JSON');
+  assert.equal(j.backend, 'wasm');
+  for (const name of ['tfjs-node-gpu', 'tfjs-node']) {
+    assert.equal(j.backends[name].available, false);
+    assert.match(j.backends[name].reason, /not installed \(npm install @tensorflow\//);
+  }
+  assert.equal(j.backends.wasm.available, true);
+  assert.match(j.backends.wasm.reason, /^chosen/);
+  assert.equal(j.backends.cpu.available, true);
+  assert.match(j.backends.cpu.reason, /not chosen/);
+  assert.equal(j.versions['@tensorflow/tfjs'], '4.22.0');
+  assert.equal(j.versions['@vladmandic/face-api'], '1.7.15');
+  assert.equal(j.trainingCheck.ok, true);
+  assert.deepEqual(j.jupyter.found, true);
+  assert.equal(j.jupyter.kernel, 'deepfake-lab');
+});
+
+test('DEEPFAKE_BACKEND=cpu forces the cpu backend', () => {
+  const r = runCli(['doctor', '--json'], { DEEPFAKE_BACKEND: 'cpu' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.json?.backend, 'cpu');
+});
+
+test('forcing an unavailable backend exits 2 with a one-line reason', () => {
+  const r = runCli(['doctor', '--json'], { DEEPFAKE_BACKEND: 'tfjs-node' });
+  assert.equal(r.status, 2);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], /DEEPFAKE_BACKEND=tfjs-node is unavailable: not installed/);
+  const bogus = runCli(['doctor'], { DEEPFAKE_BACKEND: 'tpu' });
+  assert.equal(bogus.status, 2);
+  assert.match(bogus.stderr, /not a backend; use one of tfjs-node-gpu, tfjs-node, wasm, cpu/);
+});
+
+test('human doctor output names the chosen backend and each other one', () => {
+  const r = runCli(['doctor'], { DEEPFAKE_BACKEND: undefined });
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^backend: wasm$/m);
+  assert.match(r.stdout, /tfjs-node-gpu +no +not installed/);
+  assert.match(r.stdout, /training check: ok/);
+});
+
+test('usage errors exit 2 with one line on stderr', () => {
+  for (const args of [['doctor', '--bogus'], ['no-such-command'], ['train', '--a', 'x'], []]) {
+    const r = runCli(args);
+    assert.equal(r.status, 2, `${args.join(' ')} exits 2`);
+    if (args.length) assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  const help = runCli(['--help']);
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /doctor/);
+});

@@ -1,0 +1,64 @@
+// Notebooks run through a real Jupyter client on the project kernel, and a failing cell fails the run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { executeNotebook, NotebookFailed } from '../lib/notebook-runner';
+import { PROJECT_ROOT } from './helpers/shared';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-nb-'));
+
+function writeNotebook(name: string, cells: string[]): string {
+  const file = path.join(tmp, name);
+  const nb = {
+    cells: cells.map((source, i) => ({ cell_type: 'code', id: `c${i}`, metadata: {}, source, outputs: [], execution_count: null })),
+    metadata: { kernelspec: { name: 'deepfake-lab', display_name: 'TypeScript (Deepfake Lab)', language: 'typescript' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+  fs.writeFileSync(file, JSON.stringify(nb));
+  return file;
+}
+
+interface Output { output_type: string; name?: string; text?: string | string[]; data?: Record<string, unknown> }
+function outputs(file: string): Output[] {
+  const nb = JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Array<{ outputs?: Output[] }> };
+  return nb.cells.flatMap((c) => c.outputs ?? []);
+}
+const text = (o: Output) => (Array.isArray(o.text) ? o.text.join('') : (o.text ?? ''));
+
+test('00-environment runs top to bottom and shows the backend and a picture', { timeout: 300_000 }, async () => {
+  const out = path.join(tmp, '00-environment.ipynb');
+  const html = path.join(tmp, '00-environment.html');
+  const run = await executeNotebook(path.join(PROJECT_ROOT, 'notebooks', '00-environment.ipynb'), { out, html });
+  assert.equal(run.ok, true);
+  const outs = outputs(out);
+  assert.ok(outs.some((o) => o.data && 'image/png' in o.data), 'a PNG is displayed');
+  assert.ok(outs.some((o) => o.data && String(o.data['text/html'] ?? '').includes('Conv2DBackpropFilter') === false && String(o.data['text/html'] ?? '').includes('<table>')), 'the doctor tables are displayed');
+  assert.ok(outs.some((o) => text(o).trim() === 'wasm'), 'the chosen backend is wasm');
+  assert.ok(!outs.some((o) => o.name === 'stderr'), 'nothing on stderr');
+  assert.ok(fs.readFileSync(html, 'utf8').includes('data:image/png;base64'), 'the HTML page embeds the picture');
+});
+
+test('a deliberately failing cell makes the run fail, naming the cell and the error', { timeout: 120_000 }, async () => {
+  const nb = writeNotebook('fails.ipynb', ["console.log('first cell runs')", "throw new Error('deliberate failure')", "console.log('never reached')"]);
+  await assert.rejects(executeNotebook(nb, { out: path.join(tmp, 'fails.out.ipynb') }), (e: unknown) => {
+    assert.ok(e instanceof NotebookFailed);
+    assert.equal(e.run.cell, 1);
+    assert.match(e.message, /deliberate failure/);
+    return true;
+  });
+});
+
+test('a TypeScript type error fails the run too', { timeout: 120_000 }, async () => {
+  const nb = writeNotebook('type-error.ipynb', ["const n: number = 'not a number';"]);
+  await assert.rejects(executeNotebook(nb, { out: path.join(tmp, 'type-error.out.ipynb') }), /not assignable to type 'number'/);
+});
+
+test('notebooks import the library from the project root, wherever the notebook file is', { timeout: 120_000 }, async () => {
+  const nb = writeNotebook('imports.ipynb', ["import { versions } from './lib/project';\nconsole.log(process.cwd(), versions()['deepfake-lab'])"]);
+  const out = path.join(tmp, 'imports.out.ipynb');
+  await executeNotebook(nb, { out });
+  assert.ok(outputs(out).some((o) => text(o).startsWith(PROJECT_ROOT + ' 0.')));
+});
