@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# One idempotent set-up, shared by `npm run demo`, `npm test` and `npm run notebook`:
+#   1. Debian packages: Jupyter (to run notebooks) and canvas's build dependencies;
+#   2. npm packages (`npm ci`), only when package-lock.json or Node.js changed since the last run;
+#   3. the project's Jupyter kernel (TypeScript on tslab) in .jupyter/, found through JUPYTER_PATH.
+# A second run only checks, in a few seconds. When something cannot be installed (not root, no
+# apt-get), it stops with one line saying exactly what to install.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+say() { echo "setup: $*" >&2; }
+die() { echo "setup: $*" >&2; exit 1; }
+
+# ---- 0. Node.js ---------------------------------------------------------------------------------
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 6) ? 0 : 1)' 2>/dev/null \
+  || die "Node.js 20.6 or newer is required (found $(node --version 2>/dev/null || echo none)); install it from https://nodejs.org"
+
+# ---- 1. Debian packages -------------------------------------------------------------------------
+# Jupyter runs the notebooks (Debian's, under /usr/bin/python3); canvas compiles against cairo/pango
+# because its prebuilt download is not reachable everywhere.
+DEBIAN_PACKAGES=(
+  jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook
+  build-essential pkg-config libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev
+)
+if command -v dpkg-query >/dev/null 2>&1; then
+  missing=()
+  for p in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then sudo=()
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo=(sudo -n)
+    else die "missing Debian packages; run: sudo apt-get install -y ${missing[*]}"
+    fi
+    command -v apt-get >/dev/null 2>&1 || die "missing Debian packages and no apt-get; install: ${missing[*]}"
+    say "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq >&2 || die "apt-get update failed; run: sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
+      || die "apt-get install failed; run: sudo apt-get install -y ${missing[*]}"
+  fi
+else
+  # Not Debian: check for the commands themselves and say what is needed.
+  command -v jupyter >/dev/null 2>&1 && jupyter nbconvert --version >/dev/null 2>&1 \
+    || die "Jupyter with nbconvert and nbclient is required; install Jupyter (e.g. pip install notebook nbconvert nbclient ipykernel)"
+  pkg-config --exists cairo pangocairo 2>/dev/null \
+    || die "canvas needs cairo and pango development files; install cairo, pango, libjpeg, giflib and librsvg with their headers"
+fi
+
+# ---- 2. npm packages ----------------------------------------------------------------------------
+# npm ci is slow (canvas compiles); run it only when the lock file or Node.js changed.
+stamp_file="node_modules/.deepfake-lab-setup"
+want_stamp="$(node -e '
+  const c = require("crypto"), fs = require("fs");
+  const h = c.createHash("sha256").update(fs.readFileSync("package-lock.json")).update(process.version).digest("hex");
+  console.log(h)')"
+if [ ! -f "$stamp_file" ] || [ "$(cat "$stamp_file")" != "$want_stamp" ]; then
+  say "installing npm packages (npm ci; canvas compiles from source, about a minute)"
+  npm ci --no-audit --no-fund >&2 || die "npm ci failed (see above); fix the error and run again"
+  node -e 'require("canvas"); require("sharp"); require("@tensorflow/tfjs-backend-wasm")' \
+    || die "npm packages installed but canvas or sharp does not load; see the error above"
+  echo "$want_stamp" > "$stamp_file"
+fi
+
+# ---- 3. The project's Jupyter kernel ------------------------------------------------------------
+node --import tsx scripts/kernelspec.ts
