@@ -4,38 +4,19 @@
 // JSON object; progress and logs go to standard error. Exit status 0 done, 1 failed, 2 bad usage
 // or unusable input, with a one-line reason on standard error.
 
-import { parseArgs, type ParseArgsConfig } from 'util';
+import { parseArgs } from 'util';
 import { BackendUnavailableError } from './backend';
-import { runDoctor, formatDoctor } from './doctor';
-
-export class UsageError extends Error {}
-
-type Options = NonNullable<ParseArgsConfig['options']>;
-type Values = Record<string, string | boolean | undefined>;
-
-interface Command {
-  summary: string;
-  usage: string;
-  options: Options;
-  /** Returns the JSON result and its human rendering. */
-  run(values: Values): Promise<{ result: object; text: string; exitCode?: number }>;
-}
+import { UsageError, type Command, type Options, type Values } from './commands/command';
+import { doctorCommand } from './commands/doctor';
 
 const COMMON: Options = {
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 };
 
+// One file per command under lib/commands/; add new ones here.
 const COMMANDS: Record<string, Command> = {
-  doctor: {
-    summary: 'check the machine: TensorFlow.js backends, a training step, versions, Jupyter',
-    usage: 'deepfake-lab doctor [--json]',
-    options: {},
-    async run() {
-      const report = await runDoctor();
-      return { result: report, text: formatDoctor(report), exitCode: report.trainingCheck.ok ? 0 : 1 };
-    },
-  },
+  doctor: doctorCommand,
 };
 
 // Commands of the contract that later stages of the pipeline add.
