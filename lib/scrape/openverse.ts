@@ -1,0 +1,81 @@
+// Openverse (openly licensed media, by WordPress.org): GET /v1/images/?q=...; every result names its
+// licence, creator and landing page. Anonymous clients get at most 20 results a page and a few
+// pages; a refusal after the first page ends the search rather than the run.
+// API: https://api.openverse.org/v1/
+
+import { fetchApiJson } from './api';
+import type { Candidate, Provider, SearchContext, SearchOptions } from './provider';
+
+export const OPENVERSE_API = 'https://api.openverse.org/v1/images/';
+
+export interface OpenverseOptions extends SearchOptions {
+  pageSize?: number;
+}
+
+interface OpenverseImage {
+  url?: string | null;
+  title?: string | null;
+  foreign_landing_url?: string | null;
+  creator?: string | null;
+  license?: string | null;
+  license_version?: string | null;
+  license_url?: string | null;
+  filetype?: string | null;
+  filesize?: number | null;
+  width?: number | null;
+  height?: number | null;
+}
+interface OpenverseResponse {
+  page_count?: number;
+  results?: OpenverseImage[];
+}
+
+const MIME: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', svg: 'image/svg+xml' };
+
+export function openverseProvider(o: OpenverseOptions): Provider {
+  const base = o.baseUrl ?? OPENVERSE_API;
+  return {
+    name: 'openverse',
+    query: o.query,
+    async *candidates(ctx: SearchContext) {
+      for (let page = 1; page <= (o.maxPages ?? 12); page++) {
+        const url = new URL(base);
+        url.searchParams.set('q', o.query);
+        url.searchParams.set('page', String(page));
+        url.searchParams.set('page_size', String(o.pageSize ?? 20));
+        let res: OpenverseResponse;
+        try {
+          res = await fetchApiJson<OpenverseResponse>(ctx, 'openverse', url, page === 1);
+        } catch (e) {
+          if (page === 1) throw e;
+          ctx.log(`openverse: no more pages (${(e as Error).message})`);
+          return;
+        }
+        const results = res.results ?? [];
+        for (const r of results) if (r.url) yield toCandidate(r, r.url);
+        if (results.length === 0 || page >= (res.page_count ?? page)) return;
+      }
+    },
+  };
+}
+
+/** "by-sa" + "2.0" -> "CC BY-SA 2.0"; cc0 and pdm have their own names. */
+export function openverseLicence(license: string | null | undefined, version: string | null | undefined): string | null {
+  if (!license) return null;
+  const v = version ? ` ${version}` : '';
+  if (license.toLowerCase() === 'cc0') return `CC0${v}`;
+  if (license.toLowerCase() === 'pdm') return `Public Domain Mark${v}`;
+  return `CC ${license.toUpperCase()}${v}`;
+}
+
+function toCandidate(r: OpenverseImage, url: string): Candidate {
+  return {
+    url,
+    page: r.foreign_landing_url ?? null,
+    title: r.title ?? null,
+    licence: openverseLicence(r.license, r.license_version),
+    licenceUrl: r.license_url ?? null,
+    author: r.creator ?? null,
+    hints: { mime: r.filetype ? MIME[r.filetype.toLowerCase()] ?? `image/${r.filetype}` : null, width: r.width, height: r.height, bytes: r.filesize },
+  };
+}
