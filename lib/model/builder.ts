@@ -1,0 +1,125 @@
+// Builds the classic deepfake autoencoder from a ModelConfig: one shared encoder, one decoder per
+// identity. Train A->A and B->B; swap by encoding A and decoding with B's decoder.
+//
+//   encoder: [conv5x5 s2 + LeakyReLU] x N -> flatten -> dense(latent) -> dense(side*side*C)
+//            -> reshape(side, side, C) -> upscale            (image: 64 -> 4 -> 8 px for `original`)
+//   decoder: upscale x M -> conv5x5 to 3 (+1 mask) channels -> sigmoid   (8 -> 64 px)
+//   upscale: conv3x3 to 4*W + LeakyReLU -> pixel shuffle 2 (sub-pixel convolution, W channels)
+
+import * as tf from '@tensorflow/tfjs';
+import { bottleneckSide, validateConfig, type ModelConfig } from './config';
+import { PixelShuffle } from './pixel-shuffle';
+
+// The type glorotUniform returns; tfjs does not export its Initializer class by name.
+type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
+
+export interface Autoencoder {
+  config: ModelConfig;
+  encoder: tf.LayersModel;
+  /** One decoder per identity, keyed by its name in config.identities. */
+  decoders: Record<string, tf.LayersModel>;
+}
+
+export interface BuildOptions {
+  /** Seed for the weight initialisers: the same seed builds the same weights. */
+  seed?: number;
+}
+
+/** Glorot-uniform initialisers with consecutive seeds, or unseeded ones. */
+function initialiserSource(seed: number | undefined): () => Initializer {
+  let next = seed;
+  return () => tf.initializers.glorotUniform(next === undefined ? {} : { seed: next++ });
+}
+
+/** conv3x3 to 4*width, LeakyReLU, pixel shuffle: twice the side, `width` channels. */
+function upscale(x: tf.SymbolicTensor, width: number, name: string, leak: number, init: () => Initializer): tf.SymbolicTensor {
+  const conv = tf.layers.conv2d({ filters: width * 4, kernelSize: 3, padding: 'same', kernelInitializer: init(), name: `${name}_conv` });
+  const act = tf.layers.leakyReLU({ alpha: leak, name: `${name}_act` });
+  return new PixelShuffle({ blockSize: 2, name: `${name}_shuffle` }).apply(act.apply(conv.apply(x))) as tf.SymbolicTensor;
+}
+
+export function buildEncoder(c: ModelConfig, init: () => Initializer = initialiserSource(undefined)): tf.LayersModel {
+  validateConfig(c);
+  const input = tf.input({ shape: [c.inputSize, c.inputSize, 3], name: 'face' });
+  let x = input;
+  c.encoderWidths.forEach((filters, i) => {
+    const conv = tf.layers.conv2d({ filters, kernelSize: 5, strides: 2, padding: 'same', kernelInitializer: init(), name: `enc_conv${i + 1}` });
+    x = tf.layers.leakyReLU({ alpha: c.leak, name: `enc_conv${i + 1}_act` }).apply(conv.apply(x)) as tf.SymbolicTensor;
+  });
+  const side = bottleneckSide(c);
+  // No activation on the two dense layers, as in the original: the code is a linear projection.
+  x = tf.layers.flatten({ name: 'enc_flatten' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: c.latentSize, kernelInitializer: init(), name: 'enc_latent' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: side * side * c.bottleneckChannels, kernelInitializer: init(), name: 'enc_expand' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.reshape({ targetShape: [side, side, c.bottleneckChannels], name: 'enc_reshape' }).apply(x) as tf.SymbolicTensor;
+  x = upscale(x, c.encoderUpscale, 'enc_up', c.leak, init);
+  return tf.model({ inputs: input, outputs: x, name: 'encoder' });
+}
+
+/** Shape of the encoder's output, which every decoder reads. */
+export function encodedShape(c: ModelConfig): [number, number, number] {
+  const side = bottleneckSide(c) * 2;
+  return [side, side, c.encoderUpscale];
+}
+
+export function buildDecoder(c: ModelConfig, identity: string, init: () => Initializer = initialiserSource(undefined)): tf.LayersModel {
+  validateConfig(c);
+  const input = tf.input({ shape: encodedShape(c), name: 'code' });
+  let x = input;
+  c.decoderWidths.forEach((w, i) => {
+    x = upscale(x, w, `dec_up${i + 1}`, c.leak, init);
+  });
+  const out = tf.layers.conv2d({
+    filters: c.mask ? 4 : 3,
+    kernelSize: 5,
+    padding: 'same',
+    activation: 'sigmoid',
+    kernelInitializer: init(),
+    name: 'dec_out',
+  });
+  return tf.model({ inputs: input, outputs: out.apply(x) as tf.SymbolicTensor, name: `decoder_${identity}` });
+}
+
+export function buildAutoencoder(c: ModelConfig, options: BuildOptions = {}): Autoencoder {
+  const init = initialiserSource(options.seed);
+  const encoder = buildEncoder(c, init);
+  const decoders: Record<string, tf.LayersModel> = {};
+  for (const id of c.identities) decoders[id] = buildDecoder(c, id, init);
+  return { config: c, encoder, decoders };
+}
+
+/** Every trainable weight of the encoder and the given decoder: what one identity's step updates. */
+export function trainableFor(ae: Autoencoder, identity: string): tf.Variable[] {
+  const layers = [...ae.encoder.trainableWeights, ...decoderOf(ae, identity).trainableWeights];
+  return layers.map((w) => w.read() as tf.Variable);
+}
+
+export function decoderOf(ae: Autoencoder, identity: string): tf.LayersModel {
+  const d = ae.decoders[identity];
+  if (!d) throw new Error(`no decoder for identity "${identity}" (have ${Object.keys(ae.decoders).join(', ')})`);
+  return d;
+}
+
+/** Parameter counts: encoder, each decoder and the total. */
+export function countParams(ae: Autoencoder): { encoder: number; decoders: Record<string, number>; total: number } {
+  const decoders: Record<string, number> = {};
+  for (const [id, d] of Object.entries(ae.decoders)) decoders[id] = d.countParams();
+  const encoder = ae.encoder.countParams();
+  return { encoder, decoders, total: encoder + Object.values(decoders).reduce((a, b) => a + b, 0) };
+}
+
+/**
+ * Encode with the shared encoder and decode with `identity`'s decoder: reconstruction when the
+ * faces are that person's, a swap otherwise. [n, s, s, 3] in [0, 1] -> [n, s, s, 3 or 4].
+ */
+export function autoencode(ae: Autoencoder, faces: tf.Tensor4D, identity: string, training = false): tf.Tensor4D {
+  return tf.tidy(() => {
+    const code = ae.encoder.apply(faces, { training }) as tf.Tensor4D;
+    return decoderOf(ae, identity).apply(code, { training }) as tf.Tensor4D;
+  });
+}
+
+export function disposeAutoencoder(ae: Autoencoder): void {
+  ae.encoder.dispose();
+  for (const d of Object.values(ae.decoders)) d.dispose();
+}

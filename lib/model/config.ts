@@ -1,0 +1,93 @@
+// The autoencoder as a plain, typed configuration: everything a builder needs, nothing else.
+// A config is saved with every checkpoint, so a model folder can always be rebuilt and loaded.
+
+export interface ModelConfig {
+  /** Side of the square face crop in pixels; a multiple of 2^encoderWidths.length. */
+  inputSize: number;
+  /** Filters of each 5x5 stride-2 encoder convolution; each halves the image side. */
+  encoderWidths: number[];
+  /** Width of the dense bottleneck: the "face code" every decoder reads. */
+  latentSize: number;
+  /** Channels of the dense layer reshaped back to a small image (side inputSize / 2^encoders). */
+  bottleneckChannels: number;
+  /** Output channels of the one upscale that ends the (shared) encoder. */
+  encoderUpscale: number;
+  /** Output channels of each decoder upscale; each doubles the image side. */
+  decoderWidths: number[];
+  /** Negative slope of every LeakyReLU. */
+  leak: number;
+  /** Add a 4th output channel: a learned face mask (sigmoid), for blending a swap back. */
+  mask: boolean;
+  /** One decoder per identity, by name ("a", "b"; more for an N-person model). */
+  identities: string[];
+}
+
+export type PresetName = 'original' | 'lite' | 'hq128' | 'tiny';
+
+/** The 64 px model of the first public deepfake code: 82,062,470 parameters with two decoders. */
+const ORIGINAL: ModelConfig = {
+  inputSize: 64,
+  encoderWidths: [128, 256, 512, 1024],
+  latentSize: 1024,
+  bottleneckChannels: 1024,
+  encoderUpscale: 512,
+  decoderWidths: [256, 128, 64],
+  leak: 0.1,
+  mask: false,
+  identities: ['a', 'b'],
+};
+
+/** Every width of a config divided by `by`: the same shape, a fraction of the compute. */
+export function scaleWidths(c: ModelConfig, by: number): ModelConfig {
+  const d = (w: number) => Math.max(1, Math.round(w / by));
+  return {
+    ...c,
+    encoderWidths: c.encoderWidths.map(d),
+    latentSize: d(c.latentSize),
+    bottleneckChannels: d(c.bottleneckChannels),
+    encoderUpscale: d(c.encoderUpscale),
+    decoderWidths: c.decoderWidths.map(d),
+  };
+}
+
+export const PRESETS: Record<PresetName, ModelConfig> = {
+  original: ORIGINAL,
+  // The CPU tutorial default: 5,137,190 parameters, about 3 faces/s on wasm.
+  lite: scaleWidths(ORIGINAL, 4),
+  // For a GPU: 128 px faces. The bottleneck is 8x8, so the dense layers shrink to keep it near
+  // the original's size (a 8x8x1024 dense would alone hold 67 M weights).
+  hq128: { ...ORIGINAL, inputSize: 128, latentSize: 512, bottleneckChannels: 512 },
+  // For tests and first notebook runs: seconds per step at 16-32 px.
+  tiny: { ...scaleWidths(ORIGINAL, 16), inputSize: 32 },
+};
+
+export function isPresetName(s: string): s is PresetName {
+  return Object.prototype.hasOwnProperty.call(PRESETS, s);
+}
+
+/** A copy of a preset, with overrides (e.g. another input size or a mask channel). */
+export function presetConfig(name: PresetName, overrides: Partial<ModelConfig> = {}): ModelConfig {
+  const c = PRESETS[name];
+  return { ...c, encoderWidths: [...c.encoderWidths], decoderWidths: [...c.decoderWidths], identities: [...c.identities], ...overrides };
+}
+
+/** Side of the image the dense layer is reshaped to. */
+export function bottleneckSide(c: ModelConfig): number {
+  return c.inputSize / 2 ** c.encoderWidths.length;
+}
+
+/** Throws with a readable reason when the shapes cannot line up. */
+export function validateConfig(c: ModelConfig): void {
+  const problems: string[] = [];
+  const side = bottleneckSide(c);
+  if (!Number.isInteger(side) || side < 1)
+    problems.push(`inputSize ${c.inputSize} must be a multiple of 2^${c.encoderWidths.length} (one halving per encoder layer)`);
+  // The encoder's upscale plus each decoder upscale double the side back to the input size.
+  else if (side * 2 ** (1 + c.decoderWidths.length) !== c.inputSize)
+    problems.push(`${c.encoderWidths.length} encoder halvings need ${c.encoderWidths.length - 1} decoder upscales, got ${c.decoderWidths.length}`);
+  const widths = [...c.encoderWidths, c.latentSize, c.bottleneckChannels, c.encoderUpscale, ...c.decoderWidths];
+  if (widths.some((w) => !Number.isInteger(w) || w < 1)) problems.push('every width must be a positive integer');
+  if (c.identities.length < 1 || new Set(c.identities).size !== c.identities.length || c.identities.some((n) => !/^[a-z0-9_-]+$/i.test(n)))
+    problems.push('identities must be distinct names of letters, digits, - and _');
+  if (problems.length) throw new Error(`invalid model config: ${problems.join('; ')}`);
+}

@@ -1,0 +1,127 @@
+// Evaluation of a trained model: reconstruction quality (PSNR, SSIM of decoder_X(encoder(x))
+// against x) on faces it was not trained on, a swap preview grid, and the swap metrics.
+//
+// The swap metrics (identity transfer, landmark error) need face-api's recognition and landmark
+// nets; they come in through `swapMetrics`. Without one they are reported as null.
+
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { psnr, ssim } from '../metrics';
+import { autoencode, disposeAutoencoder, type Autoencoder } from '../model/builder';
+import { latestCheckpoint, loadCheckpoint } from './checkpoint';
+import type { FaceSet } from './faces';
+import { facesToTensor, writePreview } from './preview';
+import { loadIdentityFaces } from './session';
+
+/** Real faces of A and B and their swaps, [n, s, s, 3] in [0, 1]. Owned by evaluateModel. */
+export interface SwapFaces {
+  a: tf.Tensor4D;
+  b: tf.Tensor4D;
+  /** A's faces decoded by B's decoder. */
+  aToB: tf.Tensor4D;
+  bToA: tf.Tensor4D;
+}
+
+export interface SwapMetrics {
+  /** Share of swapped faces recognised as closer to the target identity (architecture.md). */
+  identityTransfer: { a2b: number | null; b2a: number | null };
+  /** Mean landmark distance swap vs source, over the inter-ocular distance. */
+  landmarkError: { a2b: number | null; b2a: number | null };
+}
+
+export type SwapMetricsFn = (faces: SwapFaces) => Promise<SwapMetrics>;
+
+export const NO_SWAP_METRICS: SwapMetrics = { identityTransfer: { a2b: null, b2a: null }, landmarkError: { a2b: null, b2a: null } };
+
+export interface Reconstruction {
+  psnr: number | null;
+  ssim: number | null;
+  faces: number;
+  /** 'held-out': the faces training set aside from its own folder; 'folder': a folder it did not train on. */
+  source: 'held-out' | 'folder';
+}
+
+export interface EvalReport {
+  checkpoint: string;
+  step: number;
+  reconstruction: Record<'a' | 'b', Reconstruction>;
+  swap: SwapMetrics & { preview: string | null };
+}
+
+export interface EvaluateOptions {
+  modelDir: string;
+  data: { a: string; b: string };
+  /** Plug-in for identity transfer and landmark error (face-api). Default: none, reported as null. */
+  swapMetrics?: SwapMetricsFn;
+  /** Where to write the swap grid (A, A->A, A->B, B, B->B, B->A). Default <model>/previews/eval.png; null: none. */
+  previewFile?: string | null;
+  /** At most this many faces per identity. */
+  maxFaces?: number;
+}
+
+/** The faces to judge a decoder on: the held-out part of its training folder, or any other folder whole. */
+async function evaluationFaces(dir: string, trainedDir: string | undefined, size: number, settings: { cropFraction: number; holdout: number }) {
+  const same = trainedDir !== undefined && path.resolve(dir) === path.resolve(trainedDir);
+  const split = await loadIdentityFaces(dir, size, same ? settings : { ...settings, holdout: 0 });
+  const faces: FaceSet = same ? split.heldOut : split.train;
+  return { faces, source: (same ? 'held-out' : 'folder') as Reconstruction['source'] };
+}
+
+/** Mean PSNR and SSIM of the reconstructions, in chunks to bound memory. */
+function reconstruction(ae: Autoencoder, faces: tf.Tensor4D, identity: string): { psnr: number | null; ssim: number | null } {
+  const n = faces.shape[0];
+  if (n === 0) return { psnr: null, ssim: null };
+  let p = 0, s = 0;
+  for (let i = 0; i < n; i += 16) {
+    const [dp, ds] = tf.tidy(() => {
+      const x = faces.slice(i, Math.min(16, n - i));
+      const y = autoencode(ae, x, identity).slice([0, 0, 0, 0], [-1, -1, -1, 3]) as tf.Tensor4D;
+      return [psnr(y, x).sum().dataSync()[0], ssim(y, x).sum().dataSync()[0]];
+    });
+    p += dp;
+    s += ds;
+  }
+  return { psnr: p / n, ssim: s / n };
+}
+
+export async function evaluateModel(options: EvaluateOptions): Promise<EvalReport> {
+  const ckptDir = latestCheckpoint(path.resolve(options.modelDir));
+  if (!ckptDir) throw new Error(`${options.modelDir} holds no checkpoint (train first)`);
+  const ck = await loadCheckpoint(ckptDir);
+  for (const o of Object.values(ck.optimizers)) o.dispose();
+  const { ae, state } = ck;
+  const size = ae.config.inputSize;
+  const tensors: tf.Tensor[] = [];
+  try {
+    const sets = {
+      a: await evaluationFaces(options.data.a, state.settings.data.a, size, state.settings),
+      b: await evaluationFaces(options.data.b, state.settings.data.b, size, state.settings),
+    };
+    const limit = options.maxFaces ?? Infinity;
+    const fa = facesToTensor(sets.a.faces.pixels.slice(0, limit), size);
+    const fb = facesToTensor(sets.b.faces.pixels.slice(0, limit), size);
+    tensors.push(fa, fb);
+    const recon = {
+      a: { ...reconstruction(ae, fa, 'a'), faces: fa.shape[0], source: sets.a.source },
+      b: { ...reconstruction(ae, fb, 'b'), faces: fb.shape[0], source: sets.b.source },
+    };
+    let metrics = NO_SWAP_METRICS;
+    if (options.swapMetrics && fa.shape[0] > 0 && fb.shape[0] > 0) {
+      const rgb = (t: tf.Tensor4D) => t.slice([0, 0, 0, 0], [-1, -1, -1, 3]) as tf.Tensor4D;
+      const aToB = tf.tidy(() => rgb(autoencode(ae, fa, 'b')));
+      const bToA = tf.tidy(() => rgb(autoencode(ae, fb, 'a')));
+      tensors.push(aToB, bToA);
+      metrics = await options.swapMetrics({ a: fa, b: fb, aToB, bToA });
+    }
+    const previewFile = options.previewFile === undefined ? path.join(path.resolve(options.modelDir), 'previews', 'eval.png') : options.previewFile;
+    let preview: string | null = null;
+    if (previewFile && fa.shape[0] > 0 && fb.shape[0] > 0) {
+      const k = Math.min(6, fa.shape[0], fb.shape[0]);
+      preview = await writePreview(previewFile, ae, fa.slice(0, k), fb.slice(0, k));
+    }
+    return { checkpoint: ckptDir, step: state.step, reconstruction: recon, swap: { ...metrics, preview } };
+  } finally {
+    tf.dispose(tensors);
+    disposeAutoencoder(ae);
+  }
+}

@@ -1,0 +1,103 @@
+// Training faces from any folder of face images: extract's aligned crops, or plain photos with the
+// face near the centre (then cropFraction cuts the centre out). Every file is decoded safely, cut to
+// a centred square, resized to the model's input size and kept as bytes; files that are not usable
+// images are skipped with the reason. Decoded faces are cached per file for the process, so a
+// notebook that reloads a folder or starts a second run does not decode it again.
+
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import sharp from 'sharp';
+import { listImageFiles, tryDecodeImage, type RejectReason } from '../image';
+
+export interface FaceSet {
+  dir: string;
+  /** Side of every face in pixels. */
+  size: number;
+  /** Base names, in the order of `pixels`. */
+  files: string[];
+  /** Interleaved RGB bytes, size * size * 3 each. */
+  pixels: Uint8Array[];
+  /** Files that looked like images but could not be used. */
+  skipped: Array<{ file: string; reason: RejectReason; detail: string }>;
+}
+
+export interface LoadFacesOptions {
+  /** Output side in pixels: the model's input size. */
+  size: number;
+  /** Side of the centred square crop as a fraction of the shorter image side. Default 1. */
+  cropFraction?: number;
+}
+
+const cache = new Map<string, Uint8Array>();
+
+async function cacheKey(file: string, size: number, crop: number): Promise<string> {
+  const st = await fs.stat(file);
+  return `${file}|${st.size}|${st.mtimeMs}|${size}|${crop}`;
+}
+
+/** The centred square (side = cropFraction x shorter side) of an RGB image, resized to size x size. */
+export async function centreCropResize(rgb: Uint8Array, width: number, height: number, size: number, cropFraction: number): Promise<Uint8Array> {
+  const side = Math.max(1, Math.round(Math.min(width, height) * cropFraction));
+  const left = Math.floor((width - side) / 2);
+  const top = Math.floor((height - side) / 2);
+  const out = await sharp(rgb, { raw: { width, height, channels: 3 } })
+    .extract({ left, top, width: side, height: side })
+    .resize(size, size, { kernel: 'lanczos3' })
+    .raw()
+    .toBuffer();
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
+
+export async function loadFaces(dir: string, options: LoadFacesOptions): Promise<FaceSet> {
+  const { size, cropFraction = 1 } = options;
+  if (!(cropFraction > 0 && cropFraction <= 1)) throw new Error(`cropFraction must be in (0, 1], got ${cropFraction}`);
+  const abs = path.resolve(dir);
+  const listing = await listImageFiles(abs);
+  const set: FaceSet = { dir: abs, size, files: [], pixels: [], skipped: [] };
+  for (const file of listing.files) {
+    const key = await cacheKey(file, size, cropFraction).catch(() => null);
+    let face = key ? cache.get(key) : undefined;
+    if (!face) {
+      // Small aligned crops are fine: the resize brings them to the model size.
+      const r = await tryDecodeImage(file, { minSide: 16 });
+      if (!r.ok) {
+        set.skipped.push({ file: path.basename(file), reason: r.reason, detail: r.detail });
+        continue;
+      }
+      face = await centreCropResize(r.image.data, r.image.width, r.image.height, size, cropFraction);
+      if (key) cache.set(key, face);
+    }
+    set.files.push(path.basename(file));
+    set.pixels.push(face);
+  }
+  return set;
+}
+
+/** FNV-1a: a stable hash of a file name, the same on every machine and run. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of Buffer.from(s, 'utf8')) {
+    h ^= ch;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * Split faces into training and held-out indices by a hash of each file name, so a face stays on
+ * the same side when files are added or the folder is listed in another order. At least one face
+ * is held out once there are 4 or more, and at least one is always left to train on.
+ */
+export function splitHoldout(files: string[], fraction: number): { train: number[]; heldOut: number[] } {
+  const scored = files.map((f, i) => ({ i, u: fnv1a(f) / 2 ** 32 }));
+  let held = new Set(scored.filter((s) => s.u < fraction).map((s) => s.i));
+  if (fraction > 0 && held.size === 0 && files.length >= 4) held = new Set([scored.reduce((a, b) => (b.u < a.u ? b : a)).i]);
+  if (held.size === files.length && files.length > 0) held.delete(scored.reduce((a, b) => (b.u > a.u ? b : a)).i);
+  const all = files.map((_, i) => i);
+  return { train: all.filter((i) => !held.has(i)), heldOut: all.filter((i) => held.has(i)) };
+}
+
+/** The subset of a FaceSet at the given indices. */
+export function subset(set: FaceSet, indices: number[]): FaceSet {
+  return { ...set, files: indices.map((i) => set.files[i]), pixels: indices.map((i) => set.pixels[i]) };
+}

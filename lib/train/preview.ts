@@ -1,0 +1,41 @@
+// Preview grids: per row, a face of A, A->A (reconstruction), A->B (swap), a face of B, B->B, B->A.
+// The swaps are the point of the whole exercise; the reconstructions show how far training is.
+
+import * as tf from '@tensorflow/tfjs';
+import { encodeImage, tensorToImage } from '../image';
+import { writeFileAtomic } from '../fsutil';
+import { autoencode, type Autoencoder } from '../model/builder';
+
+/** Faces [n, s, s, 3] as uint8 RGB tensor rows -> one [n*s, 6*s, 3] grid. */
+export function previewGrid(ae: Autoencoder, facesA: tf.Tensor4D, facesB: tf.Tensor4D, ids: [string, string] = ['a', 'b']): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [a, b] = ids;
+    const n = Math.min(facesA.shape[0], facesB.shape[0]);
+    const fa = facesA.slice(0, n), fb = facesB.slice(0, n);
+    const rgb = (t: tf.Tensor4D) => t.slice([0, 0, 0, 0], [-1, -1, -1, 3]) as tf.Tensor4D;
+    const cols = [fa, rgb(autoencode(ae, fa, a)), rgb(autoencode(ae, fa, b)), fb, rgb(autoencode(ae, fb, b)), rgb(autoencode(ae, fb, a))];
+    const rows = tf.concat(cols, 2); // [n, s, 6s, 3]
+    const [, s, w, c] = rows.shape;
+    return rows.reshape([n * s, w, c]) as tf.Tensor3D;
+  });
+}
+
+/** Render the grid and write it as a PNG (atomically); returns the path. */
+export async function writePreview(file: string, ae: Autoencoder, facesA: tf.Tensor4D, facesB: tf.Tensor4D, ids?: [string, string]): Promise<string> {
+  const grid = previewGrid(ae, facesA, facesB, ids);
+  try {
+    await writeFileAtomic(file, await encodeImage(await tensorToImage(grid), 'png'));
+  } finally {
+    grid.dispose();
+  }
+  return file;
+}
+
+/** Stack faces (RGB bytes) into a [n, s, s, 3] tensor in [0, 1]. */
+export function facesToTensor(faces: Uint8Array[], size: number): tf.Tensor4D {
+  const data = new Float32Array(faces.length * size * size * 3);
+  faces.forEach((f, i) => {
+    for (let j = 0; j < f.length; j++) data[i * f.length + j] = f[j] / 255;
+  });
+  return tf.tensor4d(data, [faces.length, size, size, 3]);
+}

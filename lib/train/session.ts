@@ -1,0 +1,164 @@
+// A training session: the model, one Adam per identity, the faces, the random stream and the step
+// count, opened fresh or from the newest checkpoint in a model folder. Notebooks drive it step by
+// step; runTraining (run.ts) drives it for the CLI.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic } from '../fsutil';
+import { buildAutoencoder, disposeAutoencoder, type Autoencoder } from '../model/builder';
+import { presetConfig, validateConfig, type ModelConfig } from '../model/config';
+import { CONFIG_JSON } from '../model/store';
+import { disposeBatch, FaceSampler, type SamplerState } from './batches';
+import { latestCheckpoint, loadCheckpoint, removeCheckpointTemps, saveCheckpoint } from './checkpoint';
+import { loadFaces, splitHoldout, subset, type FaceSet } from './faces';
+import { appendHistory, truncateHistory, type HistoryEntry } from './history';
+import { facesToTensor, writePreview } from './preview';
+import { Rng } from './rng';
+import { defaultSettings, type TrainSettings } from './settings';
+import { makeOptimizer, trainStep } from './step';
+
+export interface OpenOptions {
+  modelDir: string;
+  /** Face folder per identity, e.g. { a: 'data/alice/faces', b: 'data/bob/faces' }. */
+  data: Record<string, string>;
+  /** The model to build when the folder has no checkpoint yet. Default: the `lite` preset. */
+  config?: ModelConfig;
+  /** Settings for a new run. On resume the checkpoint's settings stay, except batchSize. */
+  settings?: Partial<Omit<TrainSettings, 'data'>>;
+  /** Where notes (resumed from, skipped files) go. Default: nowhere. */
+  log?: (line: string) => void;
+}
+
+/** One identity's faces, split into the ones trained on and the ones kept for evaluation. */
+export interface IdentityFaces {
+  train: FaceSet;
+  heldOut: FaceSet;
+}
+
+/** Load an identity's folder the way a model with these settings sees it. */
+export async function loadIdentityFaces(dir: string, size: number, settings: Pick<TrainSettings, 'cropFraction' | 'holdout'>): Promise<IdentityFaces> {
+  const all = await loadFaces(dir, { size, cropFraction: settings.cropFraction });
+  const split = splitHoldout(all.files, settings.holdout);
+  return { train: subset(all, split.train), heldOut: subset(all, split.heldOut) };
+}
+
+export class TrainingSession {
+  private constructor(
+    readonly modelDir: string,
+    readonly ae: Autoencoder,
+    readonly optimizers: Record<string, tf.Optimizer>,
+    readonly settings: TrainSettings,
+    readonly faces: Record<string, IdentityFaces>,
+    private readonly samplers: Record<string, FaceSampler>,
+    private readonly rng: Rng,
+    public step: number,
+    /** The checkpoint this session resumed from, or null for a new model. */
+    readonly resumedFrom: string | null,
+    public history: HistoryEntry[],
+  ) {}
+
+  static async open(options: OpenOptions): Promise<TrainingSession> {
+    const log = options.log ?? (() => undefined);
+    const modelDir = path.resolve(options.modelDir);
+    const data = Object.fromEntries(Object.entries(options.data).map(([id, d]) => [id, path.resolve(d)]));
+    removeCheckpointTemps(modelDir);
+    const ckptDir = latestCheckpoint(modelDir);
+    let ae: Autoencoder, optimizers: Record<string, tf.Optimizer>, settings: TrainSettings, step: number, rng: Rng;
+    let samplerStates: Record<string, SamplerState> = {};
+    if (ckptDir) {
+      const ck = await loadCheckpoint(ckptDir);
+      ({ ae, optimizers } = ck);
+      settings = { ...ck.state.settings, data, batchSize: options.settings?.batchSize ?? ck.state.settings.batchSize };
+      step = ck.state.step;
+      rng = new Rng(settings.seed, ck.state.rng);
+      samplerStates = ck.state.samplers;
+      log(`resuming from ${ckptDir} at step ${step}; its model and settings continue (only the batch size and folders may change)`);
+    } else {
+      const config = options.config ?? presetConfig('lite');
+      validateConfig(config);
+      settings = defaultSettings(data, options.settings);
+      ae = buildAutoencoder(config, { seed: settings.seed });
+      optimizers = Object.fromEntries(config.identities.map((id) => [id, makeOptimizer(settings.adam)]));
+      step = 0;
+      rng = new Rng(settings.seed);
+      await writeFileAtomic(path.join(modelDir, CONFIG_JSON), JSON.stringify(config, null, 2) + '\n');
+    }
+    const faces: Record<string, IdentityFaces> = {};
+    const samplers: Record<string, FaceSampler> = {};
+    for (const id of ae.config.identities) {
+      const dir = data[id];
+      if (!dir) throw new Error(`no face folder for identity "${id}"`);
+      if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir} is not a folder`);
+      faces[id] = await loadIdentityFaces(dir, ae.config.inputSize, settings);
+      const { train, heldOut } = faces[id];
+      if (train.pixels.length === 0) throw new Error(`${dir}: no usable face images`);
+      for (const s of train.skipped) log(`skipped ${id}/${s.file}: ${s.reason} (${s.detail})`);
+      log(`${id}: ${train.pixels.length} faces to train on, ${heldOut.pixels.length} held out, from ${dir}`);
+      samplers[id] = new FaceSampler(train.pixels, ae.config.inputSize, samplerStates[id]);
+    }
+    const history = truncateHistory(modelDir, step);
+    return new TrainingSession(modelDir, ae, optimizers, settings, faces, samplers, rng, step, ckptDir, history);
+  }
+
+  get identities(): string[] {
+    return this.ae.config.identities;
+  }
+
+  /** One step: a batch of each identity in turn, each updating the encoder and its decoder. */
+  async trainStep(): Promise<HistoryEntry> {
+    const t0 = performance.now();
+    let prepMs = 0;
+    const loss: Record<string, number> = {};
+    for (const id of this.identities) {
+      const p0 = performance.now();
+      const batch = this.samplers[id].next(this.settings.batchSize, this.rng, this.settings.augment, this.ae.config.mask);
+      prepMs += performance.now() - p0;
+      const value = trainStep(this.ae, id, batch, this.optimizers[id], this.settings.loss);
+      disposeBatch(batch);
+      loss[id] = (await value.data())[0];
+      value.dispose();
+    }
+    this.step++;
+    const stepMs = performance.now() - t0;
+    const entry: HistoryEntry = {
+      step: this.step,
+      loss,
+      facesPerSecond: (this.settings.batchSize * this.identities.length * 1000) / stepMs,
+      prepMs,
+      stepMs,
+      time: new Date().toISOString(),
+    };
+    this.history.push(entry);
+    appendHistory(this.modelDir, entry);
+    return entry;
+  }
+
+  async saveCheckpoint(): Promise<string> {
+    const samplers = Object.fromEntries(Object.entries(this.samplers).map(([id, s]) => [id, s.saveState()]));
+    return saveCheckpoint(this.modelDir, this.ae, this.optimizers, { step: this.step, rng: this.rng.state(), samplers, settings: this.settings });
+  }
+
+  /** Up to n faces per identity for previews: held-out ones when there are any. */
+  previewFaces(id: string, n = 4): Uint8Array[] {
+    const f = this.faces[id];
+    return (f.heldOut.pixels.length ? f.heldOut.pixels : f.train.pixels).slice(0, n);
+  }
+
+  /** Write the preview grid of the first two identities; returns the PNG path. */
+  async writePreview(file = path.join(this.modelDir, 'previews', `step-${String(this.step).padStart(8, '0')}.png`)): Promise<string> {
+    const [a, b] = this.identities;
+    const size = this.ae.config.inputSize;
+    const ta = facesToTensor(this.previewFaces(a), size), tb = facesToTensor(this.previewFaces(b ?? a), size);
+    try {
+      return await writePreview(file, this.ae, ta, tb, [a, b ?? a]);
+    } finally {
+      tf.dispose([ta, tb]);
+    }
+  }
+
+  dispose(): void {
+    disposeAutoencoder(this.ae);
+    for (const o of Object.values(this.optimizers)) o.dispose();
+  }
+}

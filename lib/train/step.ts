@@ -1,0 +1,30 @@
+// One optimisation step for one identity: encoder + that identity's decoder learn to rebuild the
+// unwarped face from the warped one. Each identity has its own Adam, as in the original code
+// (two Keras models sharing one encoder, each compiled with its own optimizer).
+
+import * as tf from '@tensorflow/tfjs';
+import { autoencode, trainableFor, type Autoencoder } from '../model/builder';
+import type { Batch } from './batches';
+import { faceLoss, type LossOptions } from './loss';
+
+export interface AdamSettings {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+}
+
+/** The classic settings: Adam(lr=5e-5, beta_1=0.5, beta_2=0.999). */
+export const CLASSIC_ADAM: AdamSettings = { learningRate: 5e-5, beta1: 0.5, beta2: 0.999 };
+
+export function makeOptimizer(s: AdamSettings): tf.AdamOptimizer {
+  return tf.train.adam(s.learningRate, s.beta1, s.beta2);
+}
+
+/** Update the weights on one batch; returns the loss before the update (the caller disposes it). */
+export function trainStep(ae: Autoencoder, identity: string, batch: Batch, optimizer: tf.Optimizer, loss: LossOptions): tf.Scalar {
+  const vars = trainableFor(ae, identity);
+  const { value, grads } = tf.variableGrads(() => faceLoss(autoencode(ae, batch.input, identity, true), batch, loss), vars);
+  optimizer.applyGradients(grads);
+  tf.dispose(grads);
+  return value;
+}
