@@ -8,6 +8,10 @@ import { parseArgs } from 'util';
 import { BackendUnavailableError } from './backend';
 import { UsageError, type Command, type Options, type Values } from './commands/command';
 import { doctorCommand } from './commands/doctor';
+import { extractCommand } from './commands/extract';
+import { evalCommand } from './commands/eval';
+import { trainCommand } from './commands/train';
+import { scrapeCommand } from './commands/scrape';
 
 const COMMON: Options = {
   json: { type: 'boolean', default: false },
@@ -17,16 +21,16 @@ const COMMON: Options = {
 // One file per command under lib/commands/; add new ones here.
 const COMMANDS: Record<string, Command> = {
   doctor: doctorCommand,
+  extract: extractCommand,
+  train: trainCommand,
+  eval: evalCommand,
+  scrape: scrapeCommand,
 };
 
 // Commands of the contract that later stages of the pipeline add.
 const PLANNED: Record<string, string> = {
   samples: 'render the built-in identities',
-  scrape: 'collect photos of a person with their licences',
-  extract: 'detect, align and crop faces',
-  train: 'train the shared encoder and the two decoders',
   swap: "put the other person's face into photos",
-  eval: 'measure reconstruction and swap quality',
   bench: 'measure training speed against a reference',
 };
 

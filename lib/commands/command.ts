@@ -41,3 +41,13 @@ export function intOption(values: Values, name: string, fallback: number, min = 
     throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${String(v)}`);
   return n;
 }
+
+/** An optional number option within [min, max], or a UsageError. */
+export function numberOption(values: Values, name: string, fallback: number, min: number, max: number): number {
+  const v = values[name];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a number from ${min} to ${max}, got ${String(v)}`);
+  return n;
+}

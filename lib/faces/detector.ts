@@ -1,0 +1,23 @@
+// The detection stage: find faces and their 68 landmarks in a photo.
+// One interface; implementations live in their own files (faceapi-detector.ts).
+
+import type { RgbImage } from '../image';
+import type { DetectedFace } from './types';
+
+export type DetectorKind = 'ssd' | 'tiny';
+
+export interface DetectorOptions {
+  /** 'ssd' (SSD MobileNet v1, accurate) or 'tiny' (Tiny Face Detector, about 2x faster). */
+  kind?: DetectorKind;
+  /** Faces scored below this are not reported at all. The extraction's own score filter sits above it. */
+  minScore?: number;
+  /** Tiny detector input size (multiple of 32): larger finds smaller faces, slower. */
+  tinyInputSize?: number;
+}
+
+export const DEFAULT_DETECTOR: Required<DetectorOptions> = { kind: 'ssd', minScore: 0.3, tinyInputSize: 416 };
+
+export interface FaceDetector {
+  readonly name: string;
+  detect(image: RgbImage): Promise<DetectedFace[]>;
+}

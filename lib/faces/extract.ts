@@ -1,0 +1,344 @@
+// Extraction: a folder of photos -> a folder of aligned face crops + alignments.json.
+//
+// Per photo: decode (lib/image.ts), detect faces with landmarks, and per face: check score and
+// size, fit the similarity transform to the template, check head turn, warp the crop, check
+// sharpness and duplicates, and write the crop. Then, over the whole folder, the identity filter
+// keeps the faces of the dominant person (or of a reference face). Rejected crops are kept under
+// rejected/<reason>/ so a learner can see what each filter removed.
+//
+// Resumable: alignments.json is saved every few photos; a rerun skips photos already done (same
+// size and time) and a rerun with other options starts clean.
+
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend';
+import { writeFileAtomic } from '../fsutil';
+import { encodeImage, imageToTensor, listImageFiles, tensorToImage, tryDecodeImage } from '../image';
+import { Progress, type ProgressState } from '../progress';
+import { versions } from '../project';
+import { ALIGNMENTS_FILE, readAlignments, roundPoints, writeAlignments, type AlignmentsFile, type FaceRecord, type ImageRecord } from './alignments';
+import type { DetectorKind, FaceDetector } from './detector';
+import { cascadeDetector } from './cascade-detector';
+import { createFaceApiDetector } from './faceapi-detector';
+import { DEFAULT_IDENTITY_THRESHOLD, dominantIdentity, referenceIdentity } from './identity';
+import { hammingDistance, NEAR_DUPLICATE_BITS, perceptualHash } from '../phash';
+import { estimateYaw, sharpness } from './quality';
+import { DESCRIPTOR_INPUT, faceDescriptor } from './recognition';
+import { alignmentMatrix, templateInCrop } from './template';
+import type { DetectedFace, Matrix, Point } from './types';
+import { warpAffine } from './warp';
+
+export interface ExtractOptions {
+  /** Side of the aligned crops in pixels. */
+  size?: number;
+  /** Border around the face template, as a fraction of the crop side. */
+  margin?: number;
+  detector?: DetectorKind;
+  /** Faces the detector scores below this are rejected as "low score". */
+  minScore?: number;
+  /** Faces whose box is smaller than this (shorter side, photo pixels) are rejected as "too small". */
+  minFace?: number;
+  /** Crops whose sharpness (variance of the Laplacian) is below this are rejected as "blurred". */
+  minSharpness?: number;
+  /** Faces turned further than this (degrees) are rejected as "extreme pose". */
+  maxYaw?: number;
+  /** Crops within this many bits (of 64) of an earlier crop's perceptual hash are rejected as "duplicate". */
+  duplicateBits?: number;
+  /** 'off' keeps everyone; 'dominant' keeps the folder's main person; else a reference photo's path. */
+  identity?: string;
+  identityThreshold?: number;
+  /** Stop early (Ctrl-C): the progress so far is saved and a rerun resumes. */
+  signal?: AbortSignal;
+  /** Progress on stderr; null for none. */
+  progressStream?: NodeJS.WriteStream | null;
+  onProgress?: (state: ProgressState) => void;
+}
+
+export const DEFAULT_EXTRACT = {
+  size: 256,
+  margin: 0.2,
+  detector: 'ssd' as DetectorKind,
+  minScore: 0.5,
+  minFace: 40,
+  minSharpness: 15,
+  maxYaw: 60,
+  duplicateBits: NEAR_DUPLICATE_BITS,
+  identity: 'off',
+  identityThreshold: DEFAULT_IDENTITY_THRESHOLD,
+};
+
+export interface ExtractSummary {
+  /** Candidate image files in the folder. */
+  images: number;
+  /** Faces the detector found. */
+  faces: number;
+  /** Crops written and kept. */
+  written: number;
+  /** Why photos or faces were not used, with counts. */
+  skipped: Record<string, number>;
+  /** The alignments file. */
+  alignments: string;
+  /** Photos processed in this run (the others were already done). */
+  processed: number;
+  seconds: number;
+  imagesPerSecond: number;
+  interrupted: boolean;
+  /** The identity filter's outcome (its centroid stays in alignments.json). */
+  identity: Omit<NonNullable<AlignmentsFile['identity']>, 'centroid'> | null;
+}
+
+type Settings = typeof DEFAULT_EXTRACT;
+
+/** Crop file name from a source path: safe characters only, one file per face. */
+function cropName(relFile: string, index: number, taken: Set<string>): string {
+  const stem = relFile.replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 80) || 'image';
+  let name = `${stem}_${index}.png`;
+  if (taken.has(name)) name = `${stem}_${crypto.createHash('sha1').update(relFile).digest('hex').slice(0, 6)}_${index}.png`;
+  taken.add(name);
+  return name;
+}
+
+const slug = (reason: string) => reason.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+
+/** The settings that change what is written; a rerun with different ones starts clean. */
+function outputSettings(s: Settings, templatePoints: Point[]): Record<string, unknown> {
+  const { size, margin, detector, minScore, minFace, minSharpness, maxYaw, duplicateBits, identity, identityThreshold } = s;
+  const template = crypto.createHash('sha1').update(JSON.stringify(templatePoints)).digest('hex').slice(0, 12);
+  // Bump when the pipeline itself changes what it writes, so old folders are redone.
+  const pipeline = 2;
+  return { size, margin, detector, minScore, minFace, minSharpness, maxYaw, duplicateBits, identity, identityThreshold, template, pipeline };
+}
+
+async function removeOutputs(outDir: string, old: AlignmentsFile): Promise<void> {
+  for (const img of old.images) for (const f of img.faces) if (f.file) await fs.promises.rm(path.join(outDir, f.file), { force: true });
+  await fs.promises.rm(path.join(outDir, 'rejected'), { recursive: true, force: true });
+}
+
+export async function extractFaces(inDir: string, outDir: string, options: ExtractOptions = {}): Promise<ExtractSummary> {
+  const s: Settings = { ...DEFAULT_EXTRACT, ...stripUndefined(options) } as Settings;
+  await initBackend();
+  const started = Date.now();
+  const { files } = await listImageFiles(inDir);
+  await fs.promises.mkdir(outDir, { recursive: true });
+  const alignmentsPath = path.join(outDir, ALIGNMENTS_FILE);
+  const settings = outputSettings(s, templateInCrop({ size: s.size, margin: s.margin }));
+
+  // Resume, or start clean when the options changed.
+  let data = readAlignments(alignmentsPath);
+  if (data && (JSON.stringify(data.options) !== JSON.stringify(settings) || path.resolve(data.source) !== path.resolve(inDir))) {
+    await removeOutputs(outDir, data);
+    data = null;
+  }
+  data ??= { version: 1, createdBy: `deepfake-lab ${versions()['deepfake-lab']}`, source: path.resolve(inDir), options: settings, identity: null, images: [] };
+  const byFile = new Map(data.images.map((r) => [r.file, r]));
+  const taken = new Set(data.images.flatMap((r) => r.faces.map((f) => path.basename(f.file ?? ''))));
+  const hashes: string[] = data.images.flatMap((r) => r.faces.filter((f) => !f.rejected || f.rejected === 'not the person').map((f) => f.hash ?? '')).filter(Boolean);
+
+  const detector = await makeDetector(s);
+  const progress = new Progress('extract', files.length, { unit: 'images', stream: options.progressStream, onUpdate: options.onProgress });
+  let processed = 0;
+  let lastSave = Date.now();
+  let interrupted = false;
+
+  for (const file of files) {
+    if (options.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
+    const rel = path.relative(inDir, file);
+    const st = await fs.promises.stat(file);
+    const prev = byFile.get(rel);
+    if (!(prev && prev.bytes === st.size && prev.mtimeMs === st.mtimeMs)) {
+      if (prev) await removeRecordOutputs(outDir, prev);
+      const record = await processImage(file, rel, st, detector, s, outDir, taken, hashes);
+      byFile.set(rel, record);
+      processed++;
+    }
+    progress.tick();
+    if (Date.now() - lastSave > 3000) {
+      data.images = [...byFile.values()];
+      await writeAlignments(alignmentsPath, data);
+      lastSave = Date.now();
+    }
+  }
+  progress.stop();
+  data.images = [...byFile.values()].sort((a, b) => (a.file < b.file ? -1 : 1));
+  if (!interrupted) data.identity = await applyIdentity(data, s, outDir);
+  await writeAlignments(alignmentsPath, data);
+
+  const seconds = (Date.now() - started) / 1000;
+  const identity = data.identity ? (({ centroid: _, ...rest }) => rest)(data.identity) : null;
+  return { ...summarise(data, files.length), alignments: alignmentsPath, processed, seconds, imagesPerSecond: processed / Math.max(seconds, 1e-3), interrupted, identity };
+}
+
+/** 'ssd' (default) falls back to the tiny detector on photos where SSD is unsure; 'tiny' is tiny alone. */
+async function makeDetector(s: Settings): Promise<FaceDetector> {
+  // Detectors report down to 0.3 so the report can name low-score faces instead of losing them.
+  const floor = Math.min(0.3, s.minScore);
+  const tiny = await createFaceApiDetector({ kind: 'tiny', minScore: floor });
+  if (s.detector === 'tiny') return tiny;
+  return cascadeDetector(await createFaceApiDetector({ kind: 'ssd', minScore: floor }), tiny, s.minScore);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+async function removeRecordOutputs(outDir: string, record: ImageRecord): Promise<void> {
+  for (const f of record.faces) if (f.file) await fs.promises.rm(path.join(outDir, f.file), { force: true });
+}
+
+async function processImage(
+  file: string,
+  rel: string,
+  st: fs.Stats,
+  detector: FaceDetector,
+  s: Settings,
+  outDir: string,
+  taken: Set<string>,
+  hashes: string[],
+): Promise<ImageRecord> {
+  const base = { file: rel, bytes: st.size, mtimeMs: st.mtimeMs };
+  const decoded = await tryDecodeImage(file);
+  if (!decoded.ok) return { ...base, width: null, height: null, status: 'rejected', reason: decoded.reason, detail: decoded.detail, faces: [] };
+  const image = decoded.image;
+  const detected = await detector.detect(image);
+  const pixels = imageToTensor(image);
+  try {
+    const faces: FaceRecord[] = [];
+    for (const [index, face] of detected.entries()) {
+      faces.push(await processFace(pixels, rel, index, face, s, outDir, taken, hashes));
+    }
+    return { ...base, width: image.width, height: image.height, status: 'done', reason: null, detail: null, faces };
+  } finally {
+    pixels.dispose();
+  }
+}
+
+async function processFace(
+  pixels: tf.Tensor3D,
+  rel: string,
+  index: number,
+  face: DetectedFace,
+  s: Settings,
+  outDir: string,
+  taken: Set<string>,
+  hashes: string[],
+): Promise<FaceRecord> {
+  const record: FaceRecord = {
+    index,
+    box: roundBox(face.box),
+    score: Math.round(face.score * 1e4) / 1e4,
+    detector: face.detector,
+    landmarks: roundPoints(face.landmarks),
+    matrix: null,
+    yaw: null,
+    sharpness: null,
+    hash: null,
+    descriptor: null,
+    identityDistance: null,
+    file: null,
+    rejected: null,
+  };
+  if (face.score < s.minScore) return { ...record, rejected: 'low score' };
+  if (Math.min(face.box.width, face.box.height) < s.minFace) return { ...record, rejected: 'too small' };
+
+  const matrix: Matrix = alignmentMatrix(face.landmarks, { size: s.size, margin: s.margin });
+  record.matrix = matrix;
+  record.yaw = Math.round(estimateYaw(face.landmarks) * 10) / 10;
+
+  const cropTensor = warpAffine(pixels, matrix, s.size);
+  const crop = await tensorToImage(cropTensor);
+  try {
+    record.sharpness = Math.round((await sharpness(crop)) * 10) / 10;
+    record.hash = await perceptualHash(crop);
+    if (Math.abs(record.yaw) > s.maxYaw) record.rejected = 'extreme pose';
+    else if (record.sharpness < s.minSharpness) record.rejected = 'blurred';
+    else if (hashes.some((h) => hammingDistance(h, record.hash!) <= s.duplicateBits)) record.rejected = 'duplicate';
+    else hashes.push(record.hash);
+
+    if (!record.rejected && s.identity !== 'off') record.descriptor = Array.from(await describe(pixels, face.landmarks), (v) => Math.round(v * 1e5) / 1e5);
+
+    const name = cropName(rel, index, taken);
+    record.file = record.rejected ? path.join('rejected', slug(record.rejected), name) : name;
+    await writeFileAtomic(path.join(outDir, record.file), await encodeImage(crop, 'png'));
+    return record;
+  } finally {
+    cropTensor.dispose();
+  }
+}
+
+/** Recognition descriptor of a face, from its own tight 150 px alignment (the net's input). */
+async function describe(pixels: tf.Tensor3D, landmarks: Point[]): Promise<Float32Array> {
+  const crop = warpAffine(pixels, alignmentMatrix(landmarks, { size: DESCRIPTOR_INPUT, margin: 0.05 }), DESCRIPTOR_INPUT);
+  try {
+    return await faceDescriptor(crop);
+  } finally {
+    crop.dispose();
+  }
+}
+
+function roundBox(b: DetectedFace['box']): DetectedFace['box'] {
+  const r = (v: number) => Math.round(v * 100) / 100;
+  return { x: r(b.x), y: r(b.y), width: r(b.width), height: r(b.height) };
+}
+
+/** The identity filter over the whole folder; moves crops between kept and rejected/not-the-person. */
+async function applyIdentity(data: AlignmentsFile, s: Settings, outDir: string): Promise<AlignmentsFile['identity']> {
+  if (s.identity === 'off') return null;
+  const candidates = data.images.flatMap((img) => img.faces.filter((f) => f.descriptor && (!f.rejected || f.rejected === 'not the person')));
+  const descriptors = candidates.map((f) => f.descriptor!);
+  const decision = s.identity === 'dominant' ? dominantIdentity(descriptors, s.identityThreshold) : referenceIdentity(descriptors, await referenceDescriptors(s.identity, s), s.identityThreshold);
+  for (const [i, face] of candidates.entries()) {
+    face.identityDistance = Math.round(decision.distances[i] * 1e4) / 1e4;
+    const rejected = decision.isPerson[i] ? null : 'not the person';
+    if (rejected === face.rejected || !face.file) continue;
+    const name = path.basename(face.file);
+    const target = rejected ? path.join('rejected', slug(rejected), name) : name;
+    await fs.promises.mkdir(path.dirname(path.join(outDir, target)), { recursive: true });
+    await fs.promises.rename(path.join(outDir, face.file), path.join(outDir, target));
+    face.file = target;
+    face.rejected = rejected;
+  }
+  return {
+    mode: s.identity === 'dominant' ? 'dominant' : `reference ${s.identity}`,
+    threshold: s.identityThreshold,
+    centroid: Array.from(decision.centroid, (v) => Math.round(v * 1e5) / 1e5),
+    faces: candidates.length,
+    person: decision.isPerson.filter(Boolean).length,
+  };
+}
+
+/** Descriptor of the largest face in a reference photo. */
+async function referenceDescriptors(file: string, s: Settings): Promise<Float32Array[]> {
+  const decoded = await tryDecodeImage(file);
+  if (!decoded.ok) throw new Error(`reference image ${file}: ${decoded.reason}: ${decoded.detail}`);
+  const detector = await makeDetector(s);
+  const faces = (await detector.detect(decoded.image)).filter((f) => f.score >= s.minScore);
+  if (faces.length === 0) throw new Error(`reference image ${file}: no face found`);
+  const largest = faces.reduce((a, b) => (a.box.width * a.box.height >= b.box.width * b.box.height ? a : b));
+  const pixels = imageToTensor(decoded.image);
+  try {
+    return [await describe(pixels, largest.landmarks)];
+  } finally {
+    pixels.dispose();
+  }
+}
+
+function summarise(data: AlignmentsFile, candidates: number): Pick<ExtractSummary, 'images' | 'faces' | 'written' | 'skipped'> {
+  const skipped: Record<string, number> = {};
+  const count = (reason: string) => (skipped[reason] = (skipped[reason] ?? 0) + 1);
+  let faces = 0, written = 0;
+  for (const img of data.images) {
+    if (img.status === 'rejected') count(img.reason ?? 'unreadable');
+    else if (img.faces.length === 0) count('no face');
+    for (const f of img.faces) {
+      faces++;
+      if (f.rejected) count(f.rejected);
+      else if (f.file) written++;
+    }
+  }
+  return { images: candidates, faces, written, skipped };
+}

@@ -1,0 +1,64 @@
+// The face mask: which pixels of an aligned crop belong to the face. The convex hull of the jaw
+// and brows (optionally raised to cover the forehead), eroded, then feathered so that a swap
+// blends in gradually instead of ending at a hard edge.
+
+import convexHull from 'monotone-convex-hull-2d';
+import { createCanvas } from 'canvas';
+import sharp from 'sharp';
+import type { Point } from './types';
+
+export interface MaskOptions {
+  /** Raise the brow points by this fraction of the brow-to-chin height to cover the forehead. 0: off. */
+  forehead?: number;
+  /** Shrink the hull by this many pixels before feathering (keeps the blend inside the face). */
+  erode?: number;
+  /** Width of the soft edge in pixels (Gaussian blur sigma = feather / 2). 0: hard edge. */
+  feather?: number;
+}
+
+export const DEFAULT_MASK: Required<MaskOptions> = { forehead: 0.2, erode: 0, feather: 8 };
+
+/** Outline points of the mask polygon: the jaw (0-16) and the brows (17-26), brows raised. */
+export function maskOutline(landmarks: readonly Point[], forehead = DEFAULT_MASK.forehead): Point[] {
+  const jaw = landmarks.slice(0, 17);
+  const brows = landmarks.slice(17, 27);
+  const chin = landmarks[8];
+  const browMid: Point = [(landmarks[19][0] + landmarks[24][0]) / 2, (landmarks[19][1] + landmarks[24][1]) / 2];
+  // Raise along the chin -> brow direction, so a tilted face gets a tilted forehead.
+  const up: Point = [(browMid[0] - chin[0]) * forehead, (browMid[1] - chin[1]) * forehead];
+  const raised = brows.map(([x, y]): Point => [x + up[0], y + up[1]]);
+  const points = [...jaw, ...brows, ...raised];
+  return convexHull(points).map((i) => points[i]);
+}
+
+/** A width x height mask in [0, 1], one float per pixel, row-major. */
+export async function faceMask(landmarks: readonly Point[], width: number, height = width, options: MaskOptions = {}): Promise<Float32Array> {
+  const { forehead, erode, feather } = { ...DEFAULT_MASK, ...options };
+  const outline = maskOutline(landmarks, forehead);
+  const canvas = createCanvas(width, height);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#000';
+  ctx.fillRect(0, 0, width, height);
+  ctx.fillStyle = '#fff';
+  ctx.beginPath();
+  outline.forEach(([x, y], i) => (i === 0 ? ctx.moveTo(x, y) : ctx.lineTo(x, y)));
+  ctx.closePath();
+  ctx.fill();
+  if (erode > 0) {
+    // Eroding a convex polygon = drawing its outline in black with twice the width.
+    ctx.strokeStyle = '#000';
+    ctx.lineWidth = erode * 2;
+    ctx.lineJoin = 'round';
+    ctx.stroke();
+  }
+  const rgba = ctx.getImageData(0, 0, width, height).data;
+  let grey: Buffer = Buffer.alloc(width * height);
+  for (let i = 0; i < width * height; i++) grey[i] = rgba[i * 4];
+  if (feather > 0) {
+    // sharp refuses sigmas below 0.3.
+    grey = await sharp(grey, { raw: { width, height, channels: 1 } }).blur(Math.max(0.3, feather / 2)).raw().toBuffer();
+  }
+  const out = new Float32Array(width * height);
+  for (let i = 0; i < out.length; i++) out[i] = grey[i] / 255;
+  return out;
+}

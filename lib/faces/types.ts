@@ -1,0 +1,25 @@
+// Plain records shared by the face stages (detector, aligner, filters, writer).
+
+/** A point in pixels: [x, y]. */
+export type Point = [number, number];
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** What a detector reports for one face, in the photo's pixel coordinates. */
+export interface DetectedFace {
+  box: Box;
+  /** Detector confidence, 0 to 1. */
+  score: number;
+  /** The 68 landmarks of the iBUG 300-W scheme: jaw 0-16, brows 17-26, nose 27-35, eyes 36-47, mouth 48-67. */
+  landmarks: Point[];
+  /** Which detector found it ('ssd', 'tiny'). */
+  detector: string;
+}
+
+/** A 2x3 affine matrix [[a, b, c], [d, e, f]]: x' = a x + b y + c, y' = d x + e y + f. */
+export type Matrix = [[number, number, number], [number, number, number]];
