@@ -136,7 +136,7 @@ export async function extractFaces(inDir: string, outDir: string, options: Extra
   const taken = new Set(data.images.flatMap((r) => r.faces.map((f) => path.basename(f.file ?? ''))));
   const hashes: string[] = data.images.flatMap((r) => r.faces.filter((f) => !f.rejected || f.rejected === 'not the person').map((f) => f.hash ?? '')).filter(Boolean);
 
-  const detector = await makeDetector(s);
+  const detector = await createDetector(s.detector, s.minScore);
   const progress = new Progress('extract', files.length, { unit: 'images', stream: options.progressStream, onUpdate: options.onProgress });
   let processed = 0;
   let lastSave = Date.now();
@@ -173,13 +173,15 @@ export async function extractFaces(inDir: string, outDir: string, options: Extra
   return { ...summarise(data, files.length), alignments: alignmentsPath, processed, seconds, imagesPerSecond: processed / Math.max(seconds, 1e-3), interrupted, identity };
 }
 
-/** 'ssd' (default) falls back to the tiny detector on photos where SSD is unsure; 'tiny' is tiny alone. */
-async function makeDetector(s: Settings): Promise<FaceDetector> {
-  // Detectors report down to 0.3 so the report can name low-score faces instead of losing them.
-  const floor = Math.min(0.3, s.minScore);
+/**
+ * The extraction's detector: 'ssd' (default) falls back to the tiny detector on photos where SSD is
+ * unsure; 'tiny' is tiny alone. Faces down to 0.3 are reported so callers can name low-score faces.
+ */
+export async function createDetector(kind: DetectorKind = DEFAULT_EXTRACT.detector, minScore = DEFAULT_EXTRACT.minScore): Promise<FaceDetector> {
+  const floor = Math.min(0.3, minScore);
   const tiny = await createFaceApiDetector({ kind: 'tiny', minScore: floor });
-  if (s.detector === 'tiny') return tiny;
-  return cascadeDetector(await createFaceApiDetector({ kind: 'ssd', minScore: floor }), tiny, s.minScore);
+  if (kind === 'tiny') return tiny;
+  return cascadeDetector(await createFaceApiDetector({ kind: 'ssd', minScore: floor }), tiny, minScore);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -315,7 +317,7 @@ async function applyIdentity(data: AlignmentsFile, s: Settings, outDir: string):
 async function referenceDescriptors(file: string, s: Settings): Promise<Float32Array[]> {
   const decoded = await tryDecodeImage(file);
   if (!decoded.ok) throw new Error(`reference image ${file}: ${decoded.reason}: ${decoded.detail}`);
-  const detector = await makeDetector(s);
+  const detector = await createDetector(s.detector, s.minScore);
   const faces = (await detector.detect(decoded.image)).filter((f) => f.score >= s.minScore);
   if (faces.length === 0) throw new Error(`reference image ${file}: no face found`);
   const largest = faces.reduce((a, b) => (a.box.width * a.box.height >= b.box.width * b.box.height ? a : b));
