@@ -7,6 +7,7 @@
 import { parseArgs } from 'util';
 import { BackendUnavailableError } from './backend';
 import { UsageError, type Command, type Options, type Values } from './commands/command';
+import { benchCommand } from './commands/bench';
 import { doctorCommand } from './commands/doctor';
 import { extractCommand } from './commands/extract';
 import { evalCommand } from './commands/eval';
@@ -21,6 +22,7 @@ const COMMON: Options = {
 // One file per command under lib/commands/; add new ones here.
 const COMMANDS: Record<string, Command> = {
   doctor: doctorCommand,
+  bench: benchCommand,
   extract: extractCommand,
   train: trainCommand,
   eval: evalCommand,
@@ -31,7 +33,6 @@ const COMMANDS: Record<string, Command> = {
 const PLANNED: Record<string, string> = {
   samples: 'render the built-in identities',
   swap: "put the other person's face into photos",
-  bench: 'measure training speed against a reference',
 };
 
 function helpText(): string {

@@ -1,0 +1,100 @@
+// Training throughput of one preset on the current backend: alternating A and B steps on augmented
+// batches, timed after warm-up, the median reported. Synthetic faces (smooth random blobs) stand in
+// for real ones: speed does not depend on what the pixels show.
+
+import * as tf from '@tensorflow/tfjs';
+import { buildAutoencoder, disposeAutoencoder } from '../model/builder';
+import { presetConfig, type PresetName } from '../model/config';
+import { disposeBatch, FaceSampler } from '../train/batches';
+import { DEFAULT_AUGMENT } from '../train/augment';
+import { DEFAULT_LOSS } from '../train/loss';
+import { Rng } from '../train/rng';
+import { CLASSIC_ADAM, makeOptimizer, trainStep } from '../train/step';
+import { trainStepFlops } from './flops';
+
+export interface TrainSpeed {
+  preset: string;
+  batch: number;
+  /** Median over the timed steps; one step = a batch of A and a batch of B. */
+  facesPerSecond: number;
+  stepMs: number;
+  /** Augmentation time per batch (part of stepMs). */
+  prepMsPerBatch: number;
+  gflopsPerStep: number;
+  /** Useful arithmetic per second: the model's FLOPs over the measured time. */
+  effectiveGflops: number;
+  steps: number;
+  error?: string;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function syntheticFaces(n: number, size: number, rng: Rng): Uint8Array[] {
+  return Array.from({ length: n }, () => {
+    const face = new Uint8Array(size * size * 3);
+    const [cx, cy, r] = [rng.uniform(0.3, 0.7) * size, rng.uniform(0.3, 0.7) * size, rng.uniform(0.2, 0.4) * size];
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++)
+        for (let c = 0; c < 3; c++) face[(y * size + x) * 3 + c] = Math.round(255 * Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (r * r)) * (0.5 + 0.2 * c));
+    return face;
+  });
+}
+
+export async function measureTrainSpeed(preset: PresetName, batch: number, steps = 5, warmup = 1): Promise<TrainSpeed> {
+  const config = presetConfig(preset);
+  const ae = buildAutoencoder(config, { seed: 1 });
+  const rng = new Rng(1);
+  const size = config.inputSize;
+  const sampler = new FaceSampler(syntheticFaces(32, size, rng), size);
+  const optimizers = { a: makeOptimizer(CLASSIC_ADAM), b: makeOptimizer(CLASSIC_ADAM) };
+  const times: number[] = [];
+  const prep: number[] = [];
+  try {
+    for (let i = 0; i < warmup + steps; i++) {
+      const t0 = performance.now();
+      for (const id of ['a', 'b'] as const) {
+        const p0 = performance.now();
+        const b = sampler.next(batch, rng, DEFAULT_AUGMENT, config.mask);
+        prep.push(performance.now() - p0);
+        const loss = trainStep(ae, id, b, optimizers[id], DEFAULT_LOSS);
+        await loss.data(); // wait for the backend to finish the step
+        loss.dispose();
+        disposeBatch(b);
+      }
+      if (i >= warmup) times.push(performance.now() - t0);
+    }
+    const stepMs = median(times);
+    const flops = trainStepFlops(ae, 'a', batch) * 2;
+    return {
+      preset,
+      batch,
+      facesPerSecond: (2 * batch) / (stepMs / 1000),
+      stepMs,
+      prepMsPerBatch: median(prep),
+      gflopsPerStep: flops / 1e9,
+      effectiveGflops: flops / 1e9 / (stepMs / 1000),
+      steps,
+    };
+  } finally {
+    Object.values(optimizers).forEach((o) => o.dispose());
+    disposeAutoencoder(ae);
+  }
+}
+
+/** Matrix-multiply throughput of the backend (n x n x n, median of a few), in GFLOP/s. */
+export async function matmulGflops(n = 1024, repeats = 5): Promise<number> {
+  const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i <= repeats; i++) {
+      const t0 = performance.now();
+      const c = tf.matMul(a, b);
+      await c.data();
+      c.dispose();
+      if (i > 0) times.push(performance.now() - t0);
+    }
+  } finally {
+    tf.dispose([a, b]);
+  }
+  return (2 * n ** 3) / 1e9 / (median(times) / 1000);
+}

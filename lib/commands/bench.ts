@@ -1,0 +1,128 @@
+// `deepfake-lab bench`: how fast this machine trains and extracts, measured side by side with
+// PyTorch when asked (--reference torch). A tool, not a test: nothing here asserts a speed.
+
+import { fork, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { describeChoice, initBackend } from '../backend';
+import { matmulGflops, type TrainSpeed } from '../bench/train-speed';
+import { extractFaces } from '../faces/extract';
+import { isPresetName } from '../model/config';
+import { jupyterPython } from '../notebook-runner';
+import { PROJECT_ROOT } from '../project';
+import { intOption, UsageError, type Command } from './command';
+
+const USAGE = 'deepfake-lab bench [--presets lite,original] [--batch 16] [--steps 5] [--reference torch] [--no-extract] [--json]';
+
+type Measured = TrainSpeed & { peakRssMB?: number };
+interface Reference { preset: string; batch: number; facesPerSecond?: number; stepMs?: number; threads?: number; torch?: string; error?: string }
+
+/** One preset in a child process (see lib/bench/worker.ts). */
+function runWorker(preset: string, batch: number, steps: number): Promise<Measured> {
+  return new Promise((resolve) => {
+    const child = fork(path.join(PROJECT_ROOT, 'lib', 'bench', 'worker.ts'), [preset, String(batch), String(steps)], {
+      execArgv: ['--require', require.resolve('tsx/cjs')],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    let out = '', err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code, signal) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      try {
+        const parsed = JSON.parse(last) as Measured;
+        resolve({ ...parsed, preset, batch });
+      } catch {
+        // The wasm module aborts the process when it runs out of memory (the `original` preset).
+        const why = /Aborted|out of memory|RangeError/i.test(err) ? 'out of memory on this backend' : `worker exited (${signal ?? code})`;
+        resolve({ preset, batch, error: why } as Measured);
+      }
+    });
+  });
+}
+
+function torchReference(preset: string, batch: number, steps: number): Reference {
+  const r = spawnSync(jupyterPython(), [path.join(PROJECT_ROOT, 'bench', 'torch_reference.py'), '--preset', preset, '--batch', String(batch), '--steps', String(steps)], {
+    encoding: 'utf8',
+    timeout: 1800_000,
+  });
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Reference;
+  } catch {
+    const why = /No module named 'torch'/.test(r.stderr) ? 'PyTorch missing: apt-get install python3-torch' : (r.stderr.trim().split('\n').pop() ?? 'failed');
+    return { preset, batch, error: why };
+  }
+}
+
+/** Extraction images/s on face-api's six demo photos (1920 px group photos, 22 faces). */
+async function extractionSpeed(): Promise<{ imagesPerSecond: number; images: number; faces: number }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-bench-'));
+  try {
+    const photos = path.join(dir, 'photos');
+    fs.mkdirSync(photos);
+    for (let i = 1; i <= 6; i++) fs.copyFileSync(require.resolve(`@vladmandic/face-api/demo/sample${i}.jpg`), path.join(photos, `sample${i}.jpg`));
+    await extractFaces(photos, path.join(dir, 'warmup'), { progressStream: null }); // loads the nets
+    const r = await extractFaces(photos, path.join(dir, 'faces'), { progressStream: null });
+    return { imagesPerSecond: r.imagesPerSecond, images: r.images, faces: r.faces };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const benchCommand: Command = {
+  summary: 'measure training and extraction speed (optionally against PyTorch)',
+  usage: USAGE,
+  options: {
+    presets: { type: 'string' },
+    batch: { type: 'string' },
+    steps: { type: 'string' },
+    reference: { type: 'string' },
+    'no-extract': { type: 'boolean', default: false },
+  },
+  async run(values) {
+    const presets = ((values.presets as string | undefined) ?? 'lite,original').split(',').map((s) => s.trim());
+    for (const p of presets) if (!isPresetName(p)) throw new UsageError(`--presets: unknown preset ${p}`);
+    const reference = values.reference as string | undefined;
+    if (reference !== undefined && reference !== 'torch') throw new UsageError(`--reference must be torch, got ${reference}`);
+    const batch = intOption(values, 'batch', 16, 1, 256);
+    const steps = intOption(values, 'steps', 5, 1, 1000);
+    const choice = await initBackend();
+    const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+
+    log(`${describeChoice(choice)}; matrix-multiply peak...`);
+    const peak = await matmulGflops();
+    const train: Measured[] = [];
+    const refs: Reference[] = [];
+    for (const preset of presets) {
+      log(`training ${preset}, batch ${batch}, ${steps} timed steps after one warm-up...`);
+      train.push(await runWorker(preset, batch, steps));
+      if (reference) {
+        log(`PyTorch ${preset}...`);
+        refs.push(torchReference(preset, batch, steps));
+      }
+    }
+    const extract = values['no-extract'] ? null : (log('extraction on the six demo photos...'), await extractionSpeed());
+    const ratio = Object.fromEntries(
+      refs.map((r) => {
+        const ours = train.find((t) => t.preset === r.preset);
+        return [r.preset, ours?.facesPerSecond && r.facesPerSecond ? Number((ours.facesPerSecond / r.facesPerSecond).toFixed(3)) : null];
+      }),
+    );
+    const peakRssMB = Math.max(Math.round(process.resourceUsage().maxRSS / 1024), ...train.map((t) => t.peakRssMB ?? 0));
+    const result = { backend: choice.backend, matmulGflops: Number(peak.toFixed(1)), train, reference: refs, ratio, extract, peakRssMB };
+    const fmt = (x: number | undefined, d = 1) => (x === undefined ? '-' : x.toFixed(d));
+    const text = [
+      `backend ${choice.backend}: matrix multiply ${fmt(peak)} GFLOP/s`,
+      ...train.map((t) =>
+        t.error
+          ? `${t.preset}: ${t.error}`
+          : `${t.preset} batch ${t.batch}: ${fmt(t.facesPerSecond)} faces/s (${fmt(t.effectiveGflops)} GFLOP/s, ${fmt(t.prepMsPerBatch)} ms data prep per batch, peak ${t.peakRssMB} MB)`,
+      ),
+      ...refs.map((r) => (r.error ? `PyTorch ${r.preset}: ${r.error}` : `PyTorch ${r.preset}: ${fmt(r.facesPerSecond)} faces/s (${r.threads} threads); ours/PyTorch ${ratio[r.preset] ?? '-'}`)),
+      extract ? `extraction: ${fmt(extract.imagesPerSecond, 2)} images/s (${extract.images} photos, ${extract.faces} faces)` : 'extraction: not measured',
+      `peak resident memory ${peakRssMB} MB`,
+    ].join('\n');
+    return { result, text };
+  },
+};
