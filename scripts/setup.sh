@@ -23,6 +23,8 @@ DEBIAN_PACKAGES=(
   jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook
   build-essential pkg-config libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev
 )
+# Optional: PyTorch from Debian, the reference `deepfake-lab bench --reference torch` compares with.
+[ "${DEEPFAKE_SETUP_TORCH:-0}" = 1 ] && DEBIAN_PACKAGES+=(python3-torch)
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=()
   for p in "${DEBIAN_PACKAGES[@]}"; do

@@ -1,0 +1,45 @@
+// The benchmark tool: FLOP counts checked by hand, and the CLI's JSON. No speed is asserted.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
+import { initBackend } from '../lib/backend';
+import { forwardFlops, trainStepFlops } from '../lib/bench/flops';
+import { buildAutoencoder, disposeAutoencoder } from '../lib/model/builder';
+import { presetConfig } from '../lib/model/config';
+import { runCli } from './helpers/cli';
+
+test('FLOPs of the lite model match a count by hand', async () => {
+  await initBackend();
+  const ae = buildAutoencoder(presetConfig('lite'), { seed: 1 });
+  // Encoder: convs 64->32->16->8->4 px (5x5; 3-32-64-128-256 channels), dense 4096->256->4096,
+  // upscale conv 3x3 256->512 at 4x4.
+  const encoder = 2 * (32 * 32 * 25 * 3 * 32 + 16 * 16 * 25 * 32 * 64 + 8 * 8 * 25 * 64 * 128 + 4 * 4 * 25 * 128 * 256 + 4096 * 256 + 256 * 4096 + 4 * 4 * 9 * 256 * 512);
+  // Decoder: upscale convs 3x3 128->256 at 8 px, 64->128 at 16, 32->64 at 32, final 5x5 16->3 at 64.
+  const decoder = 2 * (8 * 8 * 9 * 128 * 256 + 16 * 16 * 9 * 64 * 128 + 32 * 32 * 9 * 32 * 64 + 64 * 64 * 25 * 16 * 3);
+  assert.equal(forwardFlops(ae.encoder), encoder);
+  assert.equal(forwardFlops(ae.decoders.a), decoder);
+  assert.equal(trainStepFlops(ae, 'a', 16), 3 * 16 * (encoder + decoder));
+  disposeAutoencoder(ae);
+});
+
+test('bench --json reports throughput, effective GFLOP/s, data prep and peak memory', { timeout: 300_000 }, () => {
+  const r = runCli(['bench', '--presets', 'tiny', '--batch', '4', '--steps', '2', '--no-extract', '--json'], {}, 300_000);
+  assert.equal(r.status, 0, r.stderr);
+  const j = r.json as { backend: string; matmulGflops: number; train: Array<{ preset: string; facesPerSecond: number; effectiveGflops: number; prepMsPerBatch: number; peakRssMB: number }>; peakRssMB: number };
+  assert.equal(j.backend, 'wasm');
+  assert.ok(j.matmulGflops > 0);
+  assert.equal(j.train[0].preset, 'tiny');
+  assert.ok(j.train[0].facesPerSecond > 0 && j.train[0].effectiveGflops > 0 && j.train[0].prepMsPerBatch > 0);
+  assert.ok(j.train[0].peakRssMB > 50 && j.peakRssMB >= j.train[0].peakRssMB);
+  assert.equal(runCli(['bench', '--presets', 'huge']).status, 2);
+  assert.equal(runCli(['bench', '--reference', 'tensorflow']).status, 2);
+});
+
+const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+test('the PyTorch reference builds the same lite model (5,137,190 parameters)', { skip: hasTorch ? false : 'python3-torch is not installed (DEEPFAKE_SETUP_TORCH=1 npm run setup installs it)', timeout: 120_000 }, () => {
+  const r = spawnSync('/usr/bin/python3', ['bench/torch_reference.py', '--preset', 'lite', '--batch', '2', '--steps', '1', '--warmup', '0'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { params: number; facesPerSecond: number };
+  assert.equal(j.params, 5_137_190);
+  assert.ok(j.facesPerSecond > 0);
+});
