@@ -56,7 +56,8 @@ export async function faceMask(landmarks: readonly Point[], width: number, heigh
   for (let i = 0; i < width * height; i++) grey[i] = rgba[i * 4];
   if (feather > 0) {
     // sharp refuses sigmas below 0.3.
-    grey = await sharp(grey, { raw: { width, height, channels: 1 } }).blur(Math.max(0.3, feather / 2)).raw().toBuffer();
+    // b-w: sharp writes sRGB (3 channels) by default, which read as one channel is garbage.
+    grey = await sharp(grey, { raw: { width, height, channels: 1 } }).blur(Math.max(0.3, feather / 2)).toColourspace('b-w').raw().toBuffer();
   }
   const out = new Float32Array(width * height);
   for (let i = 0; i < out.length; i++) out[i] = grey[i] / 255;

@@ -1,0 +1,126 @@
+// Swapping a photo or a folder of photos into an output folder: progress on stderr, every output
+// written atomically with the provenance label, inputs never touched, and every photo or face that
+// was not swapped counted under a named reason (unreadable files by lib/image.ts's reasons).
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { initBackend } from '../backend';
+import { createDetector } from '../faces/extract';
+import { DEFAULT_IDENTITY_THRESHOLD } from '../faces/identity';
+import type { DetectorKind } from '../faces/detector';
+import { writeFileAtomic } from '../fsutil';
+import { listImageFiles, tryDecodeImage } from '../image';
+import { Progress, type ProgressState } from '../progress';
+import type { Blender } from './blend';
+import type { ColourMatcher } from './colour';
+import { drawMark } from './mark';
+import { DEFAULT_SWAP_MASK, type SwapMaskOptions } from './mask';
+import type { SwapModel } from './model';
+import { folderIdentity } from './person';
+import { encodeLabelled, provenanceLabel } from './provenance';
+import { swapImage, type SwapImageOptions } from './swap-image';
+
+export interface SwapOptions {
+  /** Decode with this identity's decoder ('b' puts B's face into photos of A). */
+  to: string;
+  /** 'all' faces, or only 'source' faces: those the recognition net says are the other identity. */
+  faces?: 'all' | 'source';
+  mask?: SwapMaskOptions;
+  colour?: ColourMatcher;
+  blend?: Blender;
+  /** PNG keeps every untouched pixel bit-identical; JPEG is smaller. */
+  format?: 'png' | 'jpeg';
+  quality?: number;
+  /** Draw a visible "SYNTHETIC" mark in a corner too. */
+  mark?: boolean;
+  detector?: DetectorKind;
+  minScore?: number;
+  minFace?: number;
+  identityThreshold?: number;
+  progressStream?: NodeJS.WriteStream | null;
+  onProgress?: (state: ProgressState) => void;
+}
+
+export const DEFAULT_SWAP = {
+  faces: 'all' as 'all' | 'source',
+  colour: 'histogram' as ColourMatcher,
+  blend: 'alpha' as Blender,
+  format: 'png' as 'png' | 'jpeg',
+  quality: 92,
+  detector: 'ssd' as DetectorKind,
+  minScore: 0.5,
+  minFace: 40,
+};
+
+export interface SwapSummary {
+  /** Candidate image files. */
+  images: number;
+  /** Faces found in them. */
+  faces: number;
+  /** Faces swapped. */
+  swapped: number;
+  /** Why photos or faces were not swapped, with counts. */
+  skipped: Record<string, number>;
+  /** The output folder. */
+  out: string;
+  /** Output files written. */
+  written: string[];
+  label: string;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+/** Output name for an input: its stem with the output's extension, never an input's own path. */
+function outputName(file: string, outDir: string, ext: string, taken: Set<string>, inputs: Set<string>): string {
+  const stem = path.basename(file).replace(/\.[^.]+$/, '');
+  let name = path.join(outDir, `${stem}.${ext}`);
+  for (let k = 1; taken.has(name) || inputs.has(name); k++) name = path.join(outDir, `${stem}-swapped${k > 1 ? `-${k}` : ''}.${ext}`);
+  taken.add(name);
+  return name;
+}
+
+/** Swap the faces in `input` (a photo or a folder of photos) and write the results into `outDir`. */
+export async function swapPath(model: SwapModel, input: string, outDir: string, options: SwapOptions): Promise<SwapSummary> {
+  const o = { ...DEFAULT_SWAP, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as SwapOptions & typeof DEFAULT_SWAP;
+  if (!model.identities.includes(o.to)) throw new Error(`the model has no identity "${o.to}" (it has ${model.identities.join(', ')})`);
+  await initBackend();
+  const started = Date.now();
+  const files = fs.statSync(input).isDirectory() ? (await listImageFiles(input)).files : [path.resolve(input)];
+  const source = model.identities.find((id) => id !== o.to);
+  const person =
+    o.faces === 'source' && source && model.data[source]
+      ? { descriptor: await folderIdentity(model.data[source], model.geometry), threshold: o.identityThreshold ?? DEFAULT_IDENTITY_THRESHOLD }
+      : null;
+  if (o.faces === 'source' && !person) throw new Error(`--faces source needs the model's training folder for the other identity`);
+  const imageOptions: SwapImageOptions = { identity: o.to, mask: o.mask ?? DEFAULT_SWAP_MASK, colour: o.colour, blend: o.blend, minScore: o.minScore, minFace: o.minFace, person };
+  const detector = await createDetector(o.detector, o.minScore);
+  const label = provenanceLabel();
+  const summary: SwapSummary = { images: files.length, faces: 0, swapped: 0, skipped: {}, out: path.resolve(outDir), written: [], label, seconds: 0, imagesPerSecond: 0 };
+  const count = (reason: string) => (summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1);
+  const inputs = new Set(files.map((f) => path.resolve(f)));
+  const taken = new Set<string>();
+  fs.mkdirSync(outDir, { recursive: true });
+  const progress = new Progress('swap', files.length, { unit: 'images', stream: o.progressStream, onUpdate: o.onProgress });
+  for (const file of files) {
+    const decoded = await tryDecodeImage(file);
+    if (decoded.ok === false) count(decoded.reason);
+    else {
+      const r = await swapImage(decoded.image, detector, model, imageOptions);
+      summary.faces += r.faces;
+      summary.swapped += r.swapped;
+      r.skipped.forEach(count);
+      if (r.faces === 0) count('no face');
+      if (r.swapped > 0) {
+        if (o.mark) drawMark(r.image);
+        const target = outputName(file, path.resolve(outDir), o.format === 'jpeg' ? 'jpg' : 'png', taken, inputs);
+        await writeFileAtomic(target, await encodeLabelled(r.image, o.format, label, o.quality));
+        summary.written.push(target);
+      }
+    }
+    progress.tick();
+  }
+  progress.stop();
+  summary.seconds = (Date.now() - started) / 1000;
+  summary.imagesPerSecond = files.length / Math.max(summary.seconds, 1e-3);
+  return summary;
+}

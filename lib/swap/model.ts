@@ -1,0 +1,59 @@
+// The trained model as the swap sees it: decode a batch of faces as one identity, plus what the
+// swap must know to prepare faces exactly as training saw them (the aligned crop's geometry, the
+// centre crop fraction, the input size). Tests plug in models of their own through this interface.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend';
+import { ALIGNMENTS_FILE, readAlignments } from '../faces/alignments';
+import { DEFAULT_CROP, type CropGeometry } from '../faces/template';
+import { autoencode, disposeAutoencoder } from '../model/builder';
+import { latestCheckpoint, loadCheckpoint } from '../train/checkpoint';
+
+export interface SwapModel {
+  /** Side of the model's square input and output, in pixels. */
+  inputSize: number;
+  /** The model's input is the centred square of this fraction of the aligned crop. */
+  cropFraction: number;
+  /** The aligned crops the model was trained on (extraction's size and margin). */
+  geometry: CropGeometry;
+  identities: string[];
+  /** Training face folder per identity, when known (for the "is this person A" filter). */
+  data: Record<string, string>;
+  /** Where the weights came from, for reports. */
+  source: { checkpoint: string | null; step: number | null };
+  /** Faces [n, s, s, 3] in [0, 1] decoded as `identity`: [n, s, s, 3], or 4 with a mask channel. */
+  decode(faces: tf.Tensor4D, identity: string): tf.Tensor4D;
+  dispose(): void;
+}
+
+/** The aligned-crop geometry the faces in `dir` were extracted with; defaults when unknown. */
+export function trainingGeometry(dir: string | undefined): CropGeometry {
+  const a = dir ? readAlignments(path.join(dir, ALIGNMENTS_FILE)) : null;
+  const { size, margin } = (a?.options ?? {}) as { size?: unknown; margin?: unknown };
+  return typeof size === 'number' && typeof margin === 'number' ? { size, margin } : DEFAULT_CROP;
+}
+
+/** The newest checkpoint of a model folder written by `train`. */
+export async function loadSwapModel(modelDir: string): Promise<SwapModel> {
+  await initBackend();
+  const ckptDir = latestCheckpoint(path.resolve(modelDir));
+  if (!ckptDir) throw new Error(`${modelDir} holds no checkpoint (train first)`);
+  const ck = await loadCheckpoint(ckptDir);
+  // The optimizer state is for resuming training; a swap never needs it.
+  for (const o of Object.values(ck.optimizers)) o.dispose();
+  const { ae, state } = ck;
+  const data = state.settings.data;
+  const first = Object.values(data).find((d) => fs.existsSync(d));
+  return {
+    inputSize: ae.config.inputSize,
+    cropFraction: state.settings.cropFraction,
+    geometry: trainingGeometry(first),
+    identities: ae.config.identities,
+    data,
+    source: { checkpoint: ckptDir, step: state.step },
+    decode: (faces, identity) => autoencode(ae, faces, identity),
+    dispose: () => disposeAutoencoder(ae),
+  };
+}
