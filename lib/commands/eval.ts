@@ -1,11 +1,30 @@
 // `deepfake-lab eval`: reconstruction PSNR/SSIM on held-out faces, a swap preview, swap metrics.
 
+import * as path from 'path';
 import { initBackend } from '../backend';
+import { ALIGNMENTS_FILE, readAlignments } from '../faces/alignments';
+import { DEFAULT_CROP, type CropGeometry } from '../faces/template';
+import { loadTruthFaces, truthDir } from '../samples/truth';
 import { faceApiSwapMetrics } from '../faces/swap-metrics';
 import { evaluateModel } from '../train/evaluate';
 import { intOption, requireString, UsageError, type Command } from './command';
 
-const USAGE = 'deepfake-lab eval --model DIR --a DIR --b DIR [--max-faces N] [--preview FILE] [--json]';
+const USAGE = 'deepfake-lab eval --model DIR --a DIR --b DIR [--truth DIR] [--max-faces N] [--preview FILE] [--json]';
+
+/** The crop geometry a faces folder was extracted with (its alignments.json), else extraction's default. */
+function extractionGeometry(facesDir: string): CropGeometry {
+  const o = readAlignments(path.join(facesDir, ALIGNMENTS_FILE))?.options;
+  return typeof o?.size === 'number' && typeof o?.margin === 'number' ? { size: o.size, margin: o.margin } : DEFAULT_CROP;
+}
+
+/** The ground-truth folder --truth names, or a UsageError. */
+function truthOption(dir: string): string {
+  try {
+    return truthDir(dir);
+  } catch (e) {
+    throw new UsageError(`--truth: ${(e as Error).message}`);
+  }
+}
 
 export const evalCommand: Command = {
   summary: 'measure reconstruction and swap quality',
@@ -16,12 +35,14 @@ export const evalCommand: Command = {
     b: { type: 'string' },
     'max-faces': { type: 'string' },
     preview: { type: 'string' },
+    truth: { type: 'string' },
   },
   async run(values) {
     const modelDir = requireString(values, 'model', USAGE);
     const a = requireString(values, 'a', USAGE);
     const b = requireString(values, 'b', USAGE);
     const maxFaces = intOption(values, 'max-faces', 1000, 1);
+    const truth = typeof values.truth === 'string' ? truthOption(values.truth) : null;
     const choice = await initBackend();
     let report;
     try {
@@ -31,6 +52,8 @@ export const evalCommand: Command = {
         maxFaces,
         swapMetrics: faceApiSwapMetrics,
         previewFile: typeof values.preview === 'string' ? values.preview : undefined,
+        // Ground-truth pairs, aligned the way the --a faces were extracted.
+        truth: truth !== null ? (size, cropFraction) => loadTruthFaces(truth, { geometry: extractionGeometry(a), size, cropFraction, max: maxFaces }) : undefined,
       });
     } catch (e) {
       const msg = (e as Error).message.split('\n')[0];
@@ -46,6 +69,10 @@ export const evalCommand: Command = {
       `reconstruction b: PSNR ${fmt(r.b.psnr, 2)} dB, SSIM ${fmt(r.b.ssim, 3)} on ${r.b.faces} ${r.b.source} faces`,
       `identity transfer a->b ${fmt(report.swap.identityTransfer.a2b, 2)}, b->a ${fmt(report.swap.identityTransfer.b2a, 2)}`,
       `landmark error a->b ${fmt(report.swap.landmarkError.a2b, 3)}, b->a ${fmt(report.swap.landmarkError.b2a, 3)} (of the inter-ocular distance)`,
+      report.swap.truth
+        ? `swap vs ground truth (${report.swap.truth.pairs} pairs): a->b PSNR ${fmt(report.swap.truth.a2b.psnr, 2)} dB, SSIM ${fmt(report.swap.truth.a2b.ssim, 3)}; ` +
+          `b->a PSNR ${fmt(report.swap.truth.b2a.psnr, 2)} dB, SSIM ${fmt(report.swap.truth.b2a.ssim, 3)}`
+        : 'swap vs ground truth: - (give --truth DIR from deepfake-lab samples)',
       `swap preview ${report.swap.preview ?? '-'}`,
     ].join('\n');
     return { result: { ...report, backend: choice.backend }, text };

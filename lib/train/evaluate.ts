@@ -3,6 +3,8 @@
 //
 // The swap metrics (identity transfer, landmark error) need face-api's recognition and landmark
 // nets; they come in through `swapMetrics`. Without one they are reported as null.
+// With ground-truth pairs (the built-in identities, lib/samples/truth.ts) a swap is also scored
+// against the right answer: decoder_b(encoder(a_p)) against b_p, rendered with the same parameters.
 
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -41,11 +43,21 @@ export interface Reconstruction {
   source: 'held-out' | 'folder';
 }
 
+/** Swaps scored against ground truth: mean PSNR (dB) and SSIM over the pairs. */
+export interface TruthScores {
+  pairs: number;
+  a2b: { psnr: number | null; ssim: number | null };
+  b2a: { psnr: number | null; ssim: number | null };
+}
+
+/** Ground-truth pairs as faces of the model's size (size x size x 3 bytes each; a[i] pairs with b[i]). */
+export type TruthLoader = (size: number, cropFraction: number) => Promise<{ a: Uint8Array[]; b: Uint8Array[] }>;
+
 export interface EvalReport {
   checkpoint: string;
   step: number;
   reconstruction: Record<'a' | 'b', Reconstruction>;
-  swap: SwapMetrics & { preview: string | null };
+  swap: SwapMetrics & { preview: string | null; truth: TruthScores | null };
 }
 
 export interface EvaluateOptions {
@@ -57,6 +69,8 @@ export interface EvaluateOptions {
   previewFile?: string | null;
   /** At most this many faces per identity. */
   maxFaces?: number;
+  /** Ground-truth pairs to score swaps against; reported as swap.truth (null without). */
+  truth?: TruthLoader;
 }
 
 /** The faces to judge a decoder on: the held-out part of its training folder, or any other folder whole. */
@@ -67,16 +81,17 @@ async function evaluationFaces(dir: string, trainedDir: string | undefined, size
   return { faces, source: (same ? 'held-out' : 'folder') as Reconstruction['source'] };
 }
 
-/** Mean PSNR and SSIM of the reconstructions, in chunks to bound memory. */
-function reconstruction(ae: Autoencoder, faces: tf.Tensor4D, identity: string): { psnr: number | null; ssim: number | null } {
+/** Mean PSNR and SSIM of decoder_identity(encoder(faces)) against `target` (default: the faces), in chunks to bound memory. */
+function reconstruction(ae: Autoencoder, faces: tf.Tensor4D, identity: string, target: tf.Tensor4D = faces): { psnr: number | null; ssim: number | null } {
   const n = faces.shape[0];
   if (n === 0) return { psnr: null, ssim: null };
   let p = 0, s = 0;
   for (let i = 0; i < n; i += 16) {
     const [dp, ds] = tf.tidy(() => {
       const x = faces.slice(i, Math.min(16, n - i));
+      const t = target.slice(i, Math.min(16, n - i));
       const y = autoencode(ae, x, identity).slice([0, 0, 0, 0], [-1, -1, -1, 3]) as tf.Tensor4D;
-      return [psnr(y, x).sum().dataSync()[0], ssim(y, x).sum().dataSync()[0]];
+      return [psnr(y, t).sum().dataSync()[0], ssim(y, t).sum().dataSync()[0]];
     });
     p += dp;
     s += ds;
@@ -119,7 +134,15 @@ export async function evaluateModel(options: EvaluateOptions): Promise<EvalRepor
       const k = Math.min(6, fa.shape[0], fb.shape[0]);
       preview = await writePreview(previewFile, ae, fa.slice(0, k), fb.slice(0, k));
     }
-    return { checkpoint: ckptDir, step: state.step, reconstruction: recon, swap: { ...metrics, preview } };
+    let truth: TruthScores | null = null;
+    if (options.truth) {
+      const pairs = await options.truth(size, state.settings.cropFraction);
+      const ta = facesToTensor(pairs.a, size);
+      const tb = facesToTensor(pairs.b, size);
+      tensors.push(ta, tb);
+      truth = { pairs: ta.shape[0], a2b: reconstruction(ae, ta, 'b', tb), b2a: reconstruction(ae, tb, 'a', ta) };
+    }
+    return { checkpoint: ckptDir, step: state.step, reconstruction: recon, swap: { ...metrics, preview, truth } };
   } finally {
     tf.dispose(tensors);
     disposeAutoencoder(ae);

@@ -1,0 +1,64 @@
+// Ground truth for swaps: the pairs `samples` wrote under truth/ (A and B rendered with the same
+// parameters), cut into aligned faces exactly as a model sees its training faces. A's face
+// decoded by B's decoder should look like B's face of the same pair; PSNR/SSIM between the two
+// measure a swap against the right answer.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { decodeImage, imageToTensor, tensorToImage } from '../image';
+import { alignmentMatrix, type CropGeometry } from '../faces/template';
+import { warpAffine } from '../faces/warp';
+import { centreCropResize } from '../train/faces';
+import type { Point } from '../faces/types';
+import { MANIFEST, type TruthRecord } from './dataset';
+import type { PersonId } from './identities';
+
+export interface TruthFaces {
+  /** The pair file names, in order. */
+  files: string[];
+  /** Aligned faces, size x size x 3 bytes each: a[i] and b[i] are one pair. */
+  a: Uint8Array[];
+  b: Uint8Array[];
+}
+
+/** The folder with the pairs' manifest: the truth folder itself, or a samples folder holding one. */
+export function truthDir(dir: string): string {
+  if (fs.existsSync(path.join(dir, MANIFEST))) return dir;
+  if (fs.existsSync(path.join(dir, 'truth', MANIFEST))) return path.join(dir, 'truth');
+  throw new Error(`${dir}: not a ground-truth folder (no ${MANIFEST}; run deepfake-lab samples first)`);
+}
+
+export function readTruthManifest(dir: string): TruthRecord[] {
+  const file = path.join(truthDir(dir), MANIFEST);
+  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as TruthRecord);
+}
+
+/** One truth photo's face: aligned by its true landmarks with extraction's geometry, then cut and resized like training faces. */
+async function alignedFace(file: string, landmarks: readonly Point[], geometry: CropGeometry, size: number, cropFraction: number): Promise<Uint8Array> {
+  const pixels = imageToTensor(await decodeImage(file));
+  const crop = warpAffine(pixels, alignmentMatrix(landmarks, geometry), geometry.size);
+  pixels.dispose();
+  try {
+    const img = await tensorToImage(crop);
+    return await centreCropResize(img.data, img.width, img.height, size, cropFraction);
+  } finally {
+    crop.dispose();
+  }
+}
+
+/**
+ * Load up to `max` pairs as aligned faces. `geometry` must be the one the model's faces were
+ * extracted with (their alignments.json holds it); `size` and `cropFraction` are the model's.
+ */
+export async function loadTruthFaces(dir: string, options: { geometry: CropGeometry; size: number; cropFraction: number; max?: number }): Promise<TruthFaces> {
+  const root = truthDir(dir);
+  const records = readTruthManifest(root).slice(0, options.max ?? Infinity);
+  const out: TruthFaces = { files: [], a: [], b: [] };
+  for (const r of records) {
+    const face = (id: PersonId) => alignedFace(path.join(root, id, r.file), r.landmarks[id], options.geometry, options.size, options.cropFraction);
+    out.files.push(r.file);
+    out.a.push(await face('a'));
+    out.b.push(await face('b'));
+  }
+  return out;
+}
