@@ -8,18 +8,20 @@ import { encodeImage, tensorToImage, type RgbImage } from '../image';
 // tslab's display throws "Not ready" outside its kernel; load it lazily so importing this file
 // never needs tslab to be running.
 type TslabDisplay = { png(b: Uint8Array): void; html(s: string): void };
-function tslabDisplay(): TslabDisplay | null {
+type Tslab = { display: TslabDisplay; newDisplay(): TslabDisplay };
+function tslab(): Tslab | null {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { display } = require('tslab') as { display: TslabDisplay };
-    return display;
+    return require('tslab') as Tslab;
   } catch {
     return null;
   }
 }
+function tslabDisplay(): TslabDisplay | null {
+  return tslab()?.display ?? null;
+}
 
-function send(fn: (d: TslabDisplay) => void): boolean {
-  const d = tslabDisplay();
+function send(fn: (d: TslabDisplay) => void, d: TslabDisplay | null = tslabDisplay()): boolean {
   if (!d) return false;
   try {
     fn(d);
@@ -58,4 +60,25 @@ export async function showImage(image: RgbImage | tf.Tensor3D, { maxWidth = 1280
   const png = await encodeImage(rgb, 'png', { maxWidth });
   send((d) => d.png(png));
   return png;
+}
+
+/** One output that each call replaces in place (tslab's newDisplay): live charts and previews. */
+export interface LiveDisplay {
+  html(html: string): boolean;
+  png(png: Uint8Array): boolean;
+}
+
+export function liveDisplay(): LiveDisplay {
+  // Created lazily: outside the kernel there is nothing to create, and every call is a no-op.
+  let d: TslabDisplay | null | undefined;
+  const target = () => (d === undefined ? (d = tslab()?.newDisplay() ?? null) : d);
+  return {
+    html: (html) => send((x) => x.html(html), target()),
+    png: (png) => send((x) => x.png(png), target()),
+  };
+}
+
+/** Show PNG bytes (from imageGrid and friends). */
+export function showPng(png: Uint8Array): boolean {
+  return send((d) => d.png(png));
 }
