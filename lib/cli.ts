@@ -13,6 +13,8 @@ import { extractCommand } from './commands/extract';
 import { evalCommand } from './commands/eval';
 import { trainCommand } from './commands/train';
 import { scrapeCommand } from './commands/scrape';
+import { samplesCommand } from './commands/samples';
+import { swapCommand } from './commands/swap';
 
 const COMMON: Options = {
   json: { type: 'boolean', default: false },
@@ -27,12 +29,12 @@ const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   eval: evalCommand,
   scrape: scrapeCommand,
+  swap: swapCommand,
+  samples: samplesCommand,
 };
 
 // Commands of the contract that later stages of the pipeline add.
 const PLANNED: Record<string, string> = {
-  samples: 'render the built-in identities',
-  swap: "put the other person's face into photos",
 };
 
 function helpText(): string {

@@ -134,6 +134,8 @@ export async function decodeImage(input: string | Buffer, options: DecodeOptions
   }
 }
 
+/** Test with `r.ok === false`, not `!r.ok`: notebooks compile without strictNullChecks, where only
+ * the comparison narrows the union (tsconfig.notebook.json checks this). */
 export type DecodeResult = { ok: true; image: DecodedImage } | { ok: false; reason: RejectReason; detail: string };
 
 /** decodeImage that returns the refusal instead of throwing it: for loops over many files. */

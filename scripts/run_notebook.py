@@ -68,6 +68,12 @@ def main():
     result['seconds'] = round(time.time() - start, 1)
     result['cells'] = len(nb.cells)
 
+    # Sign the executed copy: Jupyter only runs the outputs' scripts (charts) of trusted notebooks.
+    try:
+        from nbformat.sign import NotebookNotary
+        NotebookNotary().sign(nb)
+    except Exception:  # no writable Jupyter data dir: the copy stays untrusted, still readable
+        pass
     write_atomic(args.out, nbformat.writes(nb))
     if args.html:
         from nbconvert import HTMLExporter

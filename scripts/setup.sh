@@ -20,7 +20,7 @@ node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.ex
 # Jupyter runs the notebooks (Debian's, under /usr/bin/python3); canvas compiles against cairo/pango
 # because its prebuilt download is not reachable everywhere.
 DEBIAN_PACKAGES=(
-  jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook
+  jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook chromium
   build-essential pkg-config libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev
 )
 # Optional: PyTorch from Debian, the reference `deepfake-lab bench --reference torch` compares with.

@@ -5,5 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 echo "test: type-checking (tsc --noEmit, strict)" >&2
 node_modules/.bin/tsc --noEmit -p .
+echo "test: type-checking lib/ as notebooks compile it (tslab: not strict)" >&2
+node_modules/.bin/tsc --noEmit -p tsconfig.notebook.json
 echo "test: running test/*.test.ts" >&2
 exec node --import tsx --test --test-reporter=spec test/*.test.ts

@@ -62,3 +62,24 @@ test('notebooks import the library from the project root, wherever the notebook 
   await executeNotebook(nb, { out });
   assert.ok(outputs(out).some((o) => text(o).startsWith(PROJECT_ROOT + ' 0.')));
 });
+
+test('the kernel keeps working after an imported .ts file is replaced on disk between cells', { timeout: 120_000 }, async () => {
+  // A module inside the project (tslab compiles only under its root), changed between cells.
+  const dir = path.join(PROJECT_ROOT, 'output', 'test-kernel');
+  fs.mkdirSync(dir, { recursive: true });
+  const mod = path.join(dir, `watched-${process.pid}.ts`);
+  fs.writeFileSync(mod, 'export const n = 1;\n');
+  const rel = './' + path.relative(PROJECT_ROOT, mod).replace(/\.ts$/, '');
+  try {
+    const nb = writeNotebook('stale.ipynb', [
+      `import { n } from '${rel}';\nconsole.log('first', n)`,
+      `const fs = require('fs');\nfs.writeFileSync(${JSON.stringify(mod + '.tmp')}, 'export const n = 2;\\n');\nfs.renameSync(${JSON.stringify(mod + '.tmp')}, ${JSON.stringify(mod)});\nawait new Promise((r) => setTimeout(r, 400));`,
+      `import { n as m } from '${rel}';\nconsole.log('still running', 1 + 1)`,
+    ]);
+    const out = path.join(tmp, 'stale.out.ipynb');
+    await executeNotebook(nb, { out });
+    assert.ok(outputs(out).some((o) => text(o).includes('still running 2')));
+  } finally {
+    fs.rmSync(mod, { force: true });
+  }
+});

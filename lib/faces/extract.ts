@@ -204,7 +204,7 @@ async function processImage(
 ): Promise<ImageRecord> {
   const base = { file: rel, bytes: st.size, mtimeMs: st.mtimeMs };
   const decoded = await tryDecodeImage(file);
-  if (!decoded.ok) return { ...base, width: null, height: null, status: 'rejected', reason: decoded.reason, detail: decoded.detail, faces: [] };
+  if (decoded.ok === false) return { ...base, width: null, height: null, status: 'rejected', reason: decoded.reason, detail: decoded.detail, faces: [] };
   const image = decoded.image;
   const detected = await detector.detect(image);
   const pixels = imageToTensor(image);
@@ -316,7 +316,7 @@ async function applyIdentity(data: AlignmentsFile, s: Settings, outDir: string):
 /** Descriptor of the largest face in a reference photo. */
 async function referenceDescriptors(file: string, s: Settings): Promise<Float32Array[]> {
   const decoded = await tryDecodeImage(file);
-  if (!decoded.ok) throw new Error(`reference image ${file}: ${decoded.reason}: ${decoded.detail}`);
+  if (decoded.ok === false) throw new Error(`reference image ${file}: ${decoded.reason}: ${decoded.detail}`);
   const detector = await createDetector(s.detector, s.minScore);
   const faces = (await detector.detect(decoded.image)).filter((f) => f.score >= s.minScore);
   if (faces.length === 0) throw new Error(`reference image ${file}: no face found`);

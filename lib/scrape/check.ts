@@ -48,7 +48,7 @@ export async function fetchAndCheck(c: Candidate, http: HttpClient, limits: Chec
     bytes = read;
   } else {
     const checked = checkHttpUrl(c.url);
-    if (!checked.ok) return { ok: false, reason: 'unsafe url', detail: checked.detail, retryable: false };
+    if (checked.ok === false) return { ok: false, reason: 'unsafe url', detail: checked.detail, retryable: false };
     try {
       const r = await http.get(checked.url.href, { maxBytes: limits.maxBytes, checkType: refuseContentType, accept: ACCEPT, signal });
       bytes = r.bytes;
@@ -60,7 +60,7 @@ export async function fetchAndCheck(c: Candidate, http: HttpClient, limits: Chec
   }
 
   const decoded = await tryDecodeImage(bytes, limits);
-  if (!decoded.ok) return { ok: false, reason: decoded.reason, detail: decoded.detail, retryable: false };
+  if (decoded.ok === false) return { ok: false, reason: decoded.reason, detail: decoded.detail, retryable: false };
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   return { ok: true, bytes, image: decoded.image, sha256, phash: await perceptualHash(decoded.image), finalUrl };
 }

@@ -113,7 +113,7 @@ export async function scrape(o: ScrapeOptions): Promise<ScrapeSummary> {
 
     const r = await fetchAndCheck(c, http, limits, o.signal);
     if (o.signal?.aborted) return; // unfinished: no record, so the next run tries it again
-    if (!r.ok) return skip(c, r.reason, r.detail, r.retryable);
+    if (r.ok === false) return skip(c, r.reason, r.detail, r.retryable);
     // No await between these checks and manifest.remember below: two workers holding the same
     // photo cannot both pass.
     const same = manifest.bySha256(r.sha256);

@@ -118,7 +118,7 @@ export class HttpClient {
     let current = first;
     for (let hops = 0; ; hops++) {
       const checked = checkHttpUrl(current);
-      if (!checked.ok) throw new FetchFailed('unsafe url', checked.detail);
+      if (checked.ok === false) throw new FetchFailed('unsafe url', checked.detail);
       await this.limiter.acquire(checked.url.host, o.signal);
       const next = await this.hop(checked.url, o);
       if (typeof next !== 'string') return next;

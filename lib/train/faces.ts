@@ -60,7 +60,7 @@ export async function loadFaces(dir: string, options: LoadFacesOptions): Promise
     if (!face) {
       // Small aligned crops are fine: the resize brings them to the model size.
       const r = await tryDecodeImage(file, { minSide: 16 });
-      if (!r.ok) {
+      if (r.ok === false) {
         set.skipped.push({ file: path.basename(file), reason: r.reason, detail: r.detail });
         continue;
       }
