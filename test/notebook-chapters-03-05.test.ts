@@ -1,0 +1,131 @@
+// Chapters 03-05 (autoencoder, latent space, swapping) run top to bottom through Jupyter with the
+// small settings, on inputs this file makes itself with the library: built-in samples, rendered and
+// extracted into a temporary DATA root, so it does not depend on chapters 01-02's notebooks.
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { executeNotebook, NotebookFailed } from '../lib/notebook-runner';
+import { writeSamples } from '../lib/samples/dataset';
+import { extractFaces } from '../lib/faces/extract';
+import { latestCheckpoint } from '../lib/train/checkpoint';
+import { LABEL_PREFIX, readProvenance } from '../lib/swap/provenance';
+import { PROJECT_ROOT } from './helpers/shared';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-ch03-05-'));
+const DATA = path.join(tmp, 'data');
+const MODELS = path.join(tmp, 'models');
+const OUT = path.join(tmp, 'executed');
+const SWAPS = path.join(tmp, 'output', 'swaps', 'builtin');
+const ENV = { DEEPFAKE_NB_PROFILE: 'small', DEEPFAKE_DATA_ROOT: DATA, DEEPFAKE_MODEL_ROOT: MODELS };
+const CHAPTERS = ['03-autoencoder', '04-latent-space', '05-swapping'];
+
+interface Output { output_type: string; name?: string; text?: string | string[]; data?: Record<string, unknown> }
+const joined = (v: unknown) => (Array.isArray(v) ? v.join('') : String(v ?? ''));
+function outputs(file: string): Output[] {
+  const nb = JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Array<{ outputs?: Output[] }> };
+  return nb.cells.flatMap((c) => c.outputs ?? []);
+}
+const stdout = (outs: Output[]) => outs.filter((o) => o.name === 'stdout').map((o) => joined(o.text)).join('');
+const pngs = (outs: Output[]) => outs.filter((o) => o.data && 'image/png' in o.data).length;
+const htmls = (outs: Output[]) => outs.flatMap((o) => (o.data && 'text/html' in o.data ? [joined(o.data['text/html'])] : []));
+
+async function run(name: string, suffix = '') {
+  const out = path.join(OUT, `${name}${suffix}.ipynb`);
+  const html = path.join(OUT, `${name}${suffix}.html`);
+  const r = await executeNotebook(path.join(PROJECT_ROOT, 'notebooks', `${name}.ipynb`), { out, html, env: ENV });
+  assert.equal(r.ok, true);
+  const outs = outputs(out);
+  assert.deepEqual(outs.filter((o) => o.name === 'stderr').map((o) => joined(o.text)), [], `${name}: nothing on stderr`);
+  assert.ok(!outs.some((o) => o.output_type === 'error'), `${name}: no error output`);
+  return { outs, html: fs.readFileSync(html, 'utf8'), seconds: r.seconds };
+}
+
+before(async () => {
+  // A handful of photos per person, a few ground-truth pairs, and their aligned faces, as chapter 02 would leave them.
+  await writeSamples(path.join(DATA, 'builtin'), { count: 10, pairs: 4, progressStream: null });
+  for (const id of ['a', 'b']) {
+    const r = await extractFaces(path.join(DATA, 'builtin', id, 'raw'), path.join(DATA, 'builtin', id, 'faces'), { progressStream: null });
+    assert.ok(r.written >= 3, `extracted ${r.written} faces of ${id}`);
+  }
+}, { timeout: 120_000 });
+
+test('chapters 03-05 are stored without outputs, on the project kernel', () => {
+  for (const name of CHAPTERS) {
+    const nb = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'notebooks', `${name}.ipynb`), 'utf8'));
+    assert.equal(nb.metadata.kernelspec.name, 'deepfake-lab', name);
+    assert.equal(nb.metadata.kernelspec.display_name, 'TypeScript (Deepfake Lab)', name);
+    for (const c of nb.cells) if (c.cell_type === 'code') assert.deepEqual([c.outputs, c.execution_count], [[], null], `${name}: a stored output`);
+    const config = nb.cells.find((c: { cell_type: string }) => c.cell_type === 'code').source.join('');
+    assert.match(config, /const PROFILE = process\.env\.DEEPFAKE_NB_PROFILE \?\? 'demo'/, name);
+    assert.match(config, /const DATA = process\.env\.DEEPFAKE_DATA_ROOT \?\? 'data'/, name);
+  }
+});
+
+test('03 without the faces of chapter 02 stops in its configuration cell with one clear line', { timeout: 120_000 }, async () => {
+  const empty = path.join(tmp, 'no-data');
+  fs.mkdirSync(empty, { recursive: true });
+  await assert.rejects(
+    executeNotebook(path.join(PROJECT_ROOT, 'notebooks', '03-autoencoder.ipynb'), {
+      out: path.join(OUT, 'no-data.ipynb'),
+      env: { ...ENV, DEEPFAKE_DATA_ROOT: empty, DEEPFAKE_MODEL_ROOT: path.join(tmp, 'no-models') },
+    }),
+    (e: unknown) => {
+      assert.ok(e instanceof NotebookFailed);
+      assert.equal(e.run.cell, 2, 'the configuration cell');
+      assert.match(e.message, /run chapter 02/);
+      return true;
+    },
+  );
+});
+
+test('03 trains the plain and the shared autoencoder, showing previews, the loss curve and the loss', { timeout: 180_000 }, async () => {
+  const { outs, html } = await run('03-autoencoder');
+  const text = stdout(outs);
+  assert.ok(pngs(outs) >= 4, 'faces, warps, reconstructions and the preview grid are shown');
+  assert.match(text, /a new one-person model/);
+  assert.match(text, /encoder and decoder A grown from the one-person model/);
+  assert.match(text, /step 6: loss A \d+\.\d{4}, B \d+\.\d{4}/, 'the loss is printed');
+  assert.ok(html.includes('class="deepfake-lab-chart"'), 'a Plotly chart div is in the HTML page');
+  assert.ok(html.includes('data-deepfake-lab-plotly'), 'plotly.js is embedded in the page, not fetched');
+  assert.ok(html.includes('data:image/png;base64'), 'the HTML page embeds the pictures');
+  assert.match(latestCheckpoint(path.join(MODELS, 'builtin')) ?? '', /step-00000006$/);
+});
+
+test('03 run again continues from the checkpoint', { timeout: 180_000 }, async () => {
+  const { outs } = await run('03-autoencoder', '.again');
+  const text = stdout(outs);
+  assert.match(text, /continuing from .*step-00000006 \(step 6\)/);
+  assert.match(text, /step 12: loss A \d+\.\d{4}, B \d+\.\d{4}/);
+  assert.match(latestCheckpoint(path.join(MODELS, 'builtin')) ?? '', /step-00000012$/);
+});
+
+test('04 shows the latent scatters with hover faces, the interpolation, the traversal and new faces', { timeout: 180_000 }, async () => {
+  const { outs, html } = await run('04-latent-space');
+  const scatters = htmls(outs).filter((h) => h.includes('deepfake-lab-hover-face'));
+  assert.equal(scatters.length, 2, 'a PCA and a UMAP scatter');
+  assert.ok(scatters.every((h) => h.includes('data:image/jpeg;base64')), 'each point carries its face');
+  assert.ok(pngs(outs) >= 3, 'interpolation strip, traversal grid and new faces are shown');
+  assert.match(stdout(outs), /model at step 12/);
+  assert.ok(html.includes('class="deepfake-lab-chart"') && html.includes('data-deepfake-lab-plotly'));
+});
+
+test('05 shows the swap and its stages, labels every output and evaluates the model', { timeout: 180_000 }, async () => {
+  const { outs, html } = await run('05-swapping');
+  const text = stdout(outs);
+  const all = htmls(outs).join('\n');
+  assert.match(text, /face\(s\) swapped \(shown, not saved\)/);
+  assert.ok(pngs(outs) >= 2, 'before/after of a written file and the evaluation grid');
+  assert.ok(htmls(outs).filter((h) => h.startsWith('<img src="data:image/png;base64,')).length >= 2, 'before/after and the stage strip of the preview');
+  for (const measure of ['identity transfer', 'landmark error', 'PSNR vs ground truth', 'SSIM vs ground truth']) assert.ok(all.includes(measure), measure);
+  assert.match(text, new RegExp(`label of \\S+: ${LABEL_PREFIX} \\d`));
+  const files = fs.readdirSync(SWAPS).filter((f) => f.endsWith('.png'));
+  assert.ok(files.length >= 1, 'swapped photos are written');
+  for (const f of files) {
+    const p = await readProvenance(fs.readFileSync(path.join(SWAPS, f)));
+    assert.ok(p.exif?.startsWith(LABEL_PREFIX) && p.pngText?.startsWith(LABEL_PREFIX), `${f} carries the label`);
+  }
+  const responsible = html.search(/responsible use/i);
+  assert.ok(responsible >= 0 && responsible < html.indexOf('Consent') && html.indexOf('The law') < html.indexOf('stage by stage'), 'responsible use comes before any swap');
+});
