@@ -44,7 +44,7 @@ test('extractionGallery shows kept crops, and rejected ones captioned by reason'
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-gallery-'));
   const face = (file: string | null, rejected: string | null): FaceRecord => ({
     index: 0, box: { x: 0, y: 0, width: 10, height: 10 }, score: 0.9, detector: 'ssd', landmarks: [], matrix: null, yaw: 0, sharpness: 50,
-    hash: null, descriptor: null, identityDistance: null, file, rejected,
+    descriptor: null, identityDistance: null, file, rejected,
   });
   fs.mkdirSync(path.join(dir, 'rejected', 'blurred'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'a_0.png'), await encodeImage(solid(64, 64, [200, 10, 10])));
@@ -53,7 +53,7 @@ test('extractionGallery shows kept crops, and rejected ones captioned by reason'
   const data: AlignmentsFile = {
     version: 1, createdBy: 'test', source: dir, options: {}, identity: null,
     images: ['a', 'b', 'c', 'd'].map((n, i) => ({
-      file: `${n}.jpg`, bytes: 1, mtimeMs: 1, width: 64, height: 64, status: 'done', reason: null, detail: null,
+      file: `${n}.jpg`, bytes: 1, mtimeMs: 1, width: 64, height: 64, status: 'done', reason: null, detail: null, hash: null, duplicateOf: null,
       faces: [i === 2 ? face('rejected/blurred/c_0.png', 'blurred') : i === 3 ? face(null, 'too small') : face(`${n}_0.png`, null)],
     })),
   };

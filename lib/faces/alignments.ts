@@ -21,8 +21,6 @@ export interface FaceRecord {
   yaw: number | null;
   /** Variance of the Laplacian of the crop (higher = sharper). */
   sharpness: number | null;
-  /** 64-bit perceptual hash of the crop (lib/phash.ts), hex. */
-  hash: string | null;
   /** Recognition descriptor (128 numbers), when identity filtering is on. */
   descriptor: number[] | null;
   /** Distance to the person's identity centroid, when identity filtering is on. */
@@ -43,6 +41,10 @@ export interface ImageRecord {
   height: number | null;
   /** 'done' (decoded and searched for faces) or 'rejected' (not decodable: see reason). */
   status: 'done' | 'rejected';
+  /** 64-bit perceptual hash of the decoded photo (lib/phash.ts), hex. */
+  hash: string | null;
+  /** An earlier photo of the folder this one re-encodes (its faces are rejected as "duplicate"). */
+  duplicateOf: string | null;
   reason: string | null;
   detail: string | null;
   faces: FaceRecord[];

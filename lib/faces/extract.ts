@@ -1,8 +1,8 @@
 // Extraction: a folder of photos -> a folder of aligned face crops + alignments.json.
 //
-// Per photo: decode (lib/image.ts), detect faces with landmarks, and per face: check score and
-// size, fit the similarity transform to the template, check head turn, warp the crop, check
-// sharpness and duplicates, and write the crop. Then, over the whole folder, the identity filter
+// Per photo: decode (lib/image.ts), check it is not a re-encoding of an earlier photo, detect
+// faces with landmarks, and per face: check score and size, fit the similarity transform to the
+// template, check head turn, warp the crop, check sharpness, and write the crop. Then, over the whole folder, the identity filter
 // keeps the faces of the dominant person (or of a reference face). Rejected crops are kept under
 // rejected/<reason>/ so a learner can see what each filter removed.
 //
@@ -23,7 +23,7 @@ import type { DetectorKind, FaceDetector } from './detector';
 import { cascadeDetector } from './cascade-detector';
 import { createFaceApiDetector } from './faceapi-detector';
 import { DEFAULT_IDENTITY_THRESHOLD, dominantIdentity, referenceIdentity } from './identity';
-import { hammingDistance, NEAR_DUPLICATE_BITS, perceptualHash } from '../phash';
+import { hammingDistance, perceptualHash } from '../phash';
 import { estimateYaw, sharpness } from './quality';
 import { DESCRIPTOR_INPUT, faceDescriptor } from './recognition';
 import { alignmentMatrix, templateInCrop } from './template';
@@ -44,7 +44,13 @@ export interface ExtractOptions {
   minSharpness?: number;
   /** Faces turned further than this (degrees) are rejected as "extreme pose". */
   maxYaw?: number;
-  /** Crops within this many bits (of 64) of an earlier crop's perceptual hash are rejected as "duplicate". */
+  /**
+   * Photos within this many bits (of 64) of an earlier photo's perceptual hash are the same photo
+   * re-encoded: their faces are rejected as "duplicate". -1: off. Measured: re-encodings of one
+   * photo (bad-inputs) 0 bits apart, its CMYK conversion 2; distinct photos of one person 2+ (1 pair
+   * of 120 among 16 rig renders), 4+ (LFW, where 4-6 are near-copies of one shoot).
+   * Crops are not compared: aligned crops of one person hash alike whatever the expression.
+   */
   duplicateBits?: number;
   /** 'off' keeps everyone; 'dominant' keeps the folder's main person; else a reference photo's path. */
   identity?: string;
@@ -64,7 +70,7 @@ export const DEFAULT_EXTRACT = {
   minFace: 40,
   minSharpness: 15,
   maxYaw: 60,
-  duplicateBits: NEAR_DUPLICATE_BITS,
+  duplicateBits: 2,
   identity: 'off',
   identityThreshold: DEFAULT_IDENTITY_THRESHOLD,
 };
@@ -107,7 +113,7 @@ function outputSettings(s: Settings, templatePoints: Point[]): Record<string, un
   const { size, margin, detector, minScore, minFace, minSharpness, maxYaw, duplicateBits, identity, identityThreshold } = s;
   const template = crypto.createHash('sha1').update(JSON.stringify(templatePoints)).digest('hex').slice(0, 12);
   // Bump when the pipeline itself changes what it writes, so old folders are redone.
-  const pipeline = 2;
+  const pipeline = 3;
   return { size, margin, detector, minScore, minFace, minSharpness, maxYaw, duplicateBits, identity, identityThreshold, template, pipeline };
 }
 
@@ -134,7 +140,8 @@ export async function extractFaces(inDir: string, outDir: string, options: Extra
   data ??= { version: 1, createdBy: `deepfake-lab ${versions()['deepfake-lab']}`, source: path.resolve(inDir), options: settings, identity: null, images: [] };
   const byFile = new Map(data.images.map((r) => [r.file, r]));
   const taken = new Set(data.images.flatMap((r) => r.faces.map((f) => path.basename(f.file ?? ''))));
-  const hashes: string[] = data.images.flatMap((r) => r.faces.filter((f) => !f.rejected || f.rejected === 'not the person').map((f) => f.hash ?? '')).filter(Boolean);
+  // Photos seen so far (file, hash), for the duplicate check.
+  const seen: Array<{ file: string; hash: string }> = data.images.filter((r) => r.hash && !r.duplicateOf).map((r) => ({ file: r.file, hash: r.hash! }));
 
   const detector = await createDetector(s.detector, s.minScore);
   const progress = new Progress('extract', files.length, { unit: 'images', stream: options.progressStream, onUpdate: options.onProgress });
@@ -152,7 +159,7 @@ export async function extractFaces(inDir: string, outDir: string, options: Extra
     const prev = byFile.get(rel);
     if (!(prev && prev.bytes === st.size && prev.mtimeMs === st.mtimeMs)) {
       if (prev) await removeRecordOutputs(outDir, prev);
-      const record = await processImage(file, rel, st, detector, s, outDir, taken, hashes);
+      const record = await processImage(file, rel, st, detector, s, outDir, taken, seen);
       byFile.set(rel, record);
       processed++;
     }
@@ -200,20 +207,23 @@ async function processImage(
   s: Settings,
   outDir: string,
   taken: Set<string>,
-  hashes: string[],
+  seen: Array<{ file: string; hash: string }>,
 ): Promise<ImageRecord> {
   const base = { file: rel, bytes: st.size, mtimeMs: st.mtimeMs };
   const decoded = await tryDecodeImage(file);
-  if (decoded.ok === false) return { ...base, width: null, height: null, status: 'rejected', reason: decoded.reason, detail: decoded.detail, faces: [] };
+  if (decoded.ok === false) return { ...base, width: null, height: null, status: 'rejected', reason: decoded.reason, detail: decoded.detail, hash: null, duplicateOf: null, faces: [] };
   const image = decoded.image;
+  const hash = await perceptualHash(image);
+  const duplicateOf = s.duplicateBits < 0 ? null : (seen.find((p) => p.file !== rel && hammingDistance(p.hash, hash) <= s.duplicateBits)?.file ?? null);
+  if (!duplicateOf) seen.push({ file: rel, hash });
   const detected = await detector.detect(image);
   const pixels = imageToTensor(image);
   try {
     const faces: FaceRecord[] = [];
     for (const [index, face] of detected.entries()) {
-      faces.push(await processFace(pixels, rel, index, face, s, outDir, taken, hashes));
+      faces.push(await processFace(pixels, rel, index, face, s, outDir, taken, duplicateOf !== null));
     }
-    return { ...base, width: image.width, height: image.height, status: 'done', reason: null, detail: null, faces };
+    return { ...base, width: image.width, height: image.height, status: 'done', reason: null, detail: null, hash, duplicateOf, faces };
   } finally {
     pixels.dispose();
   }
@@ -227,7 +237,7 @@ async function processFace(
   s: Settings,
   outDir: string,
   taken: Set<string>,
-  hashes: string[],
+  duplicatePhoto: boolean,
 ): Promise<FaceRecord> {
   const record: FaceRecord = {
     index,
@@ -238,7 +248,6 @@ async function processFace(
     matrix: null,
     yaw: null,
     sharpness: null,
-    hash: null,
     descriptor: null,
     identityDistance: null,
     file: null,
@@ -255,11 +264,9 @@ async function processFace(
   const crop = await tensorToImage(cropTensor);
   try {
     record.sharpness = Math.round((await sharpness(crop)) * 10) / 10;
-    record.hash = await perceptualHash(crop);
-    if (Math.abs(record.yaw) > s.maxYaw) record.rejected = 'extreme pose';
+    if (duplicatePhoto) record.rejected = 'duplicate';
+    else if (Math.abs(record.yaw) > s.maxYaw) record.rejected = 'extreme pose';
     else if (record.sharpness < s.minSharpness) record.rejected = 'blurred';
-    else if (hashes.some((h) => hammingDistance(h, record.hash!) <= s.duplicateBits)) record.rejected = 'duplicate';
-    else hashes.push(record.hash);
 
     if (!record.rejected && s.identity !== 'off') record.descriptor = Array.from(await describe(pixels, face.landmarks), (v) => Math.round(v * 1e5) / 1e5);
 
