@@ -33,14 +33,10 @@ const COMMANDS: Record<string, Command> = {
   samples: samplesCommand,
 };
 
-// Commands of the contract that later stages of the pipeline add.
-const PLANNED: Record<string, string> = {
-};
 
 function helpText(): string {
   const lines = ['usage: deepfake-lab <command> [options] [--json]', '', 'commands:'];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${c.summary}`);
-  for (const [name, s] of Object.entries(PLANNED)) lines.push(`  ${name.padEnd(8)} ${s} (not in this version yet)`);
   lines.push('', 'With --json the last line of standard output is a JSON object; logs go to standard error.');
   return lines.join('\n');
 }
@@ -55,7 +51,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     const command = COMMANDS[name];
     if (!command) {
-      if (PLANNED[name]) throw new UsageError(`deepfake-lab ${name}: not available in this version yet`);
       throw new UsageError(`unknown command "${name}" (run deepfake-lab --help)`);
     }
     let values: Values;
