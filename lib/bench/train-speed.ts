@@ -9,6 +9,7 @@ import { disposeBatch, FaceSampler } from '../train/batches';
 import { DEFAULT_AUGMENT } from '../train/augment';
 import { DEFAULT_LOSS } from '../train/loss';
 import { Rng } from '../train/rng';
+import { median } from '../train/run';
 import { CLASSIC_ADAM, makeOptimizer, trainStep } from '../train/step';
 import { trainStepFlops } from './flops';
 
@@ -26,8 +27,6 @@ export interface TrainSpeed {
   steps: number;
   error?: string;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function syntheticFaces(n: number, size: number, rng: Rng): Uint8Array[] {
   return Array.from({ length: n }, () => {
