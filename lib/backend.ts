@@ -1,7 +1,8 @@
 // Picks and initialises the fastest TensorFlow.js backend that works on this machine.
 //
-// Order, fastest first: tfjs-node-gpu (only with a usable CUDA GPU), tfjs-node, wasm (SIMD,
-// local binaries), cpu (pure JavaScript, too slow to train). tfjs-node and tfjs-node-gpu are
+// Order, fastest first: tfjs-node-gpu (only with a usable CUDA GPU), native (this project's
+// compiled kernels on oneDNN, built by the set-up; see lib/native/backend.ts), tfjs-node, wasm
+// (SIMD, local binaries), cpu (pure JavaScript, too slow to train). tfjs-node and tfjs-node-gpu are
 // never dependencies of this project: their install downloads libtensorflow from Google's
 // storage, which fails offline. A user who has them installed gets them automatically.
 //
@@ -12,8 +13,10 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 // A file, not the folder: tslab's loader does not resolve a folder to its index.ts.
 import { registerProjectKernels } from './kernels/index';
+import { loadAddon } from './native/addon';
+import { NATIVE_BACKEND, registerNativeBackend } from './native/backend';
 
-export const BACKENDS = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['tfjs-node-gpu', 'native', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 export interface BackendStatus {
@@ -113,6 +116,26 @@ async function probeNode(): Promise<BackendStatus> {
   }
 }
 
+async function probeNative(): Promise<BackendStatus> {
+  if (process.env.DEEPFAKE_NATIVE === '0') return { available: false, reason: 'turned off (DEEPFAKE_NATIVE=0)' };
+  const load = loadAddon();
+  if (load.ok === false) return { available: false, reason: load.reason };
+  try {
+    registerNativeBackend(load.addon);
+    if (!(await tf.setBackend(NATIVE_BACKEND))) return { available: false, reason: 'native backend failed to initialise' };
+    // One small convolution end to end: a library that loads but cannot run is caught here.
+    const y = tf.tidy(() => tf.conv2d(tf.ones([1, 4, 4, 2]) as tf.Tensor4D, tf.ones([3, 3, 2, 1]) as tf.Tensor4D, 1, 'same').sum());
+    const got = (await y.data())[0];
+    y.dispose();
+    // 4x4 outputs, each summing its in-bounds 3x3 neighbours over 2 channels: 2 * (4*4 + 8*6 + 4*9).
+    if (got !== 200) return { available: false, reason: `self-check failed (convolution gave ${got}, expected 200)` };
+    const { onednn, threads } = load.addon.info();
+    return { available: true, reason: `compiled kernels on oneDNN ${onednn}, ${threads} threads` };
+  } catch (e) {
+    return { available: false, reason: `failed its self-check: ${firstLine(e)}` };
+  }
+}
+
 async function probeWasm(): Promise<BackendStatus> {
   try {
     setWasmPaths(wasmBinaryDir());
@@ -134,6 +157,7 @@ async function probeCpu(): Promise<BackendStatus> {
 
 const PROBES: Record<BackendName, () => Promise<BackendStatus>> = {
   'tfjs-node-gpu': probeNodeGpu,
+  native: probeNative,
   'tfjs-node': probeNode,
   wasm: probeWasm,
   cpu: probeCpu,
@@ -141,6 +165,7 @@ const PROBES: Record<BackendName, () => Promise<BackendStatus>> = {
 
 const ENGINE_NAME: Record<BackendName, string> = {
   'tfjs-node-gpu': 'tensorflow',
+  native: NATIVE_BACKEND,
   'tfjs-node': 'tensorflow',
   wasm: 'wasm',
   cpu: 'cpu',

@@ -7,6 +7,7 @@ import { forwardFlops, trainStepFlops } from '../lib/bench/flops';
 import { buildAutoencoder, disposeAutoencoder } from '../lib/model/builder';
 import { presetConfig } from '../lib/model/config';
 import { runCli } from './helpers/cli';
+import { loadAddon } from '../lib/native/addon';
 
 test('FLOPs of the lite model match a count by hand', async () => {
   await initBackend();
@@ -23,14 +24,29 @@ test('FLOPs of the lite model match a count by hand', async () => {
 });
 
 test('bench --json reports throughput, effective GFLOP/s, data prep and peak memory', { timeout: 300_000 }, () => {
-  const r = runCli(['bench', '--presets', 'tiny', '--batch', '4', '--steps', '2', '--no-extract', '--json'], {}, 300_000);
+  const r = runCli(['bench', '--presets', 'tiny', '--batch', '4', '--steps', '2', '--runs', '2', '--profile', '--no-extract', '--json'], {}, 300_000);
   assert.equal(r.status, 0, r.stderr);
-  const j = r.json as { backend: string; matmulGflops: number; train: Array<{ preset: string; facesPerSecond: number; effectiveGflops: number; prepMsPerBatch: number; peakRssMB: number }>; peakRssMB: number };
-  assert.equal(j.backend, 'wasm');
+  const j = r.json as {
+    backend: string;
+    matmulGflops: number;
+    runs: number;
+    train: Array<{ preset: string; facesPerSecond: number; effectiveGflops: number; prepMsPerBatch: number; peakRssMB: number; runsFacesPerSecond: number[];
+      profile: { kernels: Array<{ kernel: string; msPerStep: number; callsPerStep: number }> } }>;
+    peakRssMB: number;
+  };
+  assert.equal(j.backend, loadAddon().ok ? 'native' : 'wasm');
   assert.ok(j.matmulGflops > 0);
   assert.equal(j.train[0].preset, 'tiny');
   assert.ok(j.train[0].facesPerSecond > 0 && j.train[0].effectiveGflops > 0 && j.train[0].prepMsPerBatch > 0);
   assert.ok(j.train[0].peakRssMB > 50 && j.peakRssMB >= j.train[0].peakRssMB);
+  // Two runs, the median between them; and a per-kernel profile naming the convolutions.
+  assert.equal(j.runs, 2);
+  assert.equal(j.train[0].runsFacesPerSecond.length, 2);
+  const [lo, hi] = [...j.train[0].runsFacesPerSecond].sort((a, b) => a - b);
+  assert.ok(j.train[0].facesPerSecond >= lo! - 0.01 && j.train[0].facesPerSecond <= hi! + 0.01);
+  const names = j.train[0].profile.kernels.map((k) => k.kernel);
+  for (const k of ['Conv2DBackpropFilter', 'Conv2DBackpropInput']) assert.ok(names.includes(k), `${k} in the profile: ${names.join(', ')}`);
+  assert.ok(j.train[0].profile.kernels.every((k) => k.msPerStep >= 0 && k.callsPerStep > 0));
   assert.equal(runCli(['bench', '--presets', 'huge']).status, 2);
   assert.equal(runCli(['bench', '--reference', 'tensorflow']).status, 2);
 });

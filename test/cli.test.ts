@@ -1,9 +1,13 @@
 // The command-line contract: --json puts one JSON object on the last stdout line; usage errors exit 2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { loadAddon } from '../lib/native/addon';
 import { runCli } from './helpers/cli';
 
-test('doctor --json reports wasm here, tfjs-node(-gpu) unavailable with a reason, versions and Jupyter', () => {
+// The set-up builds the native kernels where oneDNN is installed (it installs it on Debian).
+const EXPECTED_BACKEND = loadAddon().ok ? 'native' : 'wasm';
+
+test('doctor --json reports the native backend here (wasm without the addon), tfjs-node(-gpu) unavailable with a reason, versions and Jupyter', () => {
   const r = runCli(['doctor', '--json'], { DEEPFAKE_BACKEND: undefined });
   assert.equal(r.status, 0, r.stderr);
   const j = r.json as {
@@ -14,13 +18,14 @@ test('doctor --json reports wasm here, tfjs-node(-gpu) unavailable with a reason
     trainingCheck: { ok: boolean };
   };
   assert.ok(j, 'last stdout line is JSON');
-  assert.equal(j.backend, 'wasm');
+  assert.equal(j.backend, EXPECTED_BACKEND);
   for (const name of ['tfjs-node-gpu', 'tfjs-node']) {
     assert.equal(j.backends[name].available, false);
     assert.match(j.backends[name].reason, /not installed \(npm install @tensorflow\//);
   }
   assert.equal(j.backends.wasm.available, true);
-  assert.match(j.backends.wasm.reason, /^chosen/);
+  assert.match(j.backends.wasm.reason, EXPECTED_BACKEND === 'wasm' ? /^chosen/ : /^available but not chosen \(slower than native\)/);
+  assert.match(j.backends.native.reason, EXPECTED_BACKEND === 'native' ? /^chosen: compiled kernels on oneDNN/ : /^not built|failed/);
   assert.equal(j.backends.cpu.available, true);
   assert.match(j.backends.cpu.reason, /not chosen/);
   assert.equal(j.versions['@tensorflow/tfjs'], '4.22.0');
@@ -44,13 +49,13 @@ test('forcing an unavailable backend exits 2 with a one-line reason', () => {
   assert.match(lines[0], /DEEPFAKE_BACKEND=tfjs-node is unavailable: not installed/);
   const bogus = runCli(['doctor'], { DEEPFAKE_BACKEND: 'tpu' });
   assert.equal(bogus.status, 2);
-  assert.match(bogus.stderr, /not a backend; use one of tfjs-node-gpu, tfjs-node, wasm, cpu/);
+  assert.match(bogus.stderr, /not a backend; use one of tfjs-node-gpu, native, tfjs-node, wasm, cpu/);
 });
 
 test('human doctor output names the chosen backend and each other one', () => {
   const r = runCli(['doctor'], { DEEPFAKE_BACKEND: undefined });
   assert.equal(r.status, 0);
-  assert.match(r.stdout, /^backend: wasm$/m);
+  assert.match(r.stdout, new RegExp(`^backend: ${EXPECTED_BACKEND}$`, 'm'));
   assert.match(r.stdout, /tfjs-node-gpu +no +not installed/);
   assert.match(r.stdout, /training check: ok/);
 });

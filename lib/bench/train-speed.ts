@@ -28,7 +28,7 @@ export interface TrainSpeed {
   error?: string;
 }
 
-function syntheticFaces(n: number, size: number, rng: Rng): Uint8Array[] {
+export function syntheticFaces(n: number, size: number, rng: Rng): Uint8Array[] {
   return Array.from({ length: n }, () => {
     const face = new Uint8Array(size * size * 3);
     const [cx, cy, r] = [rng.uniform(0.3, 0.7) * size, rng.uniform(0.3, 0.7) * size, rng.uniform(0.2, 0.4) * size];

@@ -6,22 +6,24 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { describeChoice, initBackend } from '../backend';
+import { formatProfile, type KernelProfile } from '../bench/kernel-profile';
 import { matmulGflops, type TrainSpeed } from '../bench/train-speed';
+import { median } from '../train/run';
 import { extractFaces } from '../faces/extract';
 import { isPresetName } from '../model/config';
 import { jupyterPython } from '../notebook-runner';
 import { PROJECT_ROOT } from '../project';
 import { intOption, UsageError, type Command } from './command';
 
-const USAGE = 'deepfake-lab bench [--presets lite,original] [--batch 16] [--steps 5] [--reference torch] [--no-extract] [--json]';
+const USAGE = 'deepfake-lab bench [--presets lite,original] [--batch 16] [--steps 5] [--runs 1] [--reference torch] [--profile] [--no-extract] [--json]';
 
-type Measured = TrainSpeed & { peakRssMB?: number };
+type Measured = TrainSpeed & { peakRssMB?: number; profile?: KernelProfile };
 interface Reference { preset: string; batch: number; facesPerSecond?: number; stepMs?: number; threads?: number; torch?: string; error?: string }
 
 /** One preset in a child process (see lib/bench/worker.ts). */
-function runWorker(preset: string, batch: number, steps: number): Promise<Measured> {
+function runWorker(preset: string, batch: number, steps: number, profile: boolean): Promise<Measured> {
   return new Promise((resolve) => {
-    const child = fork(path.join(PROJECT_ROOT, 'lib', 'bench', 'worker.ts'), [preset, String(batch), String(steps)], {
+    const child = fork(path.join(PROJECT_ROOT, 'lib', 'bench', 'worker.ts'), [preset, String(batch), String(steps), profile ? 'profile' : ''], {
       execArgv: ['--require', require.resolve('tsx/cjs')],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
@@ -78,6 +80,8 @@ export const benchCommand: Command = {
     batch: { type: 'string' },
     steps: { type: 'string' },
     reference: { type: 'string' },
+    runs: { type: 'string' },
+    profile: { type: 'boolean', default: false },
     'no-extract': { type: 'boolean', default: false },
   },
   async run(values) {
@@ -87,39 +91,81 @@ export const benchCommand: Command = {
     if (reference !== undefined && reference !== 'torch') throw new UsageError(`--reference must be torch, got ${reference}`);
     const batch = intOption(values, 'batch', 16, 1, 256);
     const steps = intOption(values, 'steps', 5, 1, 1000);
+    const runs = intOption(values, 'runs', 1, 1, 20);
     const choice = await initBackend();
     const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 
     log(`${describeChoice(choice)}; matrix-multiply peak...`);
     const peak = await matmulGflops();
-    const train: Measured[] = [];
-    const refs: Reference[] = [];
-    for (const preset of presets) {
-      log(`training ${preset}, batch ${batch}, ${steps} timed steps after one warm-up...`);
-      train.push(await runWorker(preset, batch, steps));
-      if (reference) {
-        log(`PyTorch ${preset}...`);
-        refs.push(torchReference(preset, batch, steps));
+    // Ours and PyTorch alternate within each run, so both see the same machine load; the ratio
+    // reported is the median of the per-run ratios.
+    const ours: Record<string, Measured[]> = {};
+    const theirs: Record<string, Reference[]> = {};
+    for (let run = 1; run <= runs; run++) {
+      for (const preset of presets) {
+        log(`${runs > 1 ? `run ${run}/${runs}: ` : ''}training ${preset}, batch ${batch}, ${steps} timed steps after one warm-up...`);
+        (ours[preset] ??= []).push(await runWorker(preset, batch, steps, values.profile === true && run === 1));
+        if (reference) {
+          log(`${runs > 1 ? `run ${run}/${runs}: ` : ''}PyTorch ${preset}...`);
+          (theirs[preset] ??= []).push(torchReference(preset, batch, steps));
+        }
       }
     }
+    const medianOf = (xs: (number | undefined)[]) => {
+      const ok = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+      return ok.length ? median(ok) : undefined;
+    };
+    const train: (Measured & { runsFacesPerSecond: number[] })[] = presets.map((p) => {
+      const list = ours[p]!;
+      const good = list.filter((m) => !m.error);
+      if (!good.length) return { ...list[0]!, runsFacesPerSecond: [] };
+      const fps = good.map((m) => m.facesPerSecond);
+      const mid = good.find((m) => m.facesPerSecond === median(fps)) ?? good[0]!;
+      return {
+        ...mid,
+        facesPerSecond: median(fps),
+        prepMsPerBatch: medianOf(good.map((m) => m.prepMsPerBatch)) ?? mid.prepMsPerBatch,
+        effectiveGflops: medianOf(good.map((m) => m.effectiveGflops)) ?? mid.effectiveGflops,
+        peakRssMB: Math.max(...good.map((m) => m.peakRssMB ?? 0)),
+        profile: list[0]!.profile,
+        runsFacesPerSecond: fps.map((x) => Number(x.toFixed(2))),
+      };
+    });
+    const refs: (Reference & { runsFacesPerSecond?: number[] })[] = presets.flatMap((p) => {
+      const list = theirs[p];
+      if (!list) return [];
+      const fps = list.map((r) => r.facesPerSecond).filter((x): x is number => x !== undefined);
+      return [fps.length ? { ...list.find((r) => r.facesPerSecond !== undefined)!, facesPerSecond: median(fps), runsFacesPerSecond: fps.map((x) => Number(x.toFixed(2))) } : list[0]!];
+    });
     const extract = values['no-extract'] ? null : (log('extraction on the six demo photos...'), await extractionSpeed());
+    const runRatios: Record<string, number[]> = {};
     const ratio = Object.fromEntries(
-      refs.map((r) => {
-        const ours = train.find((t) => t.preset === r.preset);
-        return [r.preset, ours?.facesPerSecond && r.facesPerSecond ? Number((ours.facesPerSecond / r.facesPerSecond).toFixed(3)) : null];
+      Object.keys(theirs).map((p) => {
+        const rs = (theirs[p] ?? []).flatMap((r, i) => {
+          const o = ours[p]?.[i];
+          return o?.facesPerSecond && r.facesPerSecond ? [o.facesPerSecond / r.facesPerSecond] : [];
+        });
+        runRatios[p] = rs.map((x) => Number(x.toFixed(3)));
+        return [p, rs.length ? Number(median(rs).toFixed(3)) : null];
       }),
     );
     const peakRssMB = Math.max(Math.round(process.resourceUsage().maxRSS / 1024), ...train.map((t) => t.peakRssMB ?? 0));
-    const result = { backend: choice.backend, matmulGflops: Number(peak.toFixed(1)), train, reference: refs, ratio, extract, peakRssMB };
+    const result = { backend: choice.backend, matmulGflops: Number(peak.toFixed(1)), runs, train, reference: refs, ratio, runRatios, extract, peakRssMB };
     const fmt = (x: number | undefined, d = 1) => (x === undefined ? '-' : x.toFixed(d));
     const text = [
       `backend ${choice.backend}: matrix multiply ${fmt(peak)} GFLOP/s`,
       ...train.map((t) =>
         t.error
           ? `${t.preset}: ${t.error}`
-          : `${t.preset} batch ${t.batch}: ${fmt(t.facesPerSecond)} faces/s (${fmt(t.effectiveGflops)} GFLOP/s, ${fmt(t.prepMsPerBatch)} ms data prep per batch, peak ${t.peakRssMB} MB)`,
+          : `${t.preset} batch ${t.batch}: ${fmt(t.facesPerSecond)} faces/s${runs > 1 ? ` (median of ${t.runsFacesPerSecond.join(', ')})` : ''} (${fmt(t.effectiveGflops)} GFLOP/s, ${fmt(t.prepMsPerBatch)} ms data prep per batch, peak ${t.peakRssMB} MB)`,
       ),
-      ...refs.map((r) => (r.error ? `PyTorch ${r.preset}: ${r.error}` : `PyTorch ${r.preset}: ${fmt(r.facesPerSecond)} faces/s (${r.threads} threads); ours/PyTorch ${ratio[r.preset] ?? '-'}`)),
+      ...refs.map((r) =>
+        r.error
+          ? `PyTorch ${r.preset}: ${r.error}`
+          : `PyTorch ${r.preset}: ${fmt(r.facesPerSecond)} faces/s (${r.threads} threads); ours/PyTorch ${ratio[r.preset] ?? '-'}` +
+            (runs > 1 ? ` (median of ${runs} runs side by side: ${(runRatios[r.preset] ?? []).join(', ')})` : ''),
+      ),
+      ...train.flatMap((t) => (t.profile ? [formatProfile(t.profile)] : [])),
       extract ? `extraction: ${fmt(extract.imagesPerSecond, 2)} images/s (${extract.images} photos, ${extract.faces} faces)` : 'extraction: not measured',
       `peak resident memory ${peakRssMB} MB`,
     ].join('\n');

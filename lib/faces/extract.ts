@@ -22,6 +22,7 @@ import { ALIGNMENTS_FILE, readAlignments, roundPoints, writeAlignments, type Ali
 import type { DetectorKind, FaceDetector } from './detector';
 import { cascadeDetector } from './cascade-detector';
 import { createFaceApiDetector } from './faceapi-detector';
+import { onFaceBackend } from './faceapi';
 import { DEFAULT_IDENTITY_THRESHOLD, dominantIdentity, referenceIdentity } from './identity';
 import { hammingDistance, perceptualHash } from '../phash';
 import { estimateYaw, sharpness } from './quality';
@@ -159,7 +160,8 @@ export async function extractFaces(inDir: string, outDir: string, options: Extra
     const prev = byFile.get(rel);
     if (!(prev && prev.bytes === st.size && prev.mtimeMs === st.mtimeMs)) {
       if (prev) await removeRecordOutputs(outDir, prev);
-      const record = await processImage(file, rel, st, detector, s, outDir, taken, seen);
+      // Detection, alignment and checks run where face-api runs fastest (wasm beside native).
+      const record = await onFaceBackend(() => processImage(file, rel, st, detector, s, outDir, taken, seen));
       byFile.set(rel, record);
       processed++;
     }

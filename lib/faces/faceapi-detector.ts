@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RgbImage } from '../image';
 import { DEFAULT_DETECTOR, type DetectorOptions, type FaceDetector } from './detector';
-import { faceApi } from './faceapi';
+import { faceApi, onFaceBackend } from './faceapi';
 import type { DetectedFace, Point } from './types';
 
 export async function createFaceApiDetector(options: DetectorOptions = {}): Promise<FaceDetector> {
@@ -18,7 +18,7 @@ export async function createFaceApiDetector(options: DetectorOptions = {}): Prom
 
   return {
     name: `face-api ${opts.kind}`,
-    async detect(image: RgbImage): Promise<DetectedFace[]> {
+    detect: (image: RgbImage): Promise<DetectedFace[]> => onFaceBackend(async () => {
       const input = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
       try {
         const found = await api.detectAllFaces(input, detectorOptions).withFaceLandmarks();
@@ -31,6 +31,6 @@ export async function createFaceApiDetector(options: DetectorOptions = {}): Prom
       } finally {
         input.dispose();
       }
-    },
+    }),
   };
 }

@@ -2,7 +2,7 @@
 // aligned crops. Detectors miss tightly cropped faces, so nothing here detects first.
 
 import * as tf from '@tensorflow/tfjs';
-import { faceApi } from './faceapi';
+import { faceApi, onFaceBackend } from './faceapi';
 import type { Point } from './types';
 
 /** Side of the face crops the recognition net expects. */
@@ -13,26 +13,30 @@ export const DESCRIPTOR_INPUT = 150;
 /** Descriptor of one face crop ([h, w, 3] in [0, 1]; resized to 150x150 here). */
 export async function faceDescriptor(crop: tf.Tensor3D): Promise<Float32Array> {
   const api = await faceApi('faceRecognitionNet');
-  const input = tf.tidy(() => tf.image.resizeBilinear(crop.mul(255) as tf.Tensor3D, [DESCRIPTOR_INPUT, DESCRIPTOR_INPUT]));
-  try {
-    return (await api.computeFaceDescriptor(input)) as Float32Array;
-  } finally {
-    input.dispose();
-  }
+  return onFaceBackend(async () => {
+    const input = tf.tidy(() => tf.image.resizeBilinear(crop.mul(255) as tf.Tensor3D, [DESCRIPTOR_INPUT, DESCRIPTOR_INPUT]));
+    try {
+      return (await api.computeFaceDescriptor(input)) as Float32Array;
+    } finally {
+      input.dispose();
+    }
+  });
 }
 
 /** The 68 landmarks of a face crop ([h, w, 3] in [0, 1]), in the crop's pixels, without a detector. */
 export async function cropLandmarks(crop: tf.Tensor3D): Promise<Point[]> {
   const api = await faceApi('faceLandmark68Net');
   const [h, w] = crop.shape;
-  const input = tf.tidy(() => crop.mul(255));
-  try {
-    const result = (await api.nets.faceLandmark68Net.detectLandmarks(input as tf.Tensor3D)) as { positions: Array<{ x: number; y: number }> };
-    // face-api reports positions in the input's pixels (it pads to a square internally and maps back).
-    return result.positions.map((p): Point => [Math.min(w, Math.max(0, p.x)), Math.min(h, Math.max(0, p.y))]);
-  } finally {
-    input.dispose();
-  }
+  return onFaceBackend(async () => {
+    const input = tf.tidy(() => crop.mul(255));
+    try {
+      const result = (await api.nets.faceLandmark68Net.detectLandmarks(input as tf.Tensor3D)) as { positions: Array<{ x: number; y: number }> };
+      // face-api reports positions in the input's pixels (it pads to a square internally and maps back).
+      return result.positions.map((p): Point => [Math.min(w, Math.max(0, p.x)), Math.min(h, Math.max(0, p.y))]);
+    } finally {
+      input.dispose();
+    }
+  });
 }
 
 export function descriptorDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {

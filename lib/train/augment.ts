@@ -74,16 +74,22 @@ function warpField(size: number, rng: Rng, opts: AugmentOptions): Float32Array |
   // Control points span a little more than the image (as in the original), so its edges move too.
   const lo = -0.125 * size, span = 1.25 * size;
   const field = new Float32Array(size * size * 2);
+  // Per-column grid cell and weight, computed once (this loop runs for every pixel of every face).
+  const cx0 = new Int32Array(size), cax = new Float64Array(size);
+  for (let x = 0; x < size; x++) {
+    const gx = ((x + 0.5 - lo) / span) * (g - 1);
+    cx0[x] = Math.min(Math.floor(gx), g - 2);
+    cax[x] = gx - cx0[x];
+  }
   for (let y = 0; y < size; y++) {
     const gy = ((y + 0.5 - lo) / span) * (g - 1);
     const y0 = Math.min(Math.floor(gy), g - 2), ay = gy - y0;
     for (let x = 0; x < size; x++) {
-      const gx = ((x + 0.5 - lo) / span) * (g - 1);
-      const x0 = Math.min(Math.floor(gx), g - 2), ax = gx - x0;
+      const x0 = cx0[x], ax = cax[x];
+      const r0 = (y0 * g + x0) * 2, r1 = ((y0 + 1) * g + x0) * 2;
       for (let k = 0; k < 2; k++) {
-        const at = (r: number, c: number) => grid[(r * g + c) * 2 + k];
         field[(y * size + x) * 2 + k] =
-          (1 - ay) * ((1 - ax) * at(y0, x0) + ax * at(y0, x0 + 1)) + ay * ((1 - ax) * at(y0 + 1, x0) + ax * at(y0 + 1, x0 + 1));
+          (1 - ay) * ((1 - ax) * grid[r0 + k] + ax * grid[r0 + 2 + k]) + ay * ((1 - ax) * grid[r1 + k] + ax * grid[r1 + 2 + k]);
       }
     }
   }
@@ -105,23 +111,24 @@ export function augmentFace(src: Uint8Array, size: number, rng: Rng, opts: Augme
   // Inverse of "flip, then rotate and scale about the centre, then shift": output point -> source point.
   const c = size / 2;
   const cos = Math.cos(-angle) / scale, sin = Math.sin(-angle) / scale;
-  const toSource = (qx: number, qy: number): [number, number] => {
-    const ux = qx - c - tx, uy = qy - c - ty;
-    const sx = cos * ux - sin * uy + c;
-    const sy = sin * ux + cos * uy + c;
-    return [flip ? size - sx : sx, sy];
-  };
-
+  // toSource(q) = flip(R * (q - c - t) + c), written out below without allocating per pixel.
   const base = dst.at * size * size;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const p = y * size + x;
       const qx = x + 0.5, qy = y + 0.5;
-      const [sx, sy] = toSource(qx, qy);
+      let ux = qx - c - tx, uy = qy - c - ty;
+      let sx = cos * ux - sin * uy + c;
+      const sy = sin * ux + cos * uy + c;
+      if (flip) sx = size - sx;
       sample(src, size, sx, sy, dst.target, (base + p) * 3);
       if (dst.mask) dst.mask[base + p] = defaultFaceMask(sx, sy, size);
       if (field) {
-        const [wx, wy] = toSource(qx + field[p * 2], qy + field[p * 2 + 1]);
+        ux = qx + field[p * 2] - c - tx;
+        uy = qy + field[p * 2 + 1] - c - ty;
+        let wx = cos * ux - sin * uy + c;
+        const wy = sin * ux + cos * uy + c;
+        if (flip) wx = size - wx;
         sample(src, size, wx, wy, dst.input, (base + p) * 3);
       } else {
         dst.input.set(dst.target.subarray((base + p) * 3, (base + p) * 3 + 3), (base + p) * 3);

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { autoencode, trainableFor, type Autoencoder } from '../model/builder';
 import type { Batch } from './batches';
+import { FusedAdamOptimizer } from '../native/adam';
 import { faceLoss, type LossOptions } from './loss';
 
 export interface AdamSettings {
@@ -16,8 +17,9 @@ export interface AdamSettings {
 /** The classic settings: Adam(lr=5e-5, beta_1=0.5, beta_2=0.999). */
 export const CLASSIC_ADAM: AdamSettings = { learningRate: 5e-5, beta1: 0.5, beta2: 0.999 };
 
+/** Adam; on the native backend its update is one compiled pass per variable (same arithmetic). */
 export function makeOptimizer(s: AdamSettings): tf.AdamOptimizer {
-  return tf.train.adam(s.learningRate, s.beta1, s.beta2);
+  return new FusedAdamOptimizer(s.learningRate, s.beta1, s.beta2);
 }
 
 /** Update the weights on one batch; returns the loss before the update (the caller disposes it). */

@@ -1,0 +1,86 @@
+// Where a training step spends its time, kernel by kernel: runs a few A+B steps of a preset
+// under tf.profile and sums each kernel's time. Used to decide what to make native, and
+// reported by `bench --profile`.
+
+import * as tf from '@tensorflow/tfjs';
+import { buildAutoencoder, disposeAutoencoder } from '../model/builder';
+import { presetConfig, type PresetName } from '../model/config';
+import { DEFAULT_AUGMENT } from '../train/augment';
+import { disposeBatch, FaceSampler } from '../train/batches';
+import { DEFAULT_LOSS } from '../train/loss';
+import { Rng } from '../train/rng';
+import { CLASSIC_ADAM, makeOptimizer, trainStep } from '../train/step';
+import { syntheticFaces } from './train-speed';
+
+export interface KernelTime {
+  kernel: string;
+  /** Milliseconds per A+B step, summed over every call of this kernel. */
+  msPerStep: number;
+  callsPerStep: number;
+  share: number;
+}
+
+export interface KernelProfile {
+  preset: string;
+  batch: number;
+  backend: string;
+  /** Wall time of a profiled step (profiling adds a little). */
+  stepMs: number;
+  kernels: KernelTime[];
+}
+
+export async function profileTraining(preset: PresetName, batch: number, steps = 3): Promise<KernelProfile> {
+  const config = presetConfig(preset);
+  const ae = buildAutoencoder(config, { seed: 1 });
+  const rng = new Rng(1);
+  const sampler = new FaceSampler(syntheticFaces(32, config.inputSize, rng), config.inputSize);
+  const optimizers = { a: makeOptimizer(CLASSIC_ADAM), b: makeOptimizer(CLASSIC_ADAM) };
+  const totals = new Map<string, { ms: number; calls: number }>();
+  let wall = 0;
+  const one = async (record: boolean) => {
+    for (const id of ['a', 'b'] as const) {
+      const b = sampler.next(batch, rng, DEFAULT_AUGMENT, config.mask);
+      const t0 = performance.now();
+      const info = await tf.profile(async () => {
+        const loss = trainStep(ae, id, b, optimizers[id], DEFAULT_LOSS);
+        await loss.data();
+        loss.dispose();
+      });
+      if (record) {
+        wall += performance.now() - t0;
+        for (const k of info.kernels) {
+          const t = totals.get(k.name) ?? { ms: 0, calls: 0 };
+          t.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+          t.calls += 1;
+          totals.set(k.name, t);
+        }
+      }
+      disposeBatch(b);
+    }
+  };
+  try {
+    await one(false); // warm-up: first calls compile and allocate
+    for (let i = 0; i < steps; i++) await one(true);
+  } finally {
+    Object.values(optimizers).forEach((o) => o.dispose());
+    disposeAutoencoder(ae);
+  }
+  const sum = [...totals.values()].reduce((s, t) => s + t.ms, 0);
+  const kernels = [...totals.entries()]
+    .map(([kernel, t]) => ({ kernel, msPerStep: t.ms / steps, callsPerStep: t.calls / steps, share: sum > 0 ? t.ms / sum : 0 }))
+    .sort((a, b) => b.msPerStep - a.msPerStep);
+  return { preset, batch, backend: tf.getBackend(), stepMs: wall / steps, kernels };
+}
+
+/** A short table: the top kernels and the rest lumped together. */
+export function formatProfile(p: KernelProfile, top = 15): string {
+  const lines = [`${p.preset} batch ${p.batch} on ${p.backend}: ${p.stepMs.toFixed(0)} ms per A+B step (profiled)`];
+  for (const k of p.kernels.slice(0, top))
+    lines.push(`  ${k.kernel.padEnd(26)} ${k.msPerStep.toFixed(1).padStart(8)} ms ${(100 * k.share).toFixed(1).padStart(5)}%  ${k.callsPerStep} calls`);
+  const rest = p.kernels.slice(top);
+  if (rest.length) {
+    const ms = rest.reduce((s, k) => s + k.msPerStep, 0);
+    lines.push(`  ${('(' + rest.length + ' others)').padEnd(26)} ${ms.toFixed(1).padStart(8)} ms`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,65 @@
+// Loads the compiled kernels (native/, built by the set-up with node-gyp against Debian's oneDNN)
+// and describes what they take. Every function reads its inputs and writes its outputs in the
+// Float32Arrays TensorFlow.js's cpu storage already holds: nothing is copied on the way.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { PROJECT_ROOT } from '../project';
+
+/** Fused activations, numbered as native/src/common.h numbers them. */
+export const ACTIVATION = { linear: 0, relu: 1, leakyrelu: 2, sigmoid: 3, relu6: 4, elu: 5 } as const;
+export const UNARY = {
+  Abs: 0, Neg: 1, Square: 2, Sqrt: 3, Rsqrt: 4, Exp: 5, Log: 6, Sigmoid: 7, Tanh: 8, Relu: 9,
+  LeakyRelu: 10, Step: 11, Sign: 12, Reciprocal: 13, Relu6: 14, Elu: 15,
+} as const;
+export const BINARY = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6 } as const;
+export const COMPARE = { Greater: 0, GreaterEqual: 1, Less: 2, LessEqual: 3, Equal: 4, NotEqual: 5 } as const;
+
+export const CONV_FORWARD = 0;
+export const CONV_BACKWARD_INPUT = 1;
+export const CONV_BACKWARD_FILTER = 2;
+
+export interface NativeAddon {
+  /** dims: N H W C KH KW OC OH OW strideH strideW padTop padLeft padBottom padRight dilH dilW groups. */
+  conv2d(mode: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array, bias?: Float32Array | null, activation?: number, alpha?: number): void;
+  matMul(a: Float32Array, b: Float32Array, out: Float32Array, batchA: number, batchB: number, m: number, n: number, k: number,
+    transposeA: boolean, transposeB: boolean, bias?: Float32Array | null, activation?: number, alpha?: number): void;
+  unary(op: number, x: Float32Array, y: Float32Array, alpha?: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  compare(op: number, a: Float32Array, b: Float32Array, out: Uint8Array): void;
+  select(cond: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out[o][j] = scale * sum over m of x[o][m][j]. */
+  reduce(x: Float32Array, outer: number, mid: number, inner: number, out: Float32Array, scale: number): void;
+  transpose(x: Float32Array, shape: Int32Array, perm: Int32Array, out: Float32Array): void;
+  depthToSpace(x: Float32Array, n: number, h: number, w: number, c: number, block: number, out: Float32Array, inverse: boolean): void;
+  adam(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number, epsilon: number,
+    c1: number, c2: number, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array): void;
+  info(): { onednn: string; threads: number };
+}
+
+/** Where the set-up puts the addon; DEEPFAKE_NATIVE_ADDON points elsewhere (tests use it to hide it). */
+export function addonPath(): string {
+  return process.env.DEEPFAKE_NATIVE_ADDON || path.join(PROJECT_ROOT, 'native', 'build', 'Release', 'deepfake_native.node');
+}
+
+export type AddonLoad = { ok: true; addon: NativeAddon } | { ok: false; reason: string };
+
+let loaded: AddonLoad | null = null;
+
+/** Load once; on failure say why in one line (not built, or built but unloadable). */
+export function loadAddon(): AddonLoad {
+  if (loaded) return loaded;
+  const file = addonPath();
+  if (!fs.existsSync(file)) {
+    loaded = { ok: false, reason: `not built (${path.relative(PROJECT_ROOT, file) || file} missing; the set-up builds it when libdnnl-dev is installed: npm run setup)` };
+    return loaded;
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = { ok: true, addon: require(file) as NativeAddon };
+  } catch (e) {
+    const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200);
+    loaded = { ok: false, reason: `built but failed to load: ${msg}` };
+  }
+  return loaded;
+}

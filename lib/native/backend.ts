@@ -1,0 +1,186 @@
+// The `native` TensorFlow.js backend: the cpu backend's tensor storage (plain typed arrays) with
+// the kernels that matter for training replaced by compiled ones (native/, on oneDNN + OpenMP).
+//
+// Why this design: a training step of `lite` is ~1,000 kernel calls, of which the convolutions
+// took 85% of the time on wasm and the many small element-wise, reduction and optimizer kernels
+// most of the rest. Keeping tensors in the typed arrays the cpu backend already manages lets the
+// addon read and write them in place (no copies, no second memory manager, freed by the garbage
+// collector like every other tensor), and every kernel we have not compiled still works: it falls
+// back to the cpu backend's JavaScript implementation. The kernel set is tfjs 4.22's, which is
+// frozen, so the names and attributes below will not move.
+
+import * as tf from '@tensorflow/tfjs';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import type { NativeAddon } from './addon';
+import { nativeKernels, type FusedAdamAttrs, type NativeKernel } from './kernels';
+
+export const NATIVE_BACKEND = 'native';
+
+/** Freed output arrays kept for reuse, at most this many bytes. */
+const POOL_LIMIT_BYTES = 512 * 1024 * 1024;
+
+export class NativeBackend extends MathBackendCPU {
+  // Output arrays are recycled: a training step allocates the same shapes every time, and fresh
+  // zero-filled arrays cost page faults and garbage collections that took a third of a `lite` step.
+  // An array is recycled only when the last tensor holding it is disposed, and only if this
+  // backend allocated it; readSync hands out copies of such arrays, so nobody outside keeps one.
+  private readonly holders = new WeakMap<Float32Array, number>();
+  private readonly pool = new Map<number, Float32Array[]>();
+  private pooledBytes = 0;
+
+  constructor(readonly addon: NativeAddon) {
+    super();
+    // The cpu backend prints "install tfjs-node to speed things up" on first use; not for us.
+    (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
+  /** The float32 values of a tensor, or null when it holds something else. */
+  f32(t: TensorInfo): Float32Array | null {
+    if (t.dtype !== 'float32') return null;
+    const v = this.data.get(t.dataId).values;
+    return v instanceof Float32Array ? v : null;
+  }
+
+  /** The bytes of a bool tensor. */
+  bool(t: TensorInfo): Uint8Array | null {
+    if (t.dtype !== 'bool') return null;
+    const v = this.data.get(t.dataId).values;
+    return v instanceof Uint8Array ? v : null;
+  }
+
+  /** An array for a kernel to fill completely: recycled when one of this length is free. */
+  private alloc(n: number): Float32Array {
+    const reused = this.pool.get(n)?.pop();
+    if (reused) this.pooledBytes -= reused.byteLength;
+    const a = reused ?? new Float32Array(n);
+    this.holders.set(a, 0);
+    return a;
+  }
+
+  /** A new float32 tensor and the array the kernel must fill (its old contents are garbage). */
+  output(shape: number[]): { info: TensorInfo; values: Float32Array } {
+    const values = this.alloc(tf.util.sizeFromShape(shape));
+    return { info: this.makeTensorInfo(shape, 'float32', values), values };
+  }
+
+  outputBool(shape: number[]): { info: TensorInfo; values: Uint8Array } {
+    const values = new Uint8Array(tf.util.sizeFromShape(shape));
+    return { info: this.makeTensorInfo(shape, 'bool', values), values };
+  }
+
+  override write(values: Parameters<MathBackendCPU['write']>[0], shape: number[], dtype: tf.DataType): ReturnType<MathBackendCPU['write']> {
+    if (values instanceof Float32Array) {
+      const n = this.holders.get(values);
+      if (n !== undefined) this.holders.set(values, n + 1);
+    }
+    return super.write(values, shape, dtype);
+  }
+
+  override disposeData(dataId: object, force = false): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const released = super.disposeData(dataId, force);
+    if (values instanceof Float32Array && !this.data.has(dataId)) {
+      const n = this.holders.get(values);
+      if (n === 1) this.recycle(values);
+      else if (n !== undefined) this.holders.set(values, n - 1);
+    }
+    return released;
+  }
+
+  private recycle(a: Float32Array): void {
+    this.holders.delete(a);
+    if (this.pooledBytes + a.byteLength > POOL_LIMIT_BYTES) return; // let the garbage collector have it
+    const list = this.pool.get(a.length) ?? [];
+    list.push(a);
+    this.pool.set(a.length, list);
+    this.pooledBytes += a.byteLength;
+  }
+
+  /** Copies of recycled (or updated in place) arrays: what dataSync returns must not change later. */
+  override readSync(dataId: object): ReturnType<MathBackendCPU['readSync']> {
+    const v = super.readSync(dataId);
+    return v instanceof Float32Array && this.holders.has(v) ? v.slice() : v;
+  }
+
+  /** Bytes held for reuse, and a way to give them back (tests, and between notebook runs). */
+  poolBytes(): number {
+    return this.pooledBytes;
+  }
+
+  releasePool(): void {
+    this.pool.clear();
+    this.pooledBytes = 0;
+  }
+
+  override dispose(): void {
+    this.releasePool();
+    super.dispose();
+  }
+
+  /**
+   * Adam on a variable in place, when nothing else can see its arrays: p, m and v each held by
+   * exactly one tensor and allocated here. Returns false otherwise (the caller then runs the
+   * out-of-place kernel, whose outputs qualify next time).
+   */
+  adamInPlace(p: TensorInfo, m: TensorInfo, v: TensorInfo, g: TensorInfo, a: FusedAdamAttrs): boolean {
+    const arrays: Float32Array[] = [];
+    for (const t of [p, m, v]) {
+      const d = this.data.get(t.dataId);
+      const values = this.f32(t);
+      if (!values || d.refCount !== 1 || this.holders.get(values) !== 1) return false;
+      arrays.push(values);
+    }
+    const gv = this.f32(g);
+    if (!gv) return false;
+    const [pv, mv, vv] = arrays as [Float32Array, Float32Array, Float32Array];
+    this.addon.adam(pv, mv, vv, gv, a.learningRate, a.beta1, a.beta2, a.epsilon, a.c1, a.c2, pv, mv, vv);
+    return true;
+  }
+}
+
+/** How often each kernel fell back to JavaScript, and why (shown by `bench --profile`). */
+export const fallbacks = new Map<string, number>();
+
+function withFallback(name: string, own: NativeKernel, cpu: KernelFunc): KernelFunc {
+  return (args) => {
+    const out = own(args as Parameters<NativeKernel>[0]);
+    if (out) return out;
+    fallbacks.set(name, (fallbacks.get(name) ?? 0) + 1);
+    return cpu(args);
+  };
+}
+
+/** Register the backend and its kernels once per process. */
+export function registerNativeBackend(addon: NativeAddon): void {
+  if (tf.findBackendFactory(NATIVE_BACKEND)) return;
+  // Priority below cpu's: never picked implicitly, only by lib/backend.ts's choice.
+  tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(addon), 0);
+  const own = nativeKernels(addon);
+  const cpuKernels = tf.getKernelsForBackend('cpu');
+  for (const k of cpuKernels) {
+    const kernel = own[k.kernelName];
+    const config: KernelConfig = {
+      kernelName: k.kernelName,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: kernel ? withFallback(k.kernelName, kernel, k.kernelFunc) : k.kernelFunc,
+    };
+    if (k.setupFunc) config.setupFunc = k.setupFunc;
+    if (k.disposeFunc) config.disposeFunc = k.disposeFunc;
+    tf.registerKernel(config);
+  }
+  // Kernels the cpu backend does not have (the fused Adam update).
+  const cpuNames = new Set(cpuKernels.map((k) => k.kernelName));
+  for (const [name, kernel] of Object.entries(own)) {
+    if (cpuNames.has(name)) continue;
+    tf.registerKernel({
+      kernelName: name,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: (args) => {
+        const out = kernel(args as Parameters<NativeKernel>[0]);
+        if (!out) throw new Error(`${name}: unsupported inputs on the native backend`);
+        return out;
+      },
+    });
+  }
+}

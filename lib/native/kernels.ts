@@ -1,0 +1,267 @@
+// The kernels the native backend runs in compiled code, by TensorFlow.js kernel name. Each returns
+// null for a case it does not handle (another dtype, a broadcast it does not support, NCHW ...),
+// and the backend then runs the cpu backend's JavaScript kernel instead.
+// Tested against the cpu backend on random shapes in test/native-backend.test.ts.
+
+import * as tf from '@tensorflow/tfjs';
+import type {
+  BatchMatMulAttrs, Conv2DAttrs, Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, DepthToSpaceAttrs,
+  DepthwiseConv2dNativeAttrs, FusedConv2DAttrs, FusedDepthwiseConv2DAttrs, LeakyReluAttrs, MeanAttrs, NamedAttrMap,
+  NamedTensorInfoMap, StepAttrs, SumAttrs, TensorInfo, TransposeAttrs, _FusedMatMulAttrs,
+} from '@tensorflow/tfjs';
+import {
+  ACTIVATION, BINARY, COMPARE, CONV_BACKWARD_FILTER, CONV_BACKWARD_INPUT, CONV_FORWARD, UNARY, type NativeAddon,
+} from './addon';
+import type { NativeBackend } from './backend';
+
+export type NativeKernel = (args: { inputs: NamedTensorInfoMap; backend: NativeBackend; attrs: NamedAttrMap }) => TensorInfo | TensorInfo[] | null;
+
+/** The fused Adam update (not a TensorFlow.js kernel; see lib/native/adam.ts). */
+export const FUSED_ADAM = 'DeepfakeFusedAdam';
+export interface FusedAdamAttrs {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** 1 - beta1^t and 1 - beta2^t, the bias corrections. */
+  c1: number;
+  c2: number;
+}
+
+type Shape4 = [number, number, number, number];
+const { computeConv2DInfo, convertConv2DDataFormat, assertAndGetBroadcastShape } = tf.backend_util;
+const size = tf.util.sizeFromShape;
+
+function activationCode(name: string | undefined): number | null {
+  if (!name) return ACTIVATION.linear;
+  return name in ACTIVATION ? ACTIVATION[name as keyof typeof ACTIVATION] : null; // prelu: not compiled
+}
+
+function convDims(ci: tf.backend_util.Conv2DInfo, groups: number): Int32Array {
+  return Int32Array.from([
+    ci.batchSize, ci.inHeight, ci.inWidth, ci.inChannels, ci.filterHeight, ci.filterWidth, ci.outChannels,
+    ci.outHeight, ci.outWidth, ci.strideHeight, ci.strideWidth, ci.padInfo.top, ci.padInfo.left,
+    ci.padInfo.bottom, ci.padInfo.right, ci.dilationHeight, ci.dilationWidth, groups,
+  ]);
+}
+
+/** Conv2D, FusedConv2D and their depthwise twins: forward, optionally with bias and activation. */
+function convForward(addon: NativeAddon, depthwise: boolean): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { x, filter, bias, preluActivationWeights } = inputs;
+    if (!x || !filter) return null;
+    const a = attrs as unknown as FusedConv2DAttrs & FusedDepthwiseConv2DAttrs;
+    const xv = backend.f32(x), wv = backend.f32(filter);
+    const act = activationCode(a.activation);
+    if (!xv || !wv || act === null || preluActivationWeights || size(x.shape) === 0) return null;
+    const fmt = depthwise ? 'channelsLast' : convertConv2DDataFormat(a.dataFormat ?? 'NHWC');
+    if (fmt !== 'channelsLast') return null;
+    const ci = computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, depthwise, fmt);
+    let bv: Float32Array | null = null;
+    if (bias) {
+      bv = backend.f32(bias);
+      if (!bv || bv.length !== ci.outChannels) return null;
+    }
+    const out = backend.output(ci.outShape);
+    addon.conv2d(CONV_FORWARD, xv, wv, out.values, convDims(ci, depthwise ? ci.inChannels : 1), bv, act, a.leakyreluAlpha ?? 0.2);
+    return out.info;
+  };
+}
+
+function convBackpropInput(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { dy, filter } = inputs;
+    if (!dy || !filter) return null;
+    const a = attrs as unknown as Conv2DBackpropInputAttrs;
+    const dyv = backend.f32(dy), wv = backend.f32(filter);
+    const fmt = convertConv2DDataFormat(a.dataFormat);
+    if (!dyv || !wv || fmt !== 'channelsLast' || size(dy.shape) === 0) return null;
+    const ci = computeConv2DInfo(a.inputShape, filter.shape as Shape4, a.strides, 1, a.pad, a.dimRoundingMode, false, fmt);
+    const out = backend.output([...a.inputShape]);
+    addon.conv2d(CONV_BACKWARD_INPUT, dyv, wv, out.values, convDims(ci, 1));
+    return out.info;
+  };
+}
+
+function convBackpropFilter(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs;
+    if (!x || !dy) return null;
+    const a = attrs as unknown as Conv2DBackpropFilterAttrs;
+    const xv = backend.f32(x), dyv = backend.f32(dy);
+    const fmt = convertConv2DDataFormat(a.dataFormat);
+    if (!xv || !dyv || fmt !== 'channelsLast' || size(dy.shape) === 0) return null;
+    const ci = computeConv2DInfo(x.shape as Shape4, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, fmt);
+    const out = backend.output([...a.filterShape]);
+    addon.conv2d(CONV_BACKWARD_FILTER, xv, dyv, out.values, convDims(ci, 1));
+    return out.info;
+  };
+}
+
+/** BatchMatMul and _FusedMatMul (dense layers): oneDNN's sgemm per batch entry. */
+function matMul(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { a, b, bias, preluActivationWeights } = inputs;
+    if (!a || !b) return null;
+    const at = attrs as unknown as _FusedMatMulAttrs & BatchMatMulAttrs;
+    const av = backend.f32(a), bv = backend.f32(b);
+    const act = activationCode(at.activation);
+    if (!av || !bv || act === null || preluActivationWeights || a.shape.length < 2 || b.shape.length < 2) return null;
+    const ra = a.shape.length, rb = b.shape.length;
+    const m = at.transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+    const k = at.transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+    const kb = at.transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+    const n = at.transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
+    const batchA = size(outerA), batchB = size(outerB);
+    if (k !== kb || (batchA !== batchB && batchA !== 1 && batchB !== 1) || m * n * k === 0) return null;
+    let biasV: Float32Array | null = null;
+    if (bias) {
+      biasV = backend.f32(bias);
+      if (!biasV || (biasV.length !== n && biasV.length !== 1)) return null;
+    }
+    const outer = batchA >= batchB ? (batchA === batchB && outerA.length < outerB.length ? outerB : outerA) : outerB;
+    const out = backend.output([...outer, m, n]);
+    addon.matMul(av, bv, out.values, batchA, batchB, m, n, k, at.transposeA, at.transposeB, biasV, act, at.leakyreluAlpha ?? 0.2);
+    return out.info;
+  };
+}
+
+/** True when `shape` broadcasts to `out` as a scalar, the same shape, or a trailing block. */
+function trailingBroadcast(shape: number[], out: number[]): boolean {
+  const n = size(shape);
+  if (n === 1 || n === size(out)) return true;
+  let s = 0;
+  while (s < shape.length && shape[s] === 1) s++;
+  const core = shape.slice(s);
+  const tail = out.slice(out.length - core.length);
+  return core.length <= out.length && core.every((d, i) => d === tail[i]);
+}
+
+/** Arithmetic (float32 out) or comparison (bool out) of two float32 tensors. */
+function binary(addon: NativeAddon, op: number, comparison: boolean): NativeKernel {
+  return ({ inputs, backend }) => {
+    const { a, b } = inputs;
+    if (!a || !b) return null;
+    const av = backend.f32(a), bv = backend.f32(b);
+    if (!av || !bv) return null;
+    const shape = assertAndGetBroadcastShape(a.shape, b.shape);
+    if (size(shape) === 0 || !trailingBroadcast(a.shape, shape) || !trailingBroadcast(b.shape, shape)) return null;
+    if (comparison) {
+      const out = backend.outputBool(shape);
+      addon.compare(op, av, bv, out.values);
+      return out.info;
+    }
+    const out = backend.output(shape);
+    addon.binary(op, av, bv, out.values);
+    return out.info;
+  };
+}
+
+function unary(addon: NativeAddon, op: number): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const x = inputs.x;
+    const xv = x ? backend.f32(x) : null;
+    if (!x || !xv) return null;
+    const alpha = (attrs as unknown as Partial<LeakyReluAttrs & StepAttrs> | undefined)?.alpha ?? 0;
+    const out = backend.output([...x.shape]);
+    addon.unary(op, xv, out.values, alpha);
+    return out.info;
+  };
+}
+
+function select(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend }) => {
+    const { condition, t, e } = inputs;
+    if (!condition || !t || !e) return null;
+    const cv = backend.bool(condition), tv = backend.f32(t), ev = backend.f32(e);
+    if (!cv || !tv || !ev || cv.length !== tv.length || tv.length !== ev.length) return null;
+    const out = backend.output([...t.shape]);
+    addon.select(cv, tv, ev, out.values);
+    return out.info;
+  };
+}
+
+/** Sum and Mean over one contiguous block of axes (all of them, the leading ones, the trailing ones ...). */
+function reduce(addon: NativeAddon, mean: boolean): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { x } = inputs;
+    if (!x) return null;
+    const xv = backend.f32(x);
+    if (!xv || size(x.shape) === 0) return null;
+    const { axis, keepDims } = attrs as unknown as SumAttrs & MeanAttrs;
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+    if (axes.some((ax, i) => i > 0 && ax !== axes[i - 1] + 1)) return null;
+    const first = axes.length ? axes[0] : 0, last = axes.length ? axes[axes.length - 1] : -1;
+    const outer = size(x.shape.slice(0, first)), mid = size(x.shape.slice(first, last + 1)), inner = size(x.shape.slice(last + 1));
+    const shape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+    const out = backend.output(shape);
+    addon.reduce(xv, outer, mid, inner, out.values, mean ? 1 / mid : 1);
+    return out.info;
+  };
+}
+
+function transpose(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { x } = inputs;
+    if (!x) return null;
+    const xv = backend.f32(x);
+    const { perm } = attrs as unknown as TransposeAttrs;
+    if (!xv || x.shape.length === 0 || x.shape.length > 6 || size(x.shape) === 0) return null;
+    const out = backend.output(perm.map((p) => x.shape[p]));
+    addon.transpose(xv, Int32Array.from(x.shape), Int32Array.from(perm), out.values);
+    return out.info;
+  };
+}
+
+function depthToSpace(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { x } = inputs;
+    if (!x) return null;
+    const xv = backend.f32(x);
+    const { blockSize: b, dataFormat } = attrs as unknown as DepthToSpaceAttrs;
+    if (!xv || dataFormat !== 'NHWC' || x.shape.length !== 4) return null;
+    const [n, h, w, c] = x.shape;
+    if (c % (b * b) !== 0) return null;
+    const out = backend.output([n, h * b, w * b, c / (b * b)]);
+    addon.depthToSpace(xv, n, h, w, c, b, out.values, false);
+    return out.info;
+  };
+}
+
+/** Inputs p, m, v, g (same shape); outputs new p, m, v. */
+function fusedAdam(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { p, m, v, g } = inputs;
+    if (!p || !m || !v || !g) return null;
+    const pv = backend.f32(p), mv = backend.f32(m), vv = backend.f32(v), gv = backend.f32(g);
+    if (!pv || !mv || !vv || !gv) return null;
+    const a = attrs as unknown as FusedAdamAttrs;
+    const [po, mo, vo] = [0, 1, 2].map(() => backend.output([...p.shape]));
+    addon.adam(pv, mv, vv, gv, a.learningRate, a.beta1, a.beta2, a.epsilon, a.c1, a.c2, po.values, mo.values, vo.values);
+    return [po.info, mo.info, vo.info];
+  };
+}
+
+export function nativeKernels(addon: NativeAddon): Record<string, NativeKernel> {
+  const kernels: Record<string, NativeKernel> = {
+    Conv2D: convForward(addon, false),
+    FusedConv2D: convForward(addon, false),
+    DepthwiseConv2dNative: convForward(addon, true),
+    FusedDepthwiseConv2D: convForward(addon, true),
+    Conv2DBackpropInput: convBackpropInput(addon),
+    Conv2DBackpropFilter: convBackpropFilter(addon),
+    BatchMatMul: matMul(addon),
+    _FusedMatMul: matMul(addon),
+    Select: select(addon),
+    Sum: reduce(addon, false),
+    Mean: reduce(addon, true),
+    Transpose: transpose(addon),
+    DepthToSpace: depthToSpace(addon),
+    [FUSED_ADAM]: fusedAdam(addon),
+  };
+  for (const [name, op] of Object.entries(UNARY)) kernels[name] = unary(addon, op);
+  for (const [name, op] of Object.entries(BINARY)) kernels[name] = binary(addon, op, false);
+  for (const [name, op] of Object.entries(COMPARE)) kernels[name] = binary(addon, op, true);
+  return kernels;
+}

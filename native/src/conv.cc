@@ -1,0 +1,210 @@
+// Convolutions (forward, backward data, backward weights) and matrix products on oneDNN.
+//
+// TensorFlow.js keeps activations as NHWC and filters as HWIO; oneDNN reads both in place
+// through strided memory descriptors. The primitive chooses its own (blocked) weight layout
+// and we reorder filters into and out of it: filters are small next to activations.
+// Primitives are built once per shape and cached: building one picks an implementation and
+// JIT-compiles it, which costs far more than running it at these sizes.
+
+#include <oneapi/dnnl/dnnl.hpp>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+#include "common.h"
+
+namespace dfl {
+
+using namespace dnnl;
+using dt = memory::data_type;
+using tag = memory::format_tag;
+
+static engine& Eng() {
+  static engine e(engine::kind::cpu, 0);
+  return e;
+}
+static stream& Strm() {
+  static stream s(Eng());
+  return s;
+}
+
+struct ConvShape {
+  int64_t N, H, W, C, KH, KW, OC, OH, OW, sh, sw, pt, pl, pb, pr, dh, dw, G;
+};
+
+// NHWC activations as oneDNN sees them: logical dims N, C, H, W with NHWC strides.
+static memory::desc Nhwc(int64_t n, int64_t c, int64_t h, int64_t w) {
+  return memory::desc({n, c, h, w}, dt::f32, memory::dims{h * w * c, 1, w * c, c});
+}
+
+// TensorFlow's filter, [KH][KW][C][OC] (or [KH][KW][C][multiplier] for depthwise), in place.
+static memory::desc UserWeights(const ConvShape& s) {
+  if (s.G == 1)
+    return memory::desc({s.OC, s.C, s.KH, s.KW}, dt::f32, memory::dims{1, s.OC, s.KW * s.C * s.OC, s.C * s.OC});
+  const int64_t m = s.OC / s.G;  // depthwise: G = C groups of one input channel each
+  return memory::desc({s.G, m, 1, s.KH, s.KW}, dt::f32, memory::dims{m, 1, m, s.KW * s.C * m, s.C * m});
+}
+
+static memory::desc AnyWeights(const ConvShape& s) {
+  if (s.G == 1) return memory::desc({s.OC, s.C, s.KH, s.KW}, dt::f32, tag::any);
+  return memory::desc({s.G, s.OC / s.G, 1, s.KH, s.KW}, dt::f32, tag::any);
+}
+
+struct ConvEntry {
+  primitive prim;
+  memory::desc primWeights;  // the layout the primitive reads (or writes) its filter in
+  memory::desc userWeights;
+  bool needsReorder = false;
+  reorder weightReorder;  // user -> primitive (forward, backward data) or back (backward weights)
+  std::vector<float> weightBuf;
+  bool bias = false;
+};
+
+static std::unordered_map<std::string, std::unique_ptr<ConvEntry>> convCache;
+
+static algorithm ActAlgorithm(int act) {
+  switch (act) {
+    case ACT_RELU: case ACT_LEAKY: return algorithm::eltwise_relu;
+    case ACT_SIGMOID: return algorithm::eltwise_logistic;
+    case ACT_RELU6: return algorithm::eltwise_clip;
+    case ACT_ELU: return algorithm::eltwise_elu;
+    default: return algorithm::undef;
+  }
+}
+
+static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, float alpha) {
+  std::string key = std::to_string(mode) + ":" + std::to_string(bias) + ":" + std::to_string(act) + ":" + std::to_string(alpha);
+  for (int64_t v : {s.N, s.H, s.W, s.C, s.KH, s.KW, s.OC, s.OH, s.OW, s.sh, s.sw, s.pt, s.pl, s.pb, s.pr, s.dh, s.dw, s.G})
+    key += "," + std::to_string(v);
+  auto it = convCache.find(key);
+  if (it != convCache.end()) return it->second.get();
+
+  auto e = std::make_unique<ConvEntry>();
+  memory::dims strides{s.sh, s.sw}, dil{s.dh - 1, s.dw - 1}, padL{s.pt, s.pl}, padR{s.pb, s.pr};
+  auto src = Nhwc(s.N, s.C, s.H, s.W), dst = Nhwc(s.N, s.OC, s.OH, s.OW);
+  auto wAny = AnyWeights(s);
+  e->userWeights = UserWeights(s);
+  e->bias = bias;
+  auto fwdDesc = bias ? convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wAny,
+                                                  memory::desc({s.OC}, dt::f32, tag::a), dst, strides, dil, padL, padR)
+                      : convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wAny,
+                                                  dst, strides, dil, padL, padR);
+  primitive_attr attr;
+  if (mode == 0 && act != ACT_LINEAR) {
+    post_ops po;
+    float a = act == ACT_LEAKY ? alpha : act == ACT_ELU ? 1.f : 0.f;
+    float b = act == ACT_RELU6 ? 6.f : 0.f;
+    po.append_eltwise(1.f, ActAlgorithm(act), a, b);
+    attr.set_post_ops(po);
+  }
+  convolution_forward::primitive_desc fwdPd(fwdDesc, attr, Eng());
+  if (mode == 0) {
+    e->prim = convolution_forward(fwdPd);
+    e->primWeights = fwdPd.weights_desc();
+  } else if (mode == 1) {
+    convolution_backward_data::desc d(algorithm::convolution_direct, src, wAny, dst, strides, dil, padL, padR);
+    convolution_backward_data::primitive_desc pd(d, Eng(), fwdPd);
+    e->prim = convolution_backward_data(pd);
+    e->primWeights = pd.weights_desc();
+  } else {
+    convolution_backward_weights::desc d(algorithm::convolution_direct, src, wAny, dst, strides, dil, padL, padR);
+    convolution_backward_weights::primitive_desc pd(d, Eng(), fwdPd);
+    e->prim = convolution_backward_weights(pd);
+    e->primWeights = pd.diff_weights_desc();
+  }
+  e->needsReorder = e->primWeights != e->userWeights;
+  if (e->needsReorder) {
+    e->weightBuf.resize(e->primWeights.get_size() / sizeof(float) + 16);
+    e->weightReorder = mode == 2 ? reorder(reorder::primitive_desc(Eng(), e->primWeights, Eng(), e->userWeights))
+                                 : reorder(reorder::primitive_desc(Eng(), e->userWeights, Eng(), e->primWeights));
+  }
+  auto* raw = e.get();
+  convCache.emplace(key, std::move(e));
+  return raw;
+}
+
+// conv2d(mode, a, b, out, dims, bias | null, activation, alpha)
+//   mode 0: y = conv(x=a, w=b) [+ bias, activation]     out = y  [N, OH, OW, OC]
+//   mode 1: dx = conv_backward_data(dy=a, w=b)          out = dx [N, H, W, C]
+//   mode 2: dw = conv_backward_weights(x=a, dy=b)       out = dw [KH, KW, C, OC]
+//   dims: N H W C KH KW OC OH OW strideH strideW padTop padLeft padBottom padRight dilH dilW groups
+Napi::Value Conv2D(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const int mode = static_cast<int>(i64(info[0]));
+  F32 a = f32(info[1], "a"), b = f32(info[2], "b"), out = f32(info[3], "out");
+  auto dv = info[4].As<Napi::Int32Array>();
+  if (dv.ElementLength() != 18) throw Napi::RangeError::New(env, "conv2d: dims must have 18 entries");
+  ConvShape s{dv[0], dv[1], dv[2], dv[3], dv[4], dv[5], dv[6], dv[7], dv[8], dv[9], dv[10], dv[11], dv[12], dv[13], dv[14], dv[15], dv[16], dv[17]};
+  const bool hasBias = info.Length() > 5 && info[5].IsTypedArray();
+  F32 bias{nullptr, 0};
+  if (hasBias) bias = f32(info[5], "bias");
+  const int act = info.Length() > 6 ? static_cast<int>(i64(info[6])) : ACT_LINEAR;
+  const float alpha = info.Length() > 7 ? static_cast<float>(num(info[7])) : 0.f;
+
+  const size_t xN = s.N * s.H * s.W * s.C, yN = s.N * s.OH * s.OW * s.OC, wN = s.KH * s.KW * s.C * (s.OC / s.G);
+  if (mode == 0) { RequireSize(env, a.n, xN, "x"); RequireSize(env, b.n, wN, "filter"); RequireSize(env, out.n, yN, "y"); }
+  else if (mode == 1) { RequireSize(env, a.n, yN, "dy"); RequireSize(env, b.n, wN, "filter"); RequireSize(env, out.n, xN, "dx"); }
+  else { RequireSize(env, a.n, xN, "x"); RequireSize(env, b.n, yN, "dy"); RequireSize(env, out.n, wN, "dw"); }
+  if (hasBias) RequireSize(env, bias.n, s.OC, "bias");
+
+  try {
+    ConvEntry* e = GetConv(mode, s, hasBias, act, alpha);
+    auto src = Nhwc(s.N, s.C, s.H, s.W), dst = Nhwc(s.N, s.OC, s.OH, s.OW);
+    memory userW(e->userWeights, Eng(), mode == 2 ? out.p : b.p);
+    memory primW = e->needsReorder ? memory(e->primWeights, Eng(), e->weightBuf.data()) : userW;
+    if (mode != 2 && e->needsReorder) e->weightReorder.execute(Strm(), userW, primW);
+    if (mode == 0) {
+      std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src, Eng(), a.p)}, {DNNL_ARG_WEIGHTS, primW}, {DNNL_ARG_DST, memory(dst, Eng(), out.p)}};
+      if (hasBias) args.emplace(DNNL_ARG_BIAS, memory(memory::desc({s.OC}, dt::f32, tag::a), Eng(), bias.p));
+      e->prim.execute(Strm(), args);
+    } else if (mode == 1) {
+      e->prim.execute(Strm(), {{DNNL_ARG_DIFF_DST, memory(dst, Eng(), a.p)}, {DNNL_ARG_WEIGHTS, primW}, {DNNL_ARG_DIFF_SRC, memory(src, Eng(), out.p)}});
+    } else {
+      e->prim.execute(Strm(), {{DNNL_ARG_SRC, memory(src, Eng(), a.p)}, {DNNL_ARG_DIFF_DST, memory(dst, Eng(), b.p)}, {DNNL_ARG_DIFF_WEIGHTS, primW}});
+      if (e->needsReorder) e->weightReorder.execute(Strm(), primW, userW);
+    }
+    Strm().wait();
+  } catch (const dnnl::error& err) {
+    throw Napi::Error::New(env, std::string("oneDNN convolution failed: ") + err.what());
+  }
+  return env.Undefined();
+}
+
+// matMul(a, b, out, batchA, batchB, M, N, K, transposeA, transposeB, bias | null, activation, alpha)
+// Row-major batched C[i] = op(A[i]) op(B[i]) (+ bias over the last dim, activation). A batch of 1
+// broadcasts against the other operand's batch.
+Napi::Value MatMul(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  F32 a = f32(info[0], "a"), b = f32(info[1], "b"), c = f32(info[2], "out");
+  const int64_t batchA = i64(info[3]), batchB = i64(info[4]), M = i64(info[5]), N = i64(info[6]), K = i64(info[7]);
+  const bool ta = info[8].ToBoolean(), tb = info[9].ToBoolean();
+  const int64_t batch = batchA > batchB ? batchA : batchB;
+  RequireSize(env, a.n, batchA * M * K, "a");
+  RequireSize(env, b.n, batchB * K * N, "b");
+  RequireSize(env, c.n, batch * M * N, "out");
+  for (int64_t i = 0; i < batch; i++) {
+    const float* A = a.p + (batchA == 1 ? 0 : i * M * K);
+    const float* B = b.p + (batchB == 1 ? 0 : i * K * N);
+    float* C = c.p + i * M * N;
+    dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.f, A, ta ? M : K, B, tb ? K : N, 0.f, C, N);
+    if (st != dnnl_success) throw Napi::Error::New(env, "oneDNN sgemm failed with status " + std::to_string(st));
+  }
+  if (info.Length() > 10 && info[10].IsTypedArray()) {
+    F32 bias = f32(info[10], "bias");
+    const size_t rows = batch * M, total = rows * N;
+    if (bias.n == static_cast<size_t>(N)) {
+#pragma omp parallel for if (total > 65536)
+      for (size_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < N; j++) c.p[r * N + j] += bias.p[j];
+    } else if (bias.n == 1) {
+      for (size_t i = 0; i < total; i++) c.p[i] += bias.p[0];
+    } else {
+      throw Napi::RangeError::New(env, "matMul: bias must have N or 1 elements");
+    }
+  }
+  const int act = info.Length() > 11 ? static_cast<int>(i64(info[11])) : ACT_LINEAR;
+  if (act != ACT_LINEAR) ApplyActivation(c.p, batch * M * N, act, info.Length() > 12 ? static_cast<float>(num(info[12])) : 0.f);
+  return env.Undefined();
+}
+
+}  // namespace dfl

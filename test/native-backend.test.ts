@@ -1,0 +1,221 @@
+// The native backend's compiled kernels, each checked against the cpu backend on random shapes,
+// plus its Adam, its memory accounting and the output-array recycling.
+// Skips (with the reason) when the set-up could not build the addon.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../lib/backend';
+import { loadAddon } from '../lib/native/addon';
+import { FusedAdamOptimizer } from '../lib/native/adam';
+import { fallbacks, NativeBackend } from '../lib/native/backend';
+import { mulberry32, randInt } from './helpers/rng';
+
+const load = loadAddon();
+const skip = load.ok === false ? `native addon unavailable: ${load.reason}` : false;
+
+type Run = () => tf.Tensor | tf.Tensor[];
+type RandomRun = (rand: () => number) => tf.Tensor | tf.Tensor[];
+
+/** Run fn on one backend; every output comes back as plain numbers. */
+async function on(backend: string, fn: Run): Promise<{ shape: number[]; values: Float32Array }[]> {
+  await tf.setBackend(backend);
+  const out = tf.tidy(fn);
+  const list = Array.isArray(out) ? out : [out];
+  const result = [];
+  for (const t of list) result.push({ shape: t.shape, values: Float32Array.from(await t.data()) });
+  tf.dispose(list);
+  return result;
+}
+
+/**
+ * Native and cpu agree to `tol` relative to the largest value, and native ran none of `kernels`
+ * as a JavaScript fallback. fn draws its inputs from `rand`, seeded alike for both backends.
+ */
+async function agree(seed: number, fn: RandomRun, tol = 1e-4, kernels: string[] = []): Promise<void> {
+  const ref = await on('cpu', () => fn(mulberry32(seed)));
+  fallbacks.clear();
+  const got = await on('native', () => fn(mulberry32(seed)));
+  await tf.setBackend('native');
+  for (const k of kernels) assert.equal(fallbacks.get(k) ?? 0, 0, `${k} fell back to JavaScript`);
+  assert.equal(got.length, ref.length);
+  for (const [i, r] of ref.entries()) {
+    const g = got[i]!;
+    assert.deepEqual(g.shape, r.shape, 'shape');
+    let scale = 1e-6, worst = 0;
+    for (let j = 0; j < r.values.length; j++) {
+      scale = Math.max(scale, Math.abs(r.values[j]!));
+      const d = Math.abs(r.values[j]! - g.values[j]!);
+      if (!(d <= worst)) worst = d; // NaN-safe: a NaN difference becomes the worst
+    }
+    assert.ok(worst <= tol * scale, `output ${i}: max difference ${worst} exceeds ${tol} x ${scale}`);
+  }
+}
+
+function randomTensor(rand: () => number, shape: number[]): tf.Tensor {
+  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1), shape);
+}
+
+test('setup: the native backend is chosen when forced and runs on oneDNN', { skip }, async () => {
+  const choice = await initBackend({ force: 'native' });
+  assert.equal(choice.backend, 'native');
+  assert.match(choice.backends.native.reason, /oneDNN \d+\.\d+/);
+  assert.ok(tf.backend() instanceof NativeBackend);
+});
+
+const PADS = ['same', 'valid'] as const;
+const ACTIVATIONS = ['linear', 'relu', 'leakyrelu', 'sigmoid', 'relu6', 'elu'] as const;
+
+for (let i = 0; i < 12; i++) {
+  test(`convolution forward and both gradients match cpu (random case ${i})`, { skip }, async () => {
+    const shapes = mulberry32(500 + i);
+    const k = [1, 3, 5][i % 3]!, stride = 1 + (i % 2), pad = PADS[(i >> 1) % 2]!;
+    const dilation = i === 5 ? 2 : 1;
+    const n = randInt(shapes, 1, 3), h = randInt(shapes, k * dilation, 14), w = randInt(shapes, k * dilation, 14);
+    const cin = randInt(shapes, 1, 9), cout = randInt(shapes, 1, 9);
+    const activation = ACTIVATIONS[i % ACTIVATIONS.length]!;
+    const strides = dilation > 1 ? 1 : stride;
+    await agree(600 + i, (rand) => {
+      const x = randomTensor(rand, [n, h, w, cin]) as tf.Tensor4D;
+      const f = randomTensor(rand, [k, k, cin, cout]) as tf.Tensor4D;
+      const bias = randomTensor(rand, [cout]) as tf.Tensor1D;
+      const y = tf.fused.conv2d({ x, filter: f, strides, pad, dilations: dilation, bias, activation, leakyreluAlpha: 0.1 });
+      // Gradients through a linear conv: Conv2DBackpropInput and Conv2DBackpropFilter.
+      const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad).square().sum())([x, f]);
+      return [y, gx!, gf!];
+    }, 1e-4, ['FusedConv2D', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']);
+  });
+}
+
+for (const mult of [1, 2]) {
+  test(`depthwise convolution (multiplier ${mult}) matches cpu`, { skip }, async () => {
+    await agree(40 + mult, (rand) => {
+      const x = randomTensor(rand, [2, 11, 9, 5]) as tf.Tensor4D;
+      const f = randomTensor(rand, [3, 3, 5, mult]) as tf.Tensor4D;
+      return [tf.depthwiseConv2d(x, f, 2, 'same'), tf.depthwiseConv2d(x, f, 1, 'valid')];
+    }, 1e-4, ['DepthwiseConv2dNative']);
+  });
+}
+
+test('matrix products match cpu: transposes, batches, broadcast batch, bias and activation', { skip }, async () => {
+  await agree(7, (rand) => {
+    const out: tf.Tensor[] = [];
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const a = randomTensor(rand, ta ? [3, 7, 5] : [3, 5, 7]);
+      const b = randomTensor(rand, tb ? [3, 4, 7] : [3, 7, 4]);
+      out.push(tf.matMul(a, b, ta, tb));
+    }
+    out.push(tf.matMul(randomTensor(rand, [2, 6, 3]), randomTensor(rand, [1, 3, 5]))); // batch of 1 broadcasts
+    for (const activation of ACTIVATIONS) {
+      const a = randomTensor(rand, [9, 33]) as tf.Tensor2D, b = randomTensor(rand, [33, 17]) as tf.Tensor2D;
+      out.push(tf.fused.matMul({ a, b, bias: randomTensor(rand, [17]), activation, leakyreluAlpha: 0.3 }));
+    }
+    return out;
+  }, 1e-4, ['BatchMatMul', '_FusedMatMul']);
+});
+
+test('element-wise ops match cpu, including every supported broadcast', { skip }, async () => {
+  const shape = [2, 5, 6, 7];
+  await agree(8, (rand) => {
+    const a = randomTensor(rand, shape);
+    const out: tf.Tensor[] = [];
+    for (const other of [shape, [7], [6, 7], [1, 1, 7], []]) {
+      const b = other.length ? randomTensor(rand, other) : tf.scalar(0.37);
+      out.push(tf.add(a, b), tf.sub(b, a), tf.mul(a, b), tf.div(a, b.add(3)), tf.maximum(a, b), tf.minimum(b, a), tf.squaredDifference(a, b));
+      out.push(tf.greater(a, b).cast('float32'), tf.lessEqual(b, a).cast('float32'), tf.equal(a, a).cast('float32'));
+      out.push(tf.where(tf.greater(a, 0), a, tf.mul(a, b)));
+    }
+    out.push(tf.abs(a), tf.neg(a), tf.square(a), tf.sqrt(a.abs()), tf.rsqrt(a.abs().add(1)), tf.exp(a), tf.log(a.abs().add(0.1)));
+    out.push(tf.sigmoid(a), tf.tanh(a), tf.relu(a), tf.leakyRelu(a, 0.13), tf.step(a, 0.25), tf.sign(a), tf.reciprocal(a.add(3)));
+    out.push(tf.relu6(a.mul(8)), tf.elu(a));
+    return out;
+  }, 1e-5, ['Add', 'Sub', 'Multiply', 'RealDiv', 'Maximum', 'Minimum', 'SquaredDifference', 'Greater', 'LessEqual', 'Equal', 'Select',
+    'Abs', 'Neg', 'Square', 'Sqrt', 'Rsqrt', 'Exp', 'Log', 'Sigmoid', 'Tanh', 'Relu', 'LeakyRelu', 'Step', 'Sign', 'Reciprocal', 'Relu6', 'Elu']);
+});
+
+test('a broadcast the compiled kernels do not handle falls back to JavaScript with the right answer', { skip }, async () => {
+  await agree(9, (rand) => tf.add(randomTensor(rand, [4, 1, 3]), randomTensor(rand, [1, 5, 1])));
+  assert.ok((fallbacks.get('Add') ?? 0) > 0, 'the [4,1,3] + [1,5,1] broadcast went to the cpu kernel');
+});
+
+test('sums, means, transposes and depth-to-space match cpu', { skip }, async () => {
+  await agree(10, (rand) => {
+    const x = randomTensor(rand, [3, 4, 5, 6]);
+    const out: tf.Tensor[] = [];
+    for (const axis of [undefined, 0, 3, [0, 1, 2], [1, 2], [2, 3], [1]] as const) {
+      out.push(tf.sum(x, axis as number | number[] | undefined), tf.mean(x, axis as number | number[] | undefined, true));
+    }
+    for (const perm of [[0, 2, 1, 3], [3, 2, 1, 0], [1, 0, 3, 2], [0, 1, 3, 2]]) out.push(tf.transpose(x, perm));
+    out.push(tf.transpose(randomTensor(rand, [2, 3, 2, 4, 2, 3]), [0, 1, 3, 2, 4, 5]));
+    out.push(tf.depthToSpace(randomTensor(rand, [2, 3, 4, 12]) as tf.Tensor4D, 2));
+    return out;
+  }, 1e-5, ['Sum', 'Mean', 'Transpose', 'DepthToSpace']);
+});
+
+test('fused Adam follows TensorFlow.js Adam on cpu step for step', { skip }, async () => {
+  const rand = mulberry32(11);
+  const init = [Float32Array.from({ length: 300 }, () => rand() - 0.5), Float32Array.from({ length: 7 }, () => rand() - 0.5)];
+  const targets = init.map((a) => Float32Array.from(a, () => rand()));
+  const train = async (backend: string, opt: tf.Optimizer): Promise<Float32Array[]> => {
+    await tf.setBackend(backend);
+    const vars = init.map((a, i) => tf.variable(tf.tensor(a.slice()), true, `adam_${backend}_${i}`));
+    for (let s = 0; s < 6; s++) {
+      const loss = opt.minimize(() => tf.addN(vars.map((v, i) => v.sub(tf.tensor(targets[i]!)).abs().sum())) as tf.Scalar, true);
+      loss?.dispose();
+    }
+    const out = vars.map((v) => Float32Array.from(v.dataSync()));
+    tf.dispose(vars);
+    opt.dispose();
+    return out;
+  };
+  const ref = await train('cpu', tf.train.adam(0.01, 0.5, 0.999));
+  const got = await train('native', new FusedAdamOptimizer(0.01, 0.5, 0.999));
+  for (const [i, r] of ref.entries()) for (let j = 0; j < r.length; j++) assert.ok(Math.abs(r[j]! - got[i]![j]!) < 1e-6, `var ${i}[${j}]`);
+});
+
+test('dataSync hands out a snapshot: an in-place Adam update does not change it afterwards', { skip }, async () => {
+  await tf.setBackend('native');
+  const v = tf.variable(tf.ones([64]));
+  const opt = new FusedAdamOptimizer(0.1, 0.5, 0.999);
+  const step = () => opt.minimize(() => v.sum() as tf.Scalar);
+  step();
+  step(); // the second update runs in place on arrays the first one allocated
+  const before = v.dataSync();
+  const copy = Float32Array.from(before);
+  step();
+  assert.deepEqual(before, copy, 'the earlier snapshot is unchanged');
+  assert.notDeepEqual(Float32Array.from(v.dataSync()), copy, 'the variable itself moved');
+  v.dispose();
+  opt.dispose();
+});
+
+test('native memory is released: tensor count and bytes return to where they were, and the recycled arrays are freed', { skip }, async () => {
+  await tf.setBackend('native');
+  const backend = tf.backend() as NativeBackend;
+  backend.releasePool();
+  v8.setFlagsFromString('--expose-gc');
+  const collect = vm.runInNewContext('gc') as () => void;
+  // Array buffers are freed by the collector's sweeper, after the collection itself: give it time.
+  const gc = async () => {
+    for (let i = 0; i < 4; i++) {
+      collect();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  await gc();
+  const base = { tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, arrayBuffers: process.memoryUsage().arrayBuffers };
+  const big: tf.Tensor[] = [];
+  for (let i = 0; i < 8; i++) big.push(tf.tidy(() => tf.conv2d(tf.ones([4, 64, 64, 16]) as tf.Tensor4D, tf.ones([3, 3, 16, 32]) as tf.Tensor4D, 1, 'same').add(1)));
+  assert.equal(tf.memory().numTensors, base.tensors + 8);
+  assert.equal(tf.memory().numBytes, base.bytes + 8 * 4 * 64 * 64 * 32 * 4);
+  tf.dispose(big);
+  assert.equal(tf.memory().numTensors, base.tensors, 'tensor count back to the start');
+  assert.equal(tf.memory().numBytes, base.bytes, 'tensor bytes back to the start');
+  assert.ok(backend.poolBytes() > 0, 'disposed outputs are kept for reuse');
+  backend.releasePool();
+  assert.equal(backend.poolBytes(), 0);
+  await gc();
+  const grown = process.memoryUsage().arrayBuffers - base.arrayBuffers;
+  assert.ok(grown < 4 * 1024 * 1024, `array memory after release grew by ${grown} bytes (8 outputs were ${8 * 2} MB)`);
+});

@@ -1,0 +1,80 @@
+// Training on the native backend: the same run as on wasm (loss curve within tolerance), no
+// growth in tensors or memory over 200 steps, and the wasm fallback when the addon is missing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../lib/backend';
+import { loadAddon } from '../lib/native/addon';
+import { NativeBackend } from '../lib/native/backend';
+import { runTraining } from '../lib/train/run';
+import { TrainingSession } from '../lib/train/session';
+import { runCli } from './helpers/cli';
+import { syntheticFaces, tinyConfig } from './train-fixtures';
+
+const load = loadAddon();
+const skip = load.ok === false ? `native addon unavailable: ${load.reason}` : false;
+const FAST = { adam: { learningRate: 1e-3, beta1: 0.5, beta2: 0.999 }, batchSize: 4, holdout: 0.2 };
+
+test('a training run on native follows the same loss curve as on wasm', { skip }, async () => {
+  await initBackend({ force: 'native' });
+  const data = await syntheticFaces(8, 32);
+  const curves: Record<string, number[]> = {};
+  for (const backend of ['wasm', 'native']) {
+    await tf.setBackend(backend);
+    const s = await TrainingSession.open({ modelDir: path.join(data.root, backend), data, config: tinyConfig({ inputSize: 32 }), settings: { ...FAST, seed: 3 } });
+    await runTraining(s, { steps: 30, checkpointEvery: 1000, previewEvery: 0, stream: null });
+    curves[backend] = s.history.map((e) => (e.loss.a + e.loss.b) / 2);
+    s.dispose();
+  }
+  const [wasm, native] = [curves.wasm!, curves.native!];
+  assert.equal(native.length, 30);
+  // Same seed, same batches, same initial weights: only float rounding differs (sums in another order).
+  for (const [i, w] of wasm.entries()) {
+    const rel = Math.abs(native[i]! - w) / w;
+    assert.ok(rel < 0.02, `step ${i + 1}: native ${native[i]!.toFixed(5)} vs wasm ${w.toFixed(5)} (${(100 * rel).toFixed(2)}% apart)`);
+  }
+  assert.ok(native[29]! < native[0]!, 'and it learns');
+});
+
+test('200 native training steps: tensor count, tensor bytes and resident memory stay flat', { skip }, async () => {
+  await initBackend({ force: 'native' });
+  await tf.setBackend('native');
+  const data = await syntheticFaces(8, 32, 5);
+  const s = await TrainingSession.open({ modelDir: data.model, data, config: tinyConfig({ inputSize: 32 }), settings: { ...FAST, seed: 4 } });
+  const at: Record<number, { tensors: number; bytes: number; rss: number }> = {};
+  for (let i = 1; i <= 200; i++) {
+    await s.trainStep();
+    if (i === 20 || i === 200) at[i] = { tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, rss: process.memoryUsage().rss };
+  }
+  assert.equal(at[200]!.tensors, at[20]!.tensors, 'tensor count');
+  assert.equal(at[200]!.bytes, at[20]!.bytes, 'tensor bytes');
+  // Recycled output arrays mean the process stops growing once the first steps have allocated.
+  const growthMB = (at[200]!.rss - at[20]!.rss) / 2 ** 20;
+  assert.ok(growthMB < 64, `resident memory grew ${growthMB.toFixed(1)} MB between step 20 and step 200`);
+  assert.ok((tf.backend() as NativeBackend).poolBytes() <= 512 * 2 ** 20);
+  s.dispose();
+});
+
+test('doctor: native is chosen when built; without the addon the choice falls back to wasm with a one-line reason', async () => {
+  const withAddon = runCli(['doctor', '--json']);
+  assert.equal(withAddon.status, 0, withAddon.stderr);
+  const chosen = JSON.parse(withAddon.stdout) as { backend: string; backends: Record<string, { reason: string }> };
+  if (load.ok) assert.equal(chosen.backend, 'native', chosen.backends.native?.reason);
+
+  const without = runCli(['doctor', '--json'], { DEEPFAKE_NATIVE_ADDON: '/nonexistent/deepfake_native.node' });
+  assert.equal(without.status, 0, without.stderr);
+  const fallback = JSON.parse(without.stdout) as { backend: string; backends: Record<string, { available: boolean; reason: string }> };
+  assert.equal(fallback.backend, 'wasm');
+  assert.equal(fallback.backends.native?.available, false);
+  assert.match(fallback.backends.native!.reason, /^not built \(.*missing/);
+  assert.ok(!fallback.backends.native!.reason.includes('\n'), 'one line');
+
+  // And training itself still runs there (a few steps of the tiny model on wasm).
+  const data = await syntheticFaces(4, 16, 9);
+  const train = runCli(['train', '--a', data.a, '--b', data.b, '--model', data.model, '--preset', 'tiny', '--steps', '3', '--batch', '2', '--json'], {
+    DEEPFAKE_NATIVE_ADDON: '/nonexistent/deepfake_native.node',
+  });
+  assert.equal(train.status, 0, train.stderr);
+  assert.match(train.stderr, /backend wasm/);
+});
