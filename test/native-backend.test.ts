@@ -1,7 +1,7 @@
 // The native backend's compiled kernels, each checked against the cpu backend on random shapes,
 // plus its Adam, its memory accounting and the output-array recycling.
 // Skips (with the reason) when the set-up could not build the addon.
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
@@ -14,6 +14,10 @@ import { mulberry32, randInt } from './helpers/rng';
 
 const load = loadAddon();
 const skip = load.ok === false ? `native addon unavailable: ${load.reason}` : false;
+
+before(async () => {
+  if (!skip) await initBackend({ force: 'native' });
+});
 
 type Run = () => tf.Tensor | tf.Tensor[];
 type RandomRun = (rand: () => number) => tf.Tensor | tf.Tensor[];
@@ -218,4 +222,30 @@ test('native memory is released: tensor count and bytes return to where they wer
   await gc();
   const grown = process.memoryUsage().arrayBuffers - base.arrayBuffers;
   assert.ok(grown < 4 * 1024 * 1024, `array memory after release grew by ${grown} bytes (8 outputs were ${8 * 2} MB)`);
+});
+
+test('a batch of image transforms on native equals the cpu kernel applied image by image (which stops after the first image of a batch)', { skip }, async () => {
+  const rand = mulberry32(12);
+  const [h, w, c] = [9, 7, 2];
+  const image = Float32Array.from({ length: 3 * h * w * c }, () => rand());
+  const matrices = [[1, 0, 2, 0, 1, 0, 0, 0], [0.9, 0.1, -1, -0.1, 0.9, 1, 0, 0], [1, 0, 0, 0, 1, -2, 0.01, 0]];
+  const transform = (x: Float32Array, n: number, m: number[][]) =>
+    tf.tidy(() => tf.image.transform(tf.tensor4d(x, [n, h, w, c]), tf.tensor2d(m), 'bilinear', 'reflect').dataSync());
+  await tf.setBackend('cpu');
+  const want = matrices.flatMap((m, i) => Array.from(transform(image.subarray(i * h * w * c, (i + 1) * h * w * c), 1, [m])));
+  await tf.setBackend('native');
+  const got = transform(image, 3, matrices);
+  for (let i = 0; i < want.length; i++) assert.ok(Math.abs(want[i]! - got[i]!) < 1e-6, `element ${i}: ${got[i]} vs ${want[i]}`);
+});
+
+test('a slice that views a disposed output keeps its values while later kernels run', { skip }, async () => {
+  await tf.setBackend('native');
+  // The cpu Slice kernel returns a view into its input's array; recycling that array on the
+  // input's disposal would let the next output overwrite the slice.
+  const source = tf.tidy(() => tf.ones([4, 8]).mul(tf.scalar(3)));
+  const view = tf.tidy(() => source.slice([0, 0], [2, 8]));
+  source.dispose();
+  for (let i = 0; i < 5; i++) tf.tidy(() => tf.ones([4, 8]).mul(tf.scalar(-1)).dataSync());
+  assert.deepEqual(Array.from(view.dataSync()), Array(16).fill(3));
+  view.dispose();
 });

@@ -25,7 +25,9 @@ export class NativeBackend extends MathBackendCPU {
   // zero-filled arrays cost page faults and garbage collections that took a third of a `lite` step.
   // An array is recycled only when the last tensor holding it is disposed, and only if this
   // backend allocated it; readSync hands out copies of such arrays, so nobody outside keeps one.
-  private readonly holders = new WeakMap<Float32Array, number>();
+  // Holders are counted per ArrayBuffer, not per array: the cpu kernels' Slice returns a view
+  // (subarray) of its input, and that view must keep the whole buffer from being reused.
+  private readonly holders = new WeakMap<ArrayBufferLike, number>();
   private readonly pool = new Map<number, Float32Array[]>();
   private pooledBytes = 0;
 
@@ -54,7 +56,7 @@ export class NativeBackend extends MathBackendCPU {
     const reused = this.pool.get(n)?.pop();
     if (reused) this.pooledBytes -= reused.byteLength;
     const a = reused ?? new Float32Array(n);
-    this.holders.set(a, 0);
+    this.holders.set(a.buffer, 0);
     return a;
   }
 
@@ -70,9 +72,9 @@ export class NativeBackend extends MathBackendCPU {
   }
 
   override write(values: Parameters<MathBackendCPU['write']>[0], shape: number[], dtype: tf.DataType): ReturnType<MathBackendCPU['write']> {
-    if (values instanceof Float32Array) {
-      const n = this.holders.get(values);
-      if (n !== undefined) this.holders.set(values, n + 1);
+    if (ArrayBuffer.isView(values)) {
+      const n = this.holders.get(values.buffer);
+      if (n !== undefined) this.holders.set(values.buffer, n + 1);
     }
     return super.write(values, shape, dtype);
   }
@@ -80,17 +82,18 @@ export class NativeBackend extends MathBackendCPU {
   override disposeData(dataId: object, force = false): boolean {
     const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
     const released = super.disposeData(dataId, force);
-    if (values instanceof Float32Array && !this.data.has(dataId)) {
-      const n = this.holders.get(values);
-      if (n === 1) this.recycle(values);
-      else if (n !== undefined) this.holders.set(values, n - 1);
+    if (ArrayBuffer.isView(values) && !this.data.has(dataId)) {
+      const n = this.holders.get(values.buffer);
+      if (n === 1) this.recycle(values.buffer);
+      else if (n !== undefined) this.holders.set(values.buffer, n - 1);
     }
     return released;
   }
 
-  private recycle(a: Float32Array): void {
-    this.holders.delete(a);
-    if (this.pooledBytes + a.byteLength > POOL_LIMIT_BYTES) return; // let the garbage collector have it
+  private recycle(buffer: ArrayBufferLike): void {
+    this.holders.delete(buffer);
+    if (this.pooledBytes + buffer.byteLength > POOL_LIMIT_BYTES) return; // let the garbage collector have it
+    const a = new Float32Array(buffer);
     const list = this.pool.get(a.length) ?? [];
     list.push(a);
     this.pool.set(a.length, list);
@@ -100,7 +103,7 @@ export class NativeBackend extends MathBackendCPU {
   /** Copies of recycled (or updated in place) arrays: what dataSync returns must not change later. */
   override readSync(dataId: object): ReturnType<MathBackendCPU['readSync']> {
     const v = super.readSync(dataId);
-    return v instanceof Float32Array && this.holders.has(v) ? v.slice() : v;
+    return v instanceof Float32Array && this.holders.has(v.buffer) ? v.slice() : v;
   }
 
   /** Bytes held for reuse, and a way to give them back (tests, and between notebook runs). */
@@ -128,7 +131,7 @@ export class NativeBackend extends MathBackendCPU {
     for (const t of [p, m, v]) {
       const d = this.data.get(t.dataId);
       const values = this.f32(t);
-      if (!values || d.refCount !== 1 || this.holders.get(values) !== 1) return false;
+      if (!values || d.refCount !== 1 || this.holders.get(values.buffer) !== 1) return false;
       arrays.push(values);
     }
     const gv = this.f32(g);
@@ -157,6 +160,8 @@ export function registerNativeBackend(addon: NativeAddon): void {
   // Priority below cpu's: never picked implicitly, only by lib/backend.ts's choice.
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(addon), 0);
   const own = nativeKernels(addon);
+  // DEEPFAKE_NATIVE_OFF=Conv2D,Sum runs those kernels in JavaScript instead (to corner a bug).
+  for (const name of (process.env.DEEPFAKE_NATIVE_OFF ?? '').split(',')) if (name.trim()) delete own[name.trim()];
   const cpuKernels = tf.getKernelsForBackend('cpu');
   for (const k of cpuKernels) {
     const kernel = own[k.kernelName];

@@ -229,6 +229,33 @@ function depthToSpace(addon: NativeAddon): NativeKernel {
   };
 }
 
+/**
+ * Transform (tf.image.transform) is not compiled: this runs the cpu kernel one image at a time,
+ * because in tfjs 4.22 the cpu kernel returns after the first image of a batch (the rest stay
+ * at the fill value). Single images go straight to it.
+ */
+function transformPerImage(): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { image, transforms } = inputs;
+    if (!image || !transforms || image.shape[0] === 1) return null;
+    const cpu = tf.getKernel('Transform', 'cpu');
+    const iv = backend.f32(image), tv = backend.f32(transforms);
+    if (!cpu || !iv || !tv) return null;
+    const [batch, h, w, c] = image.shape as Shape4;
+    const { outputShape } = attrs as unknown as { outputShape?: [number, number] | null };
+    const [oh, ow] = outputShape ?? [h, w];
+    const out = backend.output([batch, oh, ow, c]);
+    for (let b = 0; b < batch; b++) {
+      const one = backend.makeTensorInfo([1, h, w, c], 'float32', iv.subarray(b * h * w * c, (b + 1) * h * w * c));
+      const t = backend.makeTensorInfo([1, 8], 'float32', tv.length === 8 ? tv : tv.subarray(b * 8, b * 8 + 8));
+      const y = cpu.kernelFunc({ inputs: { image: one, transforms: t }, backend, attrs }) as TensorInfo;
+      out.values.set(backend.f32(y)!, b * oh * ow * c);
+      for (const info of [one, t, y]) backend.disposeData(info.dataId);
+    }
+    return out.info;
+  };
+}
+
 /** Inputs p, m, v, g (same shape); outputs new p, m, v. */
 function fusedAdam(addon: NativeAddon): NativeKernel {
   return ({ inputs, backend, attrs }) => {
@@ -258,6 +285,7 @@ export function nativeKernels(addon: NativeAddon): Record<string, NativeKernel> 
     Mean: reduce(addon, true),
     Transpose: transpose(addon),
     DepthToSpace: depthToSpace(addon),
+    Transform: transformPerImage(),
     [FUSED_ADAM]: fusedAdam(addon),
   };
   for (const [name, op] of Object.entries(UNARY)) kernels[name] = unary(addon, op);

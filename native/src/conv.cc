@@ -7,6 +7,7 @@
 // JIT-compiles it, which costs far more than running it at these sizes.
 
 #include <oneapi/dnnl/dnnl.hpp>
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -19,13 +20,16 @@ using namespace dnnl;
 using dt = memory::data_type;
 using tag = memory::format_tag;
 
+// Engine, stream and cache live until the process ends and are never destroyed: static
+// destructors run in an order oneDNN does not expect (primitives after their engine) and
+// corrupted the heap at exit.
 static engine& Eng() {
-  static engine e(engine::kind::cpu, 0);
-  return e;
+  static engine* e = new engine(engine::kind::cpu, 0);
+  return *e;
 }
 static stream& Strm() {
-  static stream s(Eng());
-  return s;
+  static stream* s = new stream(Eng());
+  return *s;
 }
 
 struct ConvShape {
@@ -60,7 +64,7 @@ struct ConvEntry {
   bool bias = false;
 };
 
-static std::unordered_map<std::string, std::unique_ptr<ConvEntry>> convCache;
+static auto& convCache = *new std::unordered_map<std::string, std::unique_ptr<ConvEntry>>();
 
 static algorithm ActAlgorithm(int act) {
   switch (act) {
@@ -80,7 +84,11 @@ static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, floa
   if (it != convCache.end()) return it->second.get();
 
   auto e = std::make_unique<ConvEntry>();
-  memory::dims strides{s.sh, s.sw}, dil{s.dh - 1, s.dw - 1}, padL{s.pt, s.pl}, padR{s.pb, s.pr};
+  // oneDNN wants the right/bottom padding that makes the output size exact, which is negative
+  // when a VALID convolution's stride skips the last rows (TensorFlow.js reports 0 there).
+  const int64_t padB = (s.OH - 1) * s.sh + (s.KH - 1) * s.dh + 1 - s.H - s.pt;
+  const int64_t padR_ = (s.OW - 1) * s.sw + (s.KW - 1) * s.dw + 1 - s.W - s.pl;
+  memory::dims strides{s.sh, s.sw}, dil{s.dh - 1, s.dw - 1}, padL{s.pt, s.pl}, padR{padB, padR_};
   auto src = Nhwc(s.N, s.C, s.H, s.W), dst = Nhwc(s.N, s.OC, s.OH, s.OW);
   auto wAny = AnyWeights(s);
   e->userWeights = UserWeights(s);
@@ -123,6 +131,40 @@ static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, floa
   return raw;
 }
 
+// Run one convolution on arrays already checked for size.
+static void RunConv(int mode, const ConvShape& s, float* a, float* b, float* out, float* bias, int act, float alpha) {
+  ConvEntry* e = GetConv(mode, s, bias != nullptr, act, alpha);
+  auto src = Nhwc(s.N, s.C, s.H, s.W), dst = Nhwc(s.N, s.OC, s.OH, s.OW);
+  memory userW(e->userWeights, Eng(), mode == 2 ? out : b);
+  memory primW = e->needsReorder ? memory(e->primWeights, Eng(), e->weightBuf.data()) : userW;
+  if (mode != 2 && e->needsReorder) e->weightReorder.execute(Strm(), userW, primW);
+  if (mode == 0) {
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src, Eng(), a)}, {DNNL_ARG_WEIGHTS, primW}, {DNNL_ARG_DST, memory(dst, Eng(), out)}};
+    if (bias) args.emplace(DNNL_ARG_BIAS, memory(memory::desc({s.OC}, dt::f32, tag::a), Eng(), bias));
+    e->prim.execute(Strm(), args);
+  } else if (mode == 1) {
+    // Input pixels no filter tap reaches (stride larger than the filter) get no write: zero first.
+    std::fill(out, out + s.N * s.H * s.W * s.C, 0.f);
+    e->prim.execute(Strm(), {{DNNL_ARG_DIFF_DST, memory(dst, Eng(), a)}, {DNNL_ARG_WEIGHTS, primW}, {DNNL_ARG_DIFF_SRC, memory(src, Eng(), out)}});
+  } else {
+    e->prim.execute(Strm(), {{DNNL_ARG_SRC, memory(src, Eng(), a)}, {DNNL_ARG_DIFF_DST, memory(dst, Eng(), b)}, {DNNL_ARG_DIFF_WEIGHTS, primW}});
+    if (e->needsReorder) e->weightReorder.execute(Strm(), primW, userW);
+  }
+  Strm().wait();
+}
+
+// Copy between the full input [N, H, W, C] and its strided samples [N, OH, OW, C] (x[:, ::sh, ::sw]).
+static void Subsample(const ConvShape& s, float* full, float* sub, bool toSub) {
+  for (int64_t n = 0; n < s.N; n++)
+    for (int64_t y = 0; y < s.OH; y++)
+      for (int64_t x = 0; x < s.OW; x++) {
+        float* f = full + ((n * s.H + y * s.sh) * s.W + x * s.sw) * s.C;
+        float* q = sub + ((n * s.OH + y) * s.OW + x) * s.C;
+        if (toSub) std::copy(f, f + s.C, q);
+        else std::copy(q, q + s.C, f);
+      }
+}
+
 // conv2d(mode, a, b, out, dims, bias | null, activation, alpha)
 //   mode 0: y = conv(x=a, w=b) [+ bias, activation]     out = y  [N, OH, OW, OC]
 //   mode 1: dx = conv_backward_data(dy=a, w=b)          out = dx [N, H, W, C]
@@ -148,22 +190,24 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
   if (hasBias) RequireSize(env, bias.n, s.OC, "bias");
 
   try {
-    ConvEntry* e = GetConv(mode, s, hasBias, act, alpha);
-    auto src = Nhwc(s.N, s.C, s.H, s.W), dst = Nhwc(s.N, s.OC, s.OH, s.OW);
-    memory userW(e->userWeights, Eng(), mode == 2 ? out.p : b.p);
-    memory primW = e->needsReorder ? memory(e->primWeights, Eng(), e->weightBuf.data()) : userW;
-    if (mode != 2 && e->needsReorder) e->weightReorder.execute(Strm(), userW, primW);
-    if (mode == 0) {
-      std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src, Eng(), a.p)}, {DNNL_ARG_WEIGHTS, primW}, {DNNL_ARG_DST, memory(dst, Eng(), out.p)}};
-      if (hasBias) args.emplace(DNNL_ARG_BIAS, memory(memory::desc({s.OC}, dt::f32, tag::a), Eng(), bias.p));
-      e->prim.execute(Strm(), args);
-    } else if (mode == 1) {
-      e->prim.execute(Strm(), {{DNNL_ARG_DIFF_DST, memory(dst, Eng(), a.p)}, {DNNL_ARG_WEIGHTS, primW}, {DNNL_ARG_DIFF_SRC, memory(src, Eng(), out.p)}});
+    float* biasP = hasBias ? bias.p : nullptr;
+    if (s.KH == 1 && s.KW == 1 && (s.sh > 1 || s.sw > 1)) {
+      // A strided 1x1 convolution is a 1x1 convolution of the strided samples. oneDNN 2.6's own
+      // path for it (nhwc, stride 2) corrupted the heap in backward-weights, so we subsample here.
+      ConvShape u = s;
+      u.H = s.OH, u.W = s.OW, u.sh = u.sw = 1, u.pt = u.pl = u.pb = u.pr = 0, u.dh = u.dw = 1;
+      std::vector<float> sub(s.N * s.OH * s.OW * s.C);
+      if (mode == 1) {
+        RunConv(1, u, a.p, b.p, sub.data(), nullptr, ACT_LINEAR, 0.f);
+        std::fill(out.p, out.p + xN, 0.f);
+        Subsample(s, out.p, sub.data(), false);
+      } else {
+        Subsample(s, a.p, sub.data(), true);
+        RunConv(mode, u, sub.data(), b.p, out.p, biasP, act, alpha);
+      }
     } else {
-      e->prim.execute(Strm(), {{DNNL_ARG_SRC, memory(src, Eng(), a.p)}, {DNNL_ARG_DIFF_DST, memory(dst, Eng(), b.p)}, {DNNL_ARG_DIFF_WEIGHTS, primW}});
-      if (e->needsReorder) e->weightReorder.execute(Strm(), primW, userW);
+      RunConv(mode, s, a.p, b.p, out.p, biasP, act, alpha);
     }
-    Strm().wait();
   } catch (const dnnl::error& err) {
     throw Napi::Error::New(env, std::string("oneDNN convolution failed: ") + err.what());
   }
