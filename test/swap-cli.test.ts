@@ -118,10 +118,29 @@ test('Bush -> Powell with a model trained on lfw-pair: the face changes, the res
   fs.mkdirSync(input);
   for (const f of pick('George_W_Bush', 10, 3)) fs.copyFileSync(path.join(lfw, 'George_W_Bush', f), path.join(input, f));
   const out = path.join(tmp, 'lfw', 'swapped');
-  const r = runCli(['swap', '--model', model, '--to', 'b', '--in', input, '--out', out, '--faces', 'source', '--json']);
+  const args = ['swap', '--model', model, '--to', 'b', '--in', input, '--out', out, '--faces', 'source', '--json'];
+  const r = runCli([...args, '--measure']);
   assert.equal(r.status, 0, r.stderr);
-  const j = r.json as { swapped: number; files: string[] };
+  const j = r.json as { swapped: number; files: string[]; measured: { faces: number; decoded: Record<string, number>; final: Record<string, number> } };
   assert.ok(j.swapped >= 3, `Bush swapped in each photo: ${r.stdout}`);
+  // --measure scores the same faces before and after post-processing.
+  assert.equal(j.measured.faces, j.swapped);
+  for (const stage of [j.measured.decoded, j.measured.final]) {
+    assert.ok(stage.identityTransfer! >= 0 && stage.identityTransfer! <= 1, JSON.stringify(j.measured));
+    assert.ok(Number.isFinite(stage.landmarkError) && stage.landmarkError! >= 0, JSON.stringify(j.measured));
+  }
+  // This tiny model decodes mush (its landmarks land anywhere), but the finished photo keeps the
+  // source's face geometry: the blend is only a feathered patch over the same head.
+  assert.ok(j.measured.final.landmarkError! < 0.5, JSON.stringify(j.measured));
+  // A rerun skips the photos already swapped and leaves their files alone.
+  const written = fs.readdirSync(out).map((f) => fs.readFileSync(path.join(out, f)));
+  const again = runCli(args);
+  assert.equal(again.status, 0, again.stderr);
+  const k = again.json as { swapped: number; files: string[]; skipped: Record<string, number> };
+  assert.equal(k.swapped, 0);
+  assert.deepEqual(k.files, []);
+  assert.equal(k.skipped['already swapped'], fs.readdirSync(input).length);
+  assert.deepEqual(fs.readdirSync(out).map((f) => fs.readFileSync(path.join(out, f))), written);
   const detector = await createDetector();
   for (const f of fs.readdirSync(input)) {
     const src = await decodeImage(path.join(input, f));

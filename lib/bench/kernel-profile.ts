@@ -48,7 +48,8 @@ export async function profileTraining(preset: PresetName, batch: number, steps =
       });
       if (record) {
         wall += performance.now() - t0;
-        for (const k of info.kernels) {
+        // Entries named `<op>__op` are op-level wrappers around kernels already listed: skip them.
+        for (const k of info.kernels.filter((k) => !k.name.endsWith('__op'))) {
           const t = totals.get(k.name) ?? { ms: 0, calls: 0 };
           t.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
           t.calls += 1;

@@ -12,7 +12,7 @@ import { intOption, numberOption, requireString, UsageError, type Command, type 
 const USAGE =
   'deepfake-lab swap --model DIR --to a|b --in PATH --out DIR [--faces all|source] [--colour histogram|lab-meanstd|none] ' +
   '[--blend alpha|poisson] [--format png|jpeg] [--quality 92] [--mark] [--erode 6] [--feather 12] [--forehead 0.1] ' +
-  '[--detector ssd|tiny] [--min-score 0.5] [--min-face 40] [--json]';
+  '[--detector ssd|tiny] [--min-score 0.5] [--min-face 40] [--measure] [--overwrite] [--json]';
 
 function choice<T extends string>(values: Values, name: string, allowed: readonly T[], fallback: T): T {
   const v = values[name];
@@ -27,6 +27,12 @@ function format(r: SwapSummary, model: SwapModel, to: string): string {
     `${r.images} images, ${r.faces} faces found, ${r.swapped} swapped to "${to}" (model step ${model.source.step ?? '-'}, ${r.imagesPerSecond.toFixed(2)} images/s)`,
     `skipped: ${skipped}`,
     `${r.written.length} images written to ${r.out}, each labelled "${r.label}"`,
+    ...(r.measured
+      ? [
+          `measured on ${r.measured.faces} swapped faces: identity transfer ${r.measured.decoded.identityTransfer.toFixed(2)} from the decoder, ` +
+            `${r.measured.final.identityTransfer.toFixed(2)} in the written photos; landmark error ${r.measured.decoded.landmarkError.toFixed(3)} -> ${r.measured.final.landmarkError.toFixed(3)}`,
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -50,6 +56,8 @@ export const swapCommand: Command = {
     detector: { type: 'string' },
     'min-score': { type: 'string' },
     'min-face': { type: 'string' },
+    measure: { type: 'boolean', default: false },
+    overwrite: { type: 'boolean', default: false },
   },
   async run(values) {
     const modelDir = requireString(values, 'model', USAGE);
@@ -75,6 +83,8 @@ export const swapCommand: Command = {
       detector: choice(values, 'detector', ['ssd', 'tiny'] as const, DEFAULT_SWAP.detector),
       minScore: numberOption(values, 'min-score', DEFAULT_SWAP.minScore, 0, 1),
       minFace: numberOption(values, 'min-face', DEFAULT_SWAP.minFace, 0, 10000),
+      measure: values.measure === true,
+      overwrite: values.overwrite === true,
     };
     let model: SwapModel;
     try {

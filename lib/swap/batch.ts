@@ -17,8 +17,20 @@ import { drawMark } from './mark';
 import { DEFAULT_SWAP_MASK, type SwapMaskOptions } from './mask';
 import type { SwapModel } from './model';
 import { folderIdentity } from './person';
-import { encodeLabelled, provenanceLabel } from './provenance';
+import { measureSwaps, type SwapMeasures } from './measure';
+import { encodeLabelled, provenanceLabel, readProvenance } from './provenance';
+import type { FaceStages } from './swap-face';
 import { swapImage, type SwapImageOptions } from './swap-image';
+
+/** True when the file is an image this project wrote (it carries the provenance label). */
+async function isLabelled(file: string): Promise<boolean> {
+  try {
+    const p = await readProvenance(await fs.promises.readFile(file));
+    return p.exif !== null || p.xmp !== null;
+  } catch {
+    return false;
+  }
+}
 
 export interface SwapOptions {
   /** Decode with this identity's decoder ('b' puts B's face into photos of A). */
@@ -37,6 +49,10 @@ export interface SwapOptions {
   minScore?: number;
   minFace?: number;
   identityThreshold?: number;
+  /** Measure identity transfer and landmark error before and after post-processing. */
+  measure?: boolean;
+  /** Swap photos again even when their output already exists (default: skip them). */
+  overwrite?: boolean;
   progressStream?: NodeJS.WriteStream | null;
   onProgress?: (state: ProgressState) => void;
 }
@@ -68,6 +84,8 @@ export interface SwapSummary {
   label: string;
   seconds: number;
   imagesPerSecond: number;
+  /** With `measure`: the swapped faces scored before and after post-processing. */
+  measured?: SwapMeasures | null;
 }
 
 /** Output name for an input: its stem with the output's extension, never an input's own path. */
@@ -92,7 +110,8 @@ export async function swapPath(model: SwapModel, input: string, outDir: string, 
       ? { descriptor: await folderIdentity(model.data[source], model.geometry), threshold: o.identityThreshold ?? DEFAULT_IDENTITY_THRESHOLD }
       : null;
   if (o.faces === 'source' && !person) throw new Error(`--faces source needs the model's training folder for the other identity`);
-  const imageOptions: SwapImageOptions = { identity: o.to, mask: o.mask ?? DEFAULT_SWAP_MASK, colour: o.colour, blend: o.blend, minScore: o.minScore, minFace: o.minFace, person };
+  const imageOptions: SwapImageOptions = { identity: o.to, mask: o.mask ?? DEFAULT_SWAP_MASK, colour: o.colour, blend: o.blend, minScore: o.minScore, minFace: o.minFace, person, stages: o.measure === true };
+  const stages: FaceStages[] = [];
   const detector = await createDetector(o.detector, o.minScore);
   const label = provenanceLabel();
   const summary: SwapSummary = { images: files.length, faces: 0, swapped: 0, skipped: {}, out: path.resolve(outDir), written: [], label, seconds: 0, imagesPerSecond: 0 };
@@ -102,6 +121,14 @@ export async function swapPath(model: SwapModel, input: string, outDir: string, 
   fs.mkdirSync(outDir, { recursive: true });
   const progress = new Progress('swap', files.length, { unit: 'images', stream: o.progressStream, onUpdate: o.onProgress });
   for (const file of files) {
+    // A rerun continues: a photo whose labelled output is already there is not swapped again.
+    const existing = outputName(file, path.resolve(outDir), o.format === 'jpeg' ? 'jpg' : 'png', new Set(), inputs);
+    if (!o.overwrite && fs.existsSync(existing) && (await isLabelled(existing))) {
+      count('already swapped');
+      taken.add(existing);
+      progress.tick();
+      continue;
+    }
     const decoded = await tryDecodeImage(file);
     if (decoded.ok === false) count(decoded.reason);
     else {
@@ -109,6 +136,7 @@ export async function swapPath(model: SwapModel, input: string, outDir: string, 
       summary.faces += r.faces;
       summary.swapped += r.swapped;
       r.skipped.forEach(count);
+      stages.push(...r.stages);
       if (r.faces === 0) count('no face');
       if (r.swapped > 0) {
         if (o.mark) drawMark(r.image);
@@ -120,6 +148,11 @@ export async function swapPath(model: SwapModel, input: string, outDir: string, 
     progress.tick();
   }
   progress.stop();
+  if (o.measure && source && model.data[source] && model.data[o.to]) {
+    const from = await folderIdentity(model.data[source], model.geometry);
+    const toward = await folderIdentity(model.data[o.to], model.geometry);
+    summary.measured = await measureSwaps(stages, from, toward);
+  }
   summary.seconds = (Date.now() - started) / 1000;
   summary.imagesPerSecond = files.length / Math.max(summary.seconds, 1e-3);
   return summary;
