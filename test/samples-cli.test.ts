@@ -67,14 +67,15 @@ test('eval --truth scores swaps against the ground-truth pairs (plumbing, tiny u
   assert.equal(t.status, 0, t.stderr);
   const e = runCli(['eval', '--model', model, '--a', a, '--b', b, '--truth', out, '--json']);
   assert.equal(e.status, 0, e.stderr);
-  const truth = (e.json as { swap: { truth: { pairs: number; a2b: { psnr: number; ssim: number }; b2a: { psnr: number; ssim: number } } } }).swap.truth;
+  type Scores = { psnr: number; ssim: number };
+  const truth = (e.json as { swap: { truth: { pairs: number; a2b: Scores; b2a: Scores; unswapped: Scores } } }).swap.truth;
   assert.equal(truth.pairs, 4);
-  for (const k of ['a2b', 'b2a'] as const) {
+  for (const k of ['a2b', 'b2a', 'unswapped'] as const) {
     assert.ok(truth[k].psnr > 0 && truth[k].psnr < 60, `${k} PSNR ${truth[k].psnr}`);
     assert.ok(truth[k].ssim > -1 && truth[k].ssim <= 1, `${k} SSIM ${truth[k].ssim}`);
   }
   const text = runCli(['eval', '--model', model, '--a', a, '--b', b, '--truth', path.join(out, 'truth')]);
-  assert.match(text.stdout, /swap vs ground truth \(4 pairs\): a->b PSNR [\d.]+ dB/);
+  assert.match(text.stdout, /swap vs ground truth \(4 pairs\): a->b PSNR [\d.]+ dB.*unswapped PSNR [\d.]+ dB/);
   const bad = runCli(['eval', '--model', model, '--a', a, '--b', b, '--truth', a]);
   assert.equal(bad.status, 2, bad.stderr);
 });

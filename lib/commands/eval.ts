@@ -71,7 +71,8 @@ export const evalCommand: Command = {
       `landmark error a->b ${fmt(report.swap.landmarkError.a2b, 3)}, b->a ${fmt(report.swap.landmarkError.b2a, 3)} (of the inter-ocular distance)`,
       report.swap.truth
         ? `swap vs ground truth (${report.swap.truth.pairs} pairs): a->b PSNR ${fmt(report.swap.truth.a2b.psnr, 2)} dB, SSIM ${fmt(report.swap.truth.a2b.ssim, 3)}; ` +
-          `b->a PSNR ${fmt(report.swap.truth.b2a.psnr, 2)} dB, SSIM ${fmt(report.swap.truth.b2a.ssim, 3)}`
+          `b->a PSNR ${fmt(report.swap.truth.b2a.psnr, 2)} dB, SSIM ${fmt(report.swap.truth.b2a.ssim, 3)}; ` +
+          `unswapped PSNR ${fmt(report.swap.truth.unswapped.psnr, 2)} dB, SSIM ${fmt(report.swap.truth.unswapped.ssim, 3)}`
         : 'swap vs ground truth: - (give --truth DIR from deepfake-lab samples)',
       `swap preview ${report.swap.preview ?? '-'}`,
     ].join('\n');

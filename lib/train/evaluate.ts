@@ -48,6 +48,8 @@ export interface TruthScores {
   pairs: number;
   a2b: { psnr: number | null; ssim: number | null };
   b2a: { psnr: number | null; ssim: number | null };
+  /** The source face itself scored against the truth: what not swapping at all would get. */
+  unswapped: { psnr: number | null; ssim: number | null };
 }
 
 /** Ground-truth pairs as faces of the model's size (size x size x 3 bytes each; a[i] pairs with b[i]). */
@@ -82,21 +84,25 @@ async function evaluationFaces(dir: string, trainedDir: string | undefined, size
 }
 
 /** Mean PSNR and SSIM of decoder_identity(encoder(faces)) against `target` (default: the faces), in chunks to bound memory. */
-function reconstruction(ae: Autoencoder, faces: tf.Tensor4D, identity: string, target: tf.Tensor4D = faces): { psnr: number | null; ssim: number | null } {
+/** Mean PSNR and SSIM of `make(faces)` against `target`, 16 faces at a time. */
+function meanScores(faces: tf.Tensor4D, target: tf.Tensor4D, make: (x: tf.Tensor4D) => tf.Tensor4D): { psnr: number | null; ssim: number | null } {
   const n = faces.shape[0];
   if (n === 0) return { psnr: null, ssim: null };
   let p = 0, s = 0;
   for (let i = 0; i < n; i += 16) {
     const [dp, ds] = tf.tidy(() => {
-      const x = faces.slice(i, Math.min(16, n - i));
+      const y = make(faces.slice(i, Math.min(16, n - i)));
       const t = target.slice(i, Math.min(16, n - i));
-      const y = autoencode(ae, x, identity).slice([0, 0, 0, 0], [-1, -1, -1, 3]) as tf.Tensor4D;
       return [psnr(y, t).sum().dataSync()[0], ssim(y, t).sum().dataSync()[0]];
     });
     p += dp;
     s += ds;
   }
   return { psnr: p / n, ssim: s / n };
+}
+
+function reconstruction(ae: Autoencoder, faces: tf.Tensor4D, identity: string, target: tf.Tensor4D = faces) {
+  return meanScores(faces, target, (x) => autoencode(ae, x, identity).slice([0, 0, 0, 0], [-1, -1, -1, 3]) as tf.Tensor4D);
 }
 
 export async function evaluateModel(options: EvaluateOptions): Promise<EvalReport> {
@@ -140,7 +146,7 @@ export async function evaluateModel(options: EvaluateOptions): Promise<EvalRepor
       const ta = facesToTensor(pairs.a, size);
       const tb = facesToTensor(pairs.b, size);
       tensors.push(ta, tb);
-      truth = { pairs: ta.shape[0], a2b: reconstruction(ae, ta, 'b', tb), b2a: reconstruction(ae, tb, 'a', ta) };
+      truth = { pairs: ta.shape[0], a2b: reconstruction(ae, ta, 'b', tb), b2a: reconstruction(ae, tb, 'a', ta), unswapped: meanScores(ta, tb, (x) => x) };
     }
     return { checkpoint: ckptDir, step: state.step, reconstruction: recon, swap: { ...metrics, preview, truth } };
   } finally {

@@ -1,0 +1,96 @@
+// Training you can watch, for chapter 03: train in short runs, and after each one save a
+// checkpoint, show a fresh picture and print the loss, while the loss curve redraws as it goes.
+
+import * as tf from '@tensorflow/tfjs';
+import { autoencode, type Autoencoder } from '../model/builder';
+import { tensorToImage } from '../image';
+import { facesToTensor } from '../train/preview';
+import { runTraining, type RunResult } from '../train/run';
+import type { TrainingSession } from '../train/session';
+import { liveLossChart } from './charts';
+import { liveDisplay } from './display';
+import { imageGrid } from './faces';
+
+export interface TrainBudget {
+  /** Stop after this many minutes of training... */
+  minutes: number;
+  /** ...or this many more steps, whichever comes first. */
+  steps: number;
+}
+
+export interface WatchOptions {
+  /** A picture, a checkpoint and a loss line every this many steps... */
+  everySteps: number;
+  /** ...or this many seconds, whichever comes first (a slow backend still shows progress). */
+  everySeconds?: number;
+  /** Redraw the loss chart at most this often. */
+  chartSeconds?: number;
+  /** Where the loss lines go (console.log in a notebook). */
+  log?: (line: string) => void;
+}
+
+export interface WatchResult {
+  trained: number;
+  seconds: number;
+  pictures: number;
+  /** The last run's result (null when nothing was left to train). */
+  last: RunResult | null;
+}
+
+/**
+ * Train `session` for the budget. `picture` makes the PNG shown after each run (the preview grid,
+ * reconstructions...). Re-running continues: the session resumes from its newest checkpoint.
+ */
+export async function trainWatched(
+  session: TrainingSession,
+  budget: TrainBudget,
+  picture: (r: RunResult) => Promise<Uint8Array>,
+  options: WatchOptions,
+): Promise<WatchResult> {
+  const { everySteps, everySeconds = 30, chartSeconds = 5, log = console.log } = options;
+  const chart = liveLossChart(session.modelDir, { minSeconds: chartSeconds });
+  const shown = liveDisplay();
+  const started = Date.now(), from = session.step, target = session.step + budget.steps;
+  let pictures = 0, last: RunResult | null = null, outOfTime = false;
+  while (session.step < target && !outOfTime) {
+    // Each run ends after everySteps steps, everySeconds seconds or the budget's minutes.
+    const run = new AbortController();
+    const runStarted = Date.now();
+    last = await runTraining(session, {
+      steps: Math.min(target, session.step + everySteps),
+      checkpointEvery: 0, // runTraining always saves one when it returns
+      previewEvery: 0,
+      stream: null,
+      signal: run.signal,
+      onStep: (entry) => {
+        chart.onStep(entry);
+        const now = Date.now();
+        if (now - started > budget.minutes * 60_000) outOfTime = true;
+        if (outOfTime || now - runStarted > everySeconds * 1000) run.abort();
+      },
+    });
+    shown.png(await picture(last));
+    pictures++;
+    const loss = Object.entries(last.loss).map(([id, l]) => `${id.toUpperCase()} ${l === null ? '-' : l.toFixed(4)}`).join(', ');
+    log(`step ${last.steps}: loss ${loss} (${last.facesPerSecond.toFixed(1)} faces/s), checkpoint saved`);
+  }
+  chart.finish();
+  const seconds = (Date.now() - started) / 1000;
+  log(`trained ${session.step - from} steps in ${seconds.toFixed(0)} s; the model is at step ${session.step}`);
+  return { trained: session.step - from, seconds, pictures, last };
+}
+
+/** Faces (size x size RGB bytes) above what decoder `identity` paints from their codes; PNG bytes. */
+export async function reconstructionGrid(ae: Autoencoder, faces: Uint8Array[], identity: string, label: string): Promise<Buffer> {
+  const size = ae.config.inputSize;
+  const x = facesToTensor(faces, size);
+  const y = tf.tidy(() => tf.unstack(autoencode(ae, x, identity).slice([0, 0, 0, 0], [-1, -1, -1, 3])) as tf.Tensor3D[]);
+  const painted = [];
+  for (const t of y) painted.push(await tensorToImage(t));
+  tf.dispose([x, ...y]);
+  const asImage = (data: Uint8Array) => ({ data, width: size, height: size });
+  return imageGrid([...faces.map(asImage), ...painted], {
+    columns: faces.length,
+    captions: [...faces.map(() => label), ...faces.map(() => `decoder ${identity.toUpperCase()}`)],
+  });
+}
