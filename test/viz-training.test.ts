@@ -7,7 +7,7 @@ import { initBackend } from '../lib/backend';
 import { decodeImage } from '../lib/image';
 import { listCheckpoints } from '../lib/train/checkpoint';
 import { TrainingSession } from '../lib/train/session';
-import { reconstructionGrid, trainWatched } from '../lib/viz/training';
+import { enlargedPreview, reconstructionGrid, trainWatched } from '../lib/viz/training';
 import { syntheticFaces, tinyConfig } from './train-fixtures';
 
 const FAST = { adam: { learningRate: 2e-3, beta1: 0.5, beta2: 0.999 }, batchSize: 4, holdout: 0.2 };
@@ -22,18 +22,16 @@ test('trainWatched: a picture and a checkpoint every N steps, the step budget re
     shown++;
     return reconstructionGrid(session.ae, session.previewFaces('a', 3), 'a', 'A');
   };
-  const first = await trainWatched(session, { minutes: 10, steps: 5 }, picture, { everySteps: 2, log: (l) => lines.push(l) });
-  assert.equal(first.trained, 5);
+  await trainWatched(session, { minutes: 10, steps: 5 }, picture, { everySteps: 2, log: (l) => lines.push(l) });
   assert.equal(session.step, 5);
-  assert.equal(first.pictures, 3, 'runs of 2, 2 and 1 steps');
-  assert.equal(shown, 3);
+  assert.equal(shown, 3, 'runs of 2, 2 and 1 steps, a picture after each');
   assert.deepEqual(lines.slice(0, 3).map((l) => l.split(':')[0]), ['step 2', 'step 4', 'step 5']);
   assert.match(lines[3], /^trained 5 steps in \d+ s; the model is at step 5$/);
   assert.equal(listCheckpoints(data.model).length > 0, true);
   const tensors = tf.memory().numTensors;
-  const again = await trainWatched(session, { minutes: 10, steps: 3 }, picture, { everySteps: 10, log: () => undefined });
-  assert.equal(again.trained, 3);
+  await trainWatched(session, { minutes: 10, steps: 3 }, picture, { everySteps: 10, log: () => undefined });
   assert.equal(session.step, 8);
+  assert.equal(shown, 4);
   assert.equal(tf.memory().numTensors, tensors, 'no tensor left behind by training or pictures');
 });
 
@@ -41,11 +39,14 @@ test('trainWatched: the time budget stops training early, and everySeconds short
   await initBackend({ force: 'wasm' });
   const data = await syntheticFaces(8, 16);
   const session = await TrainingSession.open({ modelDir: data.model, data: { a: data.a, b: data.b }, config: tinyConfig(), settings: FAST });
-  const outOfTime = await trainWatched(session, { minutes: 0, steps: 1000 }, async () => new Uint8Array(), { everySteps: 100, log: () => undefined });
-  assert.equal(outOfTime.trained, 1, 'a zero-minute budget still finishes the step it started');
-  const perStep = await trainWatched(session, { minutes: 10, steps: 4 }, async () => new Uint8Array(), { everySteps: 100, everySeconds: 0, log: () => undefined });
-  assert.equal(perStep.trained, 4);
-  assert.equal(perStep.pictures, 4, 'everySeconds 0: a picture after every step');
+  let shown = 0;
+  const picture = async () => (shown++, new Uint8Array());
+  await trainWatched(session, { minutes: 0, steps: 1000 }, picture, { everySteps: 100, log: () => undefined });
+  assert.equal(session.step, 1, 'a zero-minute budget still finishes the step it started');
+  assert.equal(shown, 1);
+  await trainWatched(session, { minutes: 10, steps: 4 }, picture, { everySteps: 100, everySeconds: 0, log: () => undefined });
+  assert.equal(session.step, 5);
+  assert.equal(shown, 5, 'everySeconds 0: a picture after every step');
 });
 
 test('reconstructionGrid: the faces above their reconstructions, one column per face', async () => {
@@ -56,4 +57,19 @@ test('reconstructionGrid: the faces above their reconstructions, one column per 
   const png = await reconstructionGrid(session.ae, faces, 'b', 'B');
   const img = await decodeImage(png);
   assert.ok(img.width >= 4 * 16 && img.height >= 2 * 16, `${img.width}x${img.height}`);
+});
+
+test('enlargedPreview: the preview grid at twice its size', async () => {
+  await initBackend({ force: 'wasm' });
+  const data = await syntheticFaces(8, 16);
+  const session = await TrainingSession.open({ modelDir: data.model, data: { a: data.a, b: data.b }, config: tinyConfig(), settings: FAST });
+  let preview: string | null = null;
+  await trainWatched(session, { minutes: 10, steps: 1 }, async (r) => {
+    preview = r.preview;
+    return enlargedPreview(r.preview);
+  }, { everySteps: 1, log: () => undefined });
+  assert.ok(preview, 'runTraining wrote a preview');
+  const small = await decodeImage(preview);
+  const big = await decodeImage(await enlargedPreview(preview, 2));
+  assert.deepEqual([big.width, big.height], [small.width * 2, small.height * 2]);
 });

@@ -1,6 +1,8 @@
 // Training you can watch, for chapter 03: train in short runs, and after each one save a
 // checkpoint, show a fresh picture and print the loss, while the loss curve redraws as it goes.
 
+import * as fs from 'fs';
+import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { autoencode, type Autoencoder } from '../model/builder';
 import { tensorToImage } from '../image';
@@ -29,34 +31,27 @@ export interface WatchOptions {
   log?: (line: string) => void;
 }
 
-export interface WatchResult {
-  trained: number;
-  seconds: number;
-  pictures: number;
-  /** The last run's result (null when nothing was left to train). */
-  last: RunResult | null;
-}
-
 /**
  * Train `session` for the budget. `picture` makes the PNG shown after each run (the preview grid,
  * reconstructions...). Re-running continues: the session resumes from its newest checkpoint.
+ * Returns nothing on purpose: a notebook cell ending in this call shows no result object.
  */
 export async function trainWatched(
   session: TrainingSession,
   budget: TrainBudget,
   picture: (r: RunResult) => Promise<Uint8Array>,
   options: WatchOptions,
-): Promise<WatchResult> {
+): Promise<void> {
   const { everySteps, everySeconds = 30, chartSeconds = 5, log = console.log } = options;
   const chart = liveLossChart(session.modelDir, { minSeconds: chartSeconds });
   const shown = liveDisplay();
   const started = Date.now(), from = session.step, target = session.step + budget.steps;
-  let pictures = 0, last: RunResult | null = null, outOfTime = false;
+  let outOfTime = false;
   while (session.step < target && !outOfTime) {
     // Each run ends after everySteps steps, everySeconds seconds or the budget's minutes.
     const run = new AbortController();
     const runStarted = Date.now();
-    last = await runTraining(session, {
+    const last = await runTraining(session, {
       steps: Math.min(target, session.step + everySteps),
       checkpointEvery: 0, // runTraining always saves one when it returns
       previewEvery: 0,
@@ -70,14 +65,11 @@ export async function trainWatched(
       },
     });
     shown.png(await picture(last));
-    pictures++;
     const loss = Object.entries(last.loss).map(([id, l]) => `${id.toUpperCase()} ${l === null ? '-' : l.toFixed(4)}`).join(', ');
     log(`step ${last.steps}: loss ${loss} (${last.facesPerSecond.toFixed(1)} faces/s), checkpoint saved`);
   }
   chart.finish();
-  const seconds = (Date.now() - started) / 1000;
-  log(`trained ${session.step - from} steps in ${seconds.toFixed(0)} s; the model is at step ${session.step}`);
-  return { trained: session.step - from, seconds, pictures, last };
+  log(`trained ${session.step - from} steps in ${((Date.now() - started) / 1000).toFixed(0)} s; the model is at step ${session.step}`);
 }
 
 /** Faces (size x size RGB bytes) above what decoder `identity` paints from their codes; PNG bytes. */
@@ -93,4 +85,12 @@ export async function reconstructionGrid(ae: Autoencoder, faces: Uint8Array[], i
     columns: faces.length,
     captions: [...faces.map(() => label), ...faces.map(() => `decoder ${identity.toUpperCase()}`)],
   });
+}
+
+/** A preview grid PNG (train's previews/step-N.png) enlarged `scale` times: 64 px faces are hard to judge. */
+export async function enlargedPreview(file: string | null, scale = 2): Promise<Buffer> {
+  if (!file) throw new Error('no preview grid was written (a model folder without faces to preview?)');
+  const png = await fs.promises.readFile(file);
+  const { width } = await sharp(png).metadata();
+  return sharp(png).resize({ width: Math.round((width ?? 0) * scale), kernel: 'lanczos3' }).png().toBuffer();
 }
