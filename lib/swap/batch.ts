@@ -149,7 +149,7 @@ export async function swapPath(model: SwapModel, input: string, outDir: string, 
   }
   progress.stop();
   if (o.measure && source && model.data[source] && model.data[o.to]) {
-    const from = await folderIdentity(model.data[source], model.geometry);
+    const from = person?.descriptor ?? (await folderIdentity(model.data[source], model.geometry));
     const toward = await folderIdentity(model.data[o.to], model.geometry);
     summary.measured = await measureSwaps(stages, from, toward);
   }
