@@ -12,7 +12,8 @@ import type { SwapFaces, SwapMetrics } from '../train/evaluate';
 import { cropLandmarks, descriptorDistance, faceDescriptor, meanDescriptor } from './recognition';
 import { eyeCentres } from './template';
 
-async function eachFace<T>(faces: tf.Tensor4D, fn: (face: tf.Tensor3D) => Promise<T>): Promise<T[]> {
+/** `fn` on every face of a batch, one at a time (each face a fresh 3-D tensor, disposed after). */
+export async function eachFace<T>(faces: tf.Tensor4D, fn: (face: tf.Tensor3D) => Promise<T>): Promise<T[]> {
   const out: T[] = [];
   for (let i = 0; i < faces.shape[0]; i++) {
     const face = tf.tidy(() => faces.slice([i, 0, 0, 0], [1, -1, -1, 3]).squeeze([0]) as tf.Tensor3D);

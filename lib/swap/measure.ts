@@ -4,7 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { faceDescriptor } from '../faces/recognition';
-import { identityTransfer, landmarkError } from '../faces/swap-metrics';
+import { eachFace, identityTransfer, landmarkError } from '../faces/swap-metrics';
 import { imageToTensor, type RgbImage } from '../image';
 import type { FaceStages } from './swap-face';
 
@@ -23,19 +23,6 @@ export interface SwapMeasures {
   final: StageScores;
 }
 
-async function descriptors(images: RgbImage[]): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  for (const img of images) {
-    const t = imageToTensor(img);
-    try {
-      out.push(await faceDescriptor(t));
-    } finally {
-      t.dispose();
-    }
-  }
-  return out;
-}
-
 const stack = (images: RgbImage[]) => tf.tidy(() => tf.stack(images.map(imageToTensor)) as tf.Tensor4D);
 
 /** Scores for the stages of every swapped face; `from` and `toward` are the two people's mean descriptors. */
@@ -47,7 +34,7 @@ export async function measureSwaps(stages: FaceStages[], from: Float32Array, tow
     const score = async (images: RgbImage[]): Promise<StageScores> => {
       const swaps = stack(images);
       try {
-        return { identityTransfer: round(identityTransfer(await descriptors(images), from, toward)), landmarkError: round(await landmarkError(sources, swaps)) };
+        return { identityTransfer: round(identityTransfer(await eachFace(swaps, faceDescriptor), from, toward)), landmarkError: round(await landmarkError(sources, swaps)) };
       } finally {
         swaps.dispose();
       }
