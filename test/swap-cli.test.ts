@@ -90,6 +90,26 @@ test('CLI swap: bad usage and unusable input exit 2 with one line', () => {
   }
 });
 
+test('CLI swap rerun: two photos with the same name stem keep their own outputs', { skip: skipWithoutShared('data/bad-inputs'), timeout: 120_000 }, () => {
+  const bad = sharedPath('data/bad-inputs')!;
+  const input = path.join(tmp, 'same-stem'), out = path.join(tmp, 'same-stem-out');
+  fs.mkdirSync(input);
+  fs.copyFileSync(path.join(bad, 'cmyk.jpg'), path.join(input, 'p.jpg'));
+  fs.copyFileSync(path.join(bad, 'photo.webp'), path.join(input, 'p.webp'));
+  const args = ['swap', '--model', synthetic, '--to', 'b', '--in', input, '--out', out, '--json'];
+  const first = runCli(args);
+  assert.equal(first.status, 0, first.stderr);
+  assert.deepEqual(fs.readdirSync(out).sort(), ['p-swapped.png', 'p.png']);
+  // The second photo's output is lost: a rerun redoes that one only, under the same name.
+  fs.rmSync(path.join(out, 'p-swapped.png'));
+  const again = runCli(args);
+  assert.equal(again.status, 0, again.stderr);
+  const j = again.json as { swapped: number; files: string[]; skipped: Record<string, number> };
+  assert.equal(j.skipped['already swapped'], 1);
+  assert.deepEqual(j.files, ['p-swapped.png']);
+  assert.deepEqual(fs.readdirSync(out).sort(), ['p-swapped.png', 'p.png']);
+});
+
 test('CLI swap: bad inputs are skipped by reason, the portraits are swapped', { skip: skipWithoutShared('data/bad-inputs'), timeout: 120_000 }, () => {
   const r = runCli(['swap', '--model', synthetic, '--to', 'b', '--in', sharedPath('data/bad-inputs')!, '--out', path.join(tmp, 'bad'), '--json']);
   assert.equal(r.status, 0, r.stderr);

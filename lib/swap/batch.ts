@@ -121,30 +121,32 @@ export async function swapPath(model: SwapModel, input: string, outDir: string, 
   fs.mkdirSync(outDir, { recursive: true });
   const progress = new Progress('swap', files.length, { unit: 'images', stream: o.progressStream, onUpdate: o.onProgress });
   for (const file of files) {
-    // A rerun continues: a photo whose labelled output is already there is not swapped again.
-    const existing = outputName(file, path.resolve(outDir), o.format === 'jpeg' ? 'jpg' : 'png', new Set(), inputs);
-    if (!o.overwrite && fs.existsSync(existing) && (await isLabelled(existing))) {
+    // Names are given in folder order to the photos that get swapped, so a rerun of the same
+    // folder finds each photo's output under the same name (and skips it when it is there).
+    const target = outputName(file, path.resolve(outDir), o.format === 'jpeg' ? 'jpg' : 'png', taken, inputs);
+    let written = false;
+    if (!o.overwrite && fs.existsSync(target) && (await isLabelled(target))) {
       count('already swapped');
-      taken.add(existing);
-      progress.tick();
-      continue;
-    }
-    const decoded = await tryDecodeImage(file);
-    if (decoded.ok === false) count(decoded.reason);
-    else {
-      const r = await swapImage(decoded.image, detector, model, imageOptions);
-      summary.faces += r.faces;
-      summary.swapped += r.swapped;
-      r.skipped.forEach(count);
-      stages.push(...r.stages);
-      if (r.faces === 0) count('no face');
-      if (r.swapped > 0) {
-        if (o.mark) drawMark(r.image);
-        const target = outputName(file, path.resolve(outDir), o.format === 'jpeg' ? 'jpg' : 'png', taken, inputs);
-        await writeFileAtomic(target, await encodeLabelled(r.image, o.format, label, o.quality));
-        summary.written.push(target);
+      written = true;
+    } else {
+      const decoded = await tryDecodeImage(file);
+      if (decoded.ok === false) count(decoded.reason);
+      else {
+        const r = await swapImage(decoded.image, detector, model, imageOptions);
+        summary.faces += r.faces;
+        summary.swapped += r.swapped;
+        r.skipped.forEach(count);
+        stages.push(...r.stages);
+        if (r.faces === 0) count('no face');
+        if (r.swapped > 0) {
+          if (o.mark) drawMark(r.image);
+          await writeFileAtomic(target, await encodeLabelled(r.image, o.format, label, o.quality));
+          summary.written.push(target);
+          written = true;
+        }
       }
     }
+    if (!written) taken.delete(target);
     progress.tick();
   }
   progress.stop();
