@@ -17,9 +17,8 @@ import { drawMark } from './mark';
 import { DEFAULT_SWAP_MASK, type SwapMaskOptions } from './mask';
 import type { SwapModel } from './model';
 import { folderIdentity } from './person';
-import { measureSwaps, type SwapMeasures } from './measure';
+import { SwapMeter, type SwapMeasures } from './measure';
 import { encodeLabelled, provenanceLabel, readProvenance } from './provenance';
-import type { FaceStages } from './swap-face';
 import { swapImage, type SwapImageOptions } from './swap-image';
 
 /** True when the file is an image this project wrote (it carries the provenance label). */
@@ -111,7 +110,11 @@ export async function swapPath(model: SwapModel, input: string, outDir: string, 
       : null;
   if (o.faces === 'source' && !person) throw new Error(`--faces source needs the model's training folder for the other identity`);
   const imageOptions: SwapImageOptions = { identity: o.to, mask: o.mask ?? DEFAULT_SWAP_MASK, colour: o.colour, blend: o.blend, minScore: o.minScore, minFace: o.minFace, person, stages: o.measure === true };
-  const stages: FaceStages[] = [];
+  // --measure needs both people's identities from the model's training folders.
+  const meter =
+    o.measure && source && model.data[source] && model.data[o.to]
+      ? new SwapMeter(person?.descriptor ?? (await folderIdentity(model.data[source], model.geometry)), await folderIdentity(model.data[o.to], model.geometry))
+      : null;
   const detector = await createDetector(o.detector, o.minScore);
   const label = provenanceLabel();
   const summary: SwapSummary = { images: files.length, faces: 0, swapped: 0, skipped: {}, out: path.resolve(outDir), written: [], label, seconds: 0, imagesPerSecond: 0 };
@@ -136,7 +139,7 @@ export async function swapPath(model: SwapModel, input: string, outDir: string, 
         summary.faces += r.faces;
         summary.swapped += r.swapped;
         r.skipped.forEach(count);
-        stages.push(...r.stages);
+        await meter?.add(r.stages);
         if (r.faces === 0) count('no face');
         if (r.swapped > 0) {
           if (o.mark) drawMark(r.image);
@@ -150,11 +153,7 @@ export async function swapPath(model: SwapModel, input: string, outDir: string, 
     progress.tick();
   }
   progress.stop();
-  if (o.measure && source && model.data[source] && model.data[o.to]) {
-    const from = person?.descriptor ?? (await folderIdentity(model.data[source], model.geometry));
-    const toward = await folderIdentity(model.data[o.to], model.geometry);
-    summary.measured = await measureSwaps(stages, from, toward);
-  }
+  if (meter) summary.measured = meter.result();
   summary.seconds = (Date.now() - started) / 1000;
   summary.imagesPerSecond = files.length / Math.max(summary.seconds, 1e-3);
   return summary;

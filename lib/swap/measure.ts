@@ -24,23 +24,47 @@ export interface SwapMeasures {
 }
 
 const stack = (images: RgbImage[]) => tf.tidy(() => tf.stack(images.map(imageToTensor)) as tf.Tensor4D);
+const round = (x: number) => Math.round(x * 1e4) / 1e4;
 
-/** Scores for the stages of every swapped face; `from` and `toward` are the two people's mean descriptors. */
-export async function measureSwaps(stages: FaceStages[], from: Float32Array, toward: Float32Array): Promise<SwapMeasures | null> {
-  if (stages.length === 0) return null;
-  const round = (x: number) => Math.round(x * 1e4) / 1e4;
-  const sources = stack(stages.map((s) => s.aligned));
-  try {
-    const score = async (images: RgbImage[]): Promise<StageScores> => {
-      const swaps = stack(images);
-      try {
-        return { identityTransfer: round(identityTransfer(await eachFace(swaps, faceDescriptor), from, toward)), landmarkError: round(await landmarkError(sources, swaps)) };
-      } finally {
-        swaps.dispose();
+/**
+ * Scores swapped faces photo by photo, keeping only numbers (a descriptor and a landmark error per
+ * face and stage), so a folder of any size is measured without holding its pictures.
+ * `from` and `toward` are the two people's mean descriptors.
+ */
+export class SwapMeter {
+  private faces = 0;
+  private readonly descriptors = { decoded: [] as Float32Array[], final: [] as Float32Array[] };
+  private readonly landmarkSum = { decoded: 0, final: 0 };
+
+  constructor(private readonly from: Float32Array, private readonly toward: Float32Array) {}
+
+  /** Score the stages of one photo's swapped faces. */
+  async add(stages: FaceStages[]): Promise<void> {
+    if (stages.length === 0) return;
+    const sources = stack(stages.map((s) => s.aligned));
+    try {
+      for (const [stage, images] of [['decoded', stages.map((s) => s.decoded)], ['final', stages.map((s) => s.blended)]] as const) {
+        const swaps = stack(images);
+        try {
+          this.descriptors[stage].push(...(await eachFace(swaps, faceDescriptor)));
+          this.landmarkSum[stage] += (await landmarkError(sources, swaps)) * stages.length;
+        } finally {
+          swaps.dispose();
+        }
       }
-    };
-    return { faces: stages.length, decoded: await score(stages.map((s) => s.decoded)), final: await score(stages.map((s) => s.blended)) };
-  } finally {
-    sources.dispose();
+    } finally {
+      sources.dispose();
+    }
+    this.faces += stages.length;
+  }
+
+  /** The scores so far; null before any face. */
+  result(): SwapMeasures | null {
+    if (this.faces === 0) return null;
+    const scores = (stage: 'decoded' | 'final'): StageScores => ({
+      identityTransfer: round(identityTransfer(this.descriptors[stage], this.from, this.toward)),
+      landmarkError: round(this.landmarkSum[stage] / this.faces),
+    });
+    return { faces: this.faces, decoded: scores('decoded'), final: scores('final') };
   }
 }
