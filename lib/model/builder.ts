@@ -119,6 +119,11 @@ export function autoencode(ae: Autoencoder, faces: tf.Tensor4D, identity: string
   });
 }
 
+/** `autoencode`'s colour channels only: the decoded faces without the mask channel (when there is one). */
+export function autoencodeRgb(ae: Autoencoder, faces: tf.Tensor4D, identity: string): tf.Tensor4D {
+  return tf.tidy(() => autoencode(ae, faces, identity).slice([0, 0, 0, 0], [-1, -1, -1, 3]) as tf.Tensor4D);
+}
+
 export function disposeAutoencoder(ae: Autoencoder): void {
   ae.encoder.dispose();
   for (const d of Object.values(ae.decoders)) d.dispose();

@@ -9,7 +9,7 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { psnr, ssim } from '../metrics';
-import { autoencode, disposeAutoencoder, type Autoencoder } from '../model/builder';
+import { autoencodeRgb, disposeAutoencoder, type Autoencoder } from '../model/builder';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint';
 import type { FaceSet } from './faces';
 import { facesToTensor, writePreview } from './preview';
@@ -102,7 +102,7 @@ function meanScores(faces: tf.Tensor4D, target: tf.Tensor4D, make: (x: tf.Tensor
 }
 
 function reconstruction(ae: Autoencoder, faces: tf.Tensor4D, identity: string, target: tf.Tensor4D = faces) {
-  return meanScores(faces, target, (x) => autoencode(ae, x, identity).slice([0, 0, 0, 0], [-1, -1, -1, 3]) as tf.Tensor4D);
+  return meanScores(faces, target, (x) => autoencodeRgb(ae, x, identity));
 }
 
 export async function evaluateModel(options: EvaluateOptions): Promise<EvalReport> {
@@ -128,9 +128,8 @@ export async function evaluateModel(options: EvaluateOptions): Promise<EvalRepor
     };
     let metrics = NO_SWAP_METRICS;
     if (options.swapMetrics && fa.shape[0] > 0 && fb.shape[0] > 0) {
-      const rgb = (t: tf.Tensor4D) => t.slice([0, 0, 0, 0], [-1, -1, -1, 3]) as tf.Tensor4D;
-      const aToB = tf.tidy(() => rgb(autoencode(ae, fa, 'b')));
-      const bToA = tf.tidy(() => rgb(autoencode(ae, fb, 'a')));
+      const aToB = autoencodeRgb(ae, fa, 'b');
+      const bToA = autoencodeRgb(ae, fb, 'a');
       tensors.push(aToB, bToA);
       metrics = await options.swapMetrics({ a: fa, b: fb, aToB, bToA });
     }

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { encodeImage, tensorToImage } from '../image';
 import { writeFileAtomic } from '../fsutil';
-import { autoencode, type Autoencoder } from '../model/builder';
+import { autoencodeRgb, type Autoencoder } from '../model/builder';
 
 /** Faces [n, s, s, 3] as uint8 RGB tensor rows -> one [n*s, 6*s, 3] grid. */
 export function previewGrid(ae: Autoencoder, facesA: tf.Tensor4D, facesB: tf.Tensor4D, ids: [string, string] = ['a', 'b']): tf.Tensor3D {
@@ -12,8 +12,7 @@ export function previewGrid(ae: Autoencoder, facesA: tf.Tensor4D, facesB: tf.Ten
     const [a, b] = ids;
     const n = Math.min(facesA.shape[0], facesB.shape[0]);
     const fa = facesA.slice(0, n), fb = facesB.slice(0, n);
-    const rgb = (t: tf.Tensor4D) => t.slice([0, 0, 0, 0], [-1, -1, -1, 3]) as tf.Tensor4D;
-    const cols = [fa, rgb(autoencode(ae, fa, a)), rgb(autoencode(ae, fa, b)), fb, rgb(autoencode(ae, fb, b)), rgb(autoencode(ae, fb, a))];
+    const cols = [fa, autoencodeRgb(ae, fa, a), autoencodeRgb(ae, fa, b), fb, autoencodeRgb(ae, fb, b), autoencodeRgb(ae, fb, a)];
     const rows = tf.concat(cols, 2); // [n, s, 6s, 3]
     const [, s, w, c] = rows.shape;
     return rows.reshape([n * s, w, c]) as tf.Tensor3D;

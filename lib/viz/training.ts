@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
-import { autoencode, type Autoencoder } from '../model/builder';
+import { autoencodeRgb, type Autoencoder } from '../model/builder';
 import { tensorToImage } from '../image';
 import { facesToTensor } from '../train/preview';
 import { runTraining, type RunResult } from '../train/run';
@@ -76,7 +76,7 @@ export async function trainWatched(
 export async function reconstructionGrid(ae: Autoencoder, faces: Uint8Array[], identity: string, label: string): Promise<Buffer> {
   const size = ae.config.inputSize;
   const x = facesToTensor(faces, size);
-  const y = tf.tidy(() => tf.unstack(autoencode(ae, x, identity).slice([0, 0, 0, 0], [-1, -1, -1, 3])) as tf.Tensor3D[]);
+  const y = tf.tidy(() => tf.unstack(autoencodeRgb(ae, x, identity)) as tf.Tensor3D[]);
   const painted = [];
   for (const t of y) painted.push(await tensorToImage(t));
   tf.dispose([x, ...y]);
