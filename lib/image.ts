@@ -207,6 +207,36 @@ export async function tensorToImage(t: tf.Tensor3D): Promise<RgbImage> {
   return { data: Uint8Array.from(values), width, height };
 }
 
+/** The square centreCropResize cuts: its side and top-left corner in the image's pixels. */
+export function centreSquareOf(width: number, height: number, cropFraction: number): { side: number; left: number; top: number } {
+  const side = Math.max(1, Math.round(Math.min(width, height) * cropFraction));
+  return { side, left: Math.floor((width - side) / 2), top: Math.floor((height - side) / 2) };
+}
+
+/**
+ * The centred square (side = cropFraction x shorter side) of an RGB image, resized to size x size:
+ * how training, the swap and the benchmarks all cut a model input out of an aligned crop.
+ */
+export async function centreCropResize(rgb: Uint8Array, width: number, height: number, size: number, cropFraction: number): Promise<Uint8Array> {
+  const { side, left, top } = centreSquareOf(width, height, cropFraction);
+  const out = await sharp(rgb, { raw: { width, height, channels: 3 } })
+    .extract({ left, top, width: side, height: side })
+    .resize(size, size, { kernel: 'lanczos3' })
+    .raw()
+    .toBuffer();
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
+
+/**
+ * Points of a source image (e.g. a crop's landmarks) in the pixels of its centre crop: the centred
+ * square centreCropResize cuts (the same arithmetic as centreCropResize), scaled to `size`.
+ */
+export function toFacePixels(points: ReadonlyArray<readonly [number, number]>, source: { width: number; height: number }, size: number, cropFraction: number): [number, number][] {
+  const { side, left, top } = centreSquareOf(source.width, source.height, cropFraction);
+  const k = size / side;
+  return points.map(([x, y]): [number, number] => [(x - left) * k, (y - top) * k]);
+}
+
 export interface EncodeOptions {
   /** JPEG quality, 1 to 100. */
   quality?: number;

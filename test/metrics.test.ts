@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { psnr, ssim } from '../lib/metrics';
+import { calibrateVerifier, verify } from '../lib/metrics/identity';
+import { laplacianVariance, psnr, ssim } from '../lib/metrics/image';
 import { mulberry32 } from './helpers/rng';
 
 /** SSIM of one single-channel image pair by direct summation (Gaussian 11x11, sigma 1.5, valid). */
@@ -71,4 +72,33 @@ test('SSIM has a gradient (it serves as a loss term)', async () => {
   const values = await g.data();
   assert.ok(values.every(Number.isFinite) && values.some((v) => v !== 0));
   tf.dispose([x, t, g]);
+});
+
+test('Laplacian variance: higher for a sharp pattern than for its blur, measured only inside the mask', async () => {
+  await initBackend({ force: 'wasm' });
+  const n = 32;
+  const checker = Float32Array.from({ length: n * n * 3 }, (_, i) => (((Math.floor(i / 3) % n >> 2) + (Math.floor(i / 3 / n) >> 2)) % 2 ? 0.9 : 0.1));
+  const sharp = tf.tensor4d(checker, [1, n, n, 3]);
+  const blurred = tf.tidy(() => tf.avgPool(sharp, 5, 1, 'same') as tf.Tensor4D);
+  const [vs] = laplacianVariance(sharp), [vb] = laplacianVariance(blurred);
+  assert.ok(vb < 0.5 * vs, `blurred ${vb.toFixed(0)} vs sharp ${vs.toFixed(0)}`);
+  // Flat left half, checkered right half: a mask on the left sees no edges at all.
+  const half = tf.tidy(() => tf.concat([tf.fill([1, n, n / 2, 3], 0.5), sharp.slice([0, 0, n / 2, 0], [1, n, n / 2, 3])], 2) as tf.Tensor4D);
+  const left = tf.tidy(() => tf.concat([tf.ones([1, n, n / 2 - 2, 1]), tf.zeros([1, n, n / 2 + 2, 1])], 2) as tf.Tensor4D);
+  assert.ok(laplacianVariance(half, left)[0] < 1e-6);
+  assert.ok(laplacianVariance(half)[0] > 100);
+  tf.dispose([sharp, blurred, half, left]);
+});
+
+test('verification: calibrated leave-one-out on a person\'s own descriptors; 95% of them pass, a far-away face does not', () => {
+  const rand = mulberry32(9);
+  const person = (centre: number) => Array.from({ length: 40 }, () => Float32Array.from({ length: 16 }, (_, k) => centre + (k === 0 ? 1 : 0) + (rand() - 0.5) * 0.2));
+  const b = person(0), a = person(0.3);
+  const v = calibrateVerifier(b);
+  assert.equal(v.faces, 40);
+  const self = verify(b, v).rate;
+  assert.ok(self >= 0.9 && self <= 1, `own faces ${self}`);
+  assert.equal(verify(a, v).rate, 0, 'another person (0.3 away on every axis) does not verify');
+  assert.ok(verify(a, v).medianDistance > v.realMedian);
+  assert.throws(() => calibrateVerifier(b.slice(0, 2)), /at least 3/);
 });

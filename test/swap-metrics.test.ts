@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { faceApiSwapMetrics, landmarkError } from '../lib/faces/swap-metrics';
+import { faceApiSwapMetrics } from '../lib/metrics/swap';
+import { landmarkError } from '../lib/metrics/landmarks';
 import { decodeImage } from '../lib/image';
-import { centreCropResize } from '../lib/train/faces';
+import { centreCropResize } from '../lib/image';
 import { sharedPath, skipWithoutShared } from './helpers/shared';
 
 const skip = skipWithoutShared('data/lfw-pair');
@@ -49,4 +50,23 @@ test('landmark error grows when the pose changes: a mirrored face is further tha
   assert.ok(moved > 0.1 && moved < 0.4, `6 px shift: ${moved.toFixed(3)} of the eye distance`);
   assert.ok(await landmarkError(bush, mirrored) > 0.02);
   tf.dispose([mirrored, shifted]);
+});
+
+test('verification: real faces of Powell verify as Powell (those it was calibrated on), Bush\'s do not; a blurred swap is less sharp', { skip }, async () => {
+  const more = await faces('Colin_Powell', 7);
+  const all = tf.concat([powell, more]) as tf.Tensor4D;
+  const bush12 = tf.concat([bush, bush]) as tf.Tensor4D; // B->A "swaps", one per face of b
+  // Calibrate on 12 faces of Powell by passing them as "b"; the A->B "swaps" under test are Powell's own faces and Bush's.
+  const asSelf = await faceApiSwapMetrics({ a: bush, b: all, aToB: powell, bToA: bush12 });
+  assert.ok((asSelf.verification.a2b ?? 0) >= 0.8, `Powell's own faces verify as Powell: ${asSelf.verification.a2b}`);
+  const asOther = await faceApiSwapMetrics({ a: bush, b: all, aToB: bush, bToA: bush12 });
+  assert.equal(asOther.verification.a2b, 0, 'Bush does not verify as Powell');
+  assert.ok((asOther.descriptorDistance.a2b ?? 0) > (asOther.descriptorDistance.realB ?? 1));
+  // The same faces blurred: the sharpness ratio falls well below the real faces' 1.
+  const blurred = tf.tidy(() => tf.avgPool(powell, 3, 1, 'same') as tf.Tensor4D);
+  const soft = await faceApiSwapMetrics({ a: bush, b: powell, aToB: blurred, bToA: bush });
+  const crisp = await faceApiSwapMetrics({ a: bush, b: powell, aToB: powell, bToA: bush });
+  assert.ok(Math.abs((crisp.sharpness.a2b ?? 0) - 1) < 0.35, `unblurred Powell against Powell's real faces: ${crisp.sharpness.a2b}`);
+  assert.ok((soft.sharpness.a2b ?? 1) < 0.5 * (crisp.sharpness.a2b ?? 0), `blurred ${soft.sharpness.a2b} vs ${crisp.sharpness.a2b}`);
+  tf.dispose([more, all, bush12, blurred]);
 });

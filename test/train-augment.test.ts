@@ -2,10 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'fs';
-import { augmentFace, DEFAULT_AUGMENT, NO_AUGMENT, type AugmentOptions } from '../lib/train/augment';
-import { FaceSampler } from '../lib/train/batches';
+import { augmentFace, DEFAULT_AUGMENT, ellipseMask, NO_AUGMENT, withBackground, type AugmentOptions } from '../lib/train/augment';
+import { disposeBatch, FaceSampler } from '../lib/train/batches';
 import { loadFaces, splitHoldout } from '../lib/train/faces';
-import { Rng } from '../lib/train/rng';
+import { Rng } from '../lib/rng';
 import { initBackend } from '../lib/backend';
 import { sharedPath, skipWithoutShared } from './helpers/shared';
 import { mulberry32 } from './helpers/rng';
@@ -26,7 +26,7 @@ function testImage(seed = 1): Uint8Array {
 
 function augment(src: Uint8Array, seed: number, opts: AugmentOptions) {
   const input = new Float32Array(S * S * 3), target = new Float32Array(S * S * 3), mask = new Float32Array(S * S);
-  augmentFace(src, S, new Rng(seed), opts, { input, target, mask, at: 0 });
+  augmentFace(src, S, new Rng(seed), opts, { input, target, maps: [{ src: ellipseMask(S), dst: mask }], at: 0 });
   return { input, target, mask };
 }
 
@@ -83,18 +83,20 @@ test('the sampler draws every face once per pass, in a seeded order, and resumes
   await initBackend({ force: 'wasm' });
   const faces = Array.from({ length: 5 }, (_, i) => testImage(i));
   const rng = new Rng(5);
-  const s = new FaceSampler(faces, S);
+  const maps = faces.map(() => ({ mask: ellipseMask(S), weight: ellipseMask(S) }));
+  const s = new FaceSampler(faces, S, undefined, maps);
   const first = s.nextIndices(5, rng);
   assert.deepEqual([...first].sort(), [0, 1, 2, 3, 4]);
   s.nextIndices(2, rng);
   const saved = { sampler: s.saveState(), rng: rng.state() };
   const next = s.nextIndices(6, rng);
-  const resumed = new FaceSampler(faces, S, saved.sampler).nextIndices(6, new Rng(0, saved.rng));
+  const resumed = new FaceSampler(faces, S, saved.sampler, maps).nextIndices(6, new Rng(0, saved.rng));
   assert.deepEqual(resumed, next);
-  const batch = s.next(3, rng, DEFAULT_AUGMENT, true);
+  const batch = s.next(3, rng, DEFAULT_AUGMENT);
   assert.deepEqual(batch.input.shape, [3, S, S, 3]);
   assert.deepEqual(batch.mask?.shape, [3, S, S, 1]);
-  batch.input.dispose(); batch.target.dispose(); batch.mask?.dispose();
+  assert.deepEqual(batch.weight?.shape, [3, S, S, 3], 'weights repeated per colour channel');
+  disposeBatch(batch);
 });
 
 test('data preparation of a 64 px batch of 16 takes a few milliseconds', () => {
@@ -139,4 +141,32 @@ test('centre crops of lfw-pair photos', { skip: skipWithoutShared('data/lfw-pair
   const set = await loadFaces(sharedPath('data/lfw-pair/Colin_Powell')!, { size: 64, cropFraction: 0.45 });
   assert.ok(set.pixels.length > 200);
   assert.equal(set.skipped.length, 0);
+});
+
+test('background mixing: the input shows the face on another person\'s background, the target keeps its own', async () => {
+  await initBackend({ force: 'wasm' });
+  const face = testImage(1), other = testImage(2);
+  // A mask that keeps the left half: the right half of the input must come from the other face.
+  const mask = Float32Array.from({ length: S * S }, (_, p) => (p % S < S / 2 ? 1 : 0));
+  const maps = [{ mask, weight: mask }];
+  const s = new FaceSampler([face], S, undefined, maps, [other]);
+  const batch = s.next(1, new Rng(3), { ...NO_AUGMENT, mixBackground: 1 });
+  const input = batch.input.dataSync(), target = batch.target.dataSync();
+  const want = withBackground(face, mask, other);
+  assert.ok(want.every((v, i) => Math.abs(v / 255 - input[i]) < 1e-5), 'input = face where the mask is, the other picture elsewhere');
+  assert.ok(face.every((v, i) => Math.abs(v / 255 - target[i]) < 1e-5), 'target = the face itself');
+  assert.ok(meanAbsDiff(input, target) > 0.05);
+  disposeBatch(batch);
+  // Off (the default), the input is the face.
+  const plain = new FaceSampler([face], S, undefined, maps, [other]).next(1, new Rng(3), NO_AUGMENT);
+  assert.ok(meanAbsDiff(plain.input.dataSync(), plain.target.dataSync()) < 1e-6);
+  disposeBatch(plain);
+});
+
+test('colour jitter changes the input\'s colours only, and only when asked', () => {
+  const img = testImage();
+  const plain = augment(img, 5, { ...NO_AUGMENT });
+  const jittered = augment(img, 5, { ...NO_AUGMENT, colourJitter: 0.2 });
+  assert.deepEqual(jittered.target, plain.target);
+  assert.ok(meanAbsDiff(jittered.input, plain.input) > 0.01);
 });

@@ -23,7 +23,7 @@ function clusters(n: number, seed = 3): number[][] {
 
 function faceSet(n: number, size: number, tint: number): FaceSet {
   const pixels = Array.from({ length: n }, (_, i) => Uint8Array.from({ length: size * size * 3 }, (_, j) => (j % 3 === tint ? 200 : 40) + ((i * 7 + j) % 50)));
-  return { dir: '/nowhere', size, files: pixels.map((_, i) => `face${i}.png`), pixels, skipped: [] };
+  return { dir: '/nowhere', size, files: pixels.map((_, i) => `face${i}.png`), pixels, sources: pixels.map(() => ({ width: size, height: size })), skipped: [] };
 }
 
 test('PCA: shapes, unit components, sigmas in order, and the clusters split on PC1', () => {

@@ -8,7 +8,7 @@ import { presetConfig, type PresetName } from '../model/config';
 import { DEFAULT_AUGMENT } from '../train/augment';
 import { disposeBatch, FaceSampler } from '../train/batches';
 import { DEFAULT_LOSS } from '../train/loss';
-import { Rng } from '../train/rng';
+import { Rng } from '../rng';
 import { CLASSIC_ADAM, makeOptimizer, trainStep } from '../train/step';
 import { syntheticFaces } from './train-speed';
 
@@ -39,7 +39,7 @@ export async function profileTraining(preset: PresetName, batch: number, steps =
   let wall = 0;
   const one = async (record: boolean) => {
     for (const id of ['a', 'b'] as const) {
-      const b = sampler.next(batch, rng, DEFAULT_AUGMENT, config.mask);
+      const b = sampler.next(batch, rng, DEFAULT_AUGMENT);
       const t0 = performance.now();
       const info = await tf.profile(async () => {
         const loss = trainStep(ae, id, b, optimizers[id], DEFAULT_LOSS);

@@ -8,8 +8,8 @@ import { presetConfig, type PresetName } from '../model/config';
 import { disposeBatch, FaceSampler } from '../train/batches';
 import { DEFAULT_AUGMENT } from '../train/augment';
 import { DEFAULT_LOSS } from '../train/loss';
-import { Rng } from '../train/rng';
-import { median } from '../train/run';
+import { Rng } from '../rng';
+import { median } from '../stats';
 import { CLASSIC_ADAM, makeOptimizer, trainStep } from '../train/step';
 import { trainStepFlops } from './flops';
 
@@ -53,7 +53,7 @@ export async function measureTrainSpeed(preset: PresetName, batch: number, steps
       const t0 = performance.now();
       for (const id of ['a', 'b'] as const) {
         const p0 = performance.now();
-        const b = sampler.next(batch, rng, DEFAULT_AUGMENT, config.mask);
+        const b = sampler.next(batch, rng, DEFAULT_AUGMENT);
         prep.push(performance.now() - p0);
         const loss = trainStep(ae, id, b, optimizers[id], DEFAULT_LOSS);
         await loss.data(); // wait for the backend to finish the step

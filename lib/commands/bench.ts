@@ -8,14 +8,19 @@ import * as path from 'path';
 import { describeChoice, initBackend } from '../backend';
 import { formatProfile, type KernelProfile } from '../bench/kernel-profile';
 import { matmulGflops, type TrainSpeed } from '../bench/train-speed';
-import { median } from '../train/run';
+import { median } from '../stats';
 import { extractFaces } from '../faces/extract';
 import { isPresetName } from '../model/config';
 import { jupyterPython } from '../notebook-runner';
 import { PROJECT_ROOT } from '../project';
-import { intOption, UsageError, type Command } from './command';
+import { builtinData, describeEntry, folderData, runQualityBenchmark } from '../bench/quality';
+import { DEFAULT_RECIPE, recipeNames, type RecipeName } from '../train/recipes';
+import { intOption, numberOption, UsageError, type Command, type Values } from './command';
+import { RECIPE_OPTIONS, RECIPE_USAGE, recipeOption, recipeOverrides } from './recipe-options';
 
-const USAGE = 'deepfake-lab bench [--presets lite,original] [--batch 16] [--steps 5] [--runs 1] [--reference torch] [--profile] [--no-extract] [--json]';
+const USAGE =
+  'deepfake-lab bench [--presets lite,original] [--batch 16] [--steps 5] [--runs 1] [--reference torch] [--profile] [--no-extract] [--json]\n' +
+  `       deepfake-lab bench --quality [--minutes 10] [--recipe NAME ...|all] [--a DIR --b DIR | --count 300 --pairs 64] [--seed 1] [--cache DIR] [--out DIR] [--no-photos] ${RECIPE_USAGE} [--json]`;
 
 type Measured = TrainSpeed & { peakRssMB?: number; profile?: KernelProfile };
 interface Reference { preset: string; batch: number; facesPerSecond?: number; stepMs?: number; threads?: number; torch?: string; error?: string }
@@ -83,8 +88,21 @@ export const benchCommand: Command = {
     runs: { type: 'string' },
     profile: { type: 'boolean', default: false },
     'no-extract': { type: 'boolean', default: false },
+    quality: { type: 'boolean', default: false },
+    minutes: { type: 'string' },
+    recipe: { type: 'string', multiple: true },
+    a: { type: 'string' },
+    b: { type: 'string' },
+    seed: { type: 'string' },
+    cache: { type: 'string' },
+    out: { type: 'string' },
+    'no-photos': { type: 'boolean', default: false },
+    count: { type: 'string' },
+    pairs: { type: 'string' },
+    ...RECIPE_OPTIONS,
   },
   async run(values) {
+    if (values.quality) return qualityBench(values);
     const presets = ((values.presets as string | undefined) ?? 'lite,original').split(',').map((s) => s.trim());
     for (const p of presets) if (!isPresetName(p)) throw new UsageError(`--presets: unknown preset ${p}`);
     const reference = values.reference as string | undefined;
@@ -172,3 +190,47 @@ export const benchCommand: Command = {
     return { result, text };
   },
 };
+
+/** `bench --quality`: train recipes for the same budget and score their swaps (lib/bench/quality.ts). */
+async function qualityBench(values: Values) {
+  const minutes = numberOption(values, 'minutes', 10, 0.01, 24 * 60);
+  const seed = intOption(values, 'seed', 1, 0, 2 ** 31 - 1);
+  const given = (values.recipe as string[] | undefined) ?? [];
+  const recipes: RecipeName[] = given.includes('all') ? recipeNames() : given.length ? [...new Set(given.map(recipeOption))] : [DEFAULT_RECIPE];
+  const a = values.a as string | undefined, b = values.b as string | undefined;
+  if ((a === undefined) !== (b === undefined)) throw new UsageError('--a and --b go together (two folders of aligned faces)');
+  for (const dir of [a, b]) if (dir !== undefined && !(fs.existsSync(dir) && fs.statSync(dir).isDirectory())) throw new UsageError(`${dir} is not a folder`);
+  const cacheDir = path.resolve((values.cache as string | undefined) ?? path.join(PROJECT_ROOT, 'data', 'cache', 'quality'));
+  const outDir = path.resolve((values.out as string | undefined) ?? path.join(PROJECT_ROOT, 'output', 'bench-quality'));
+  const choice = await initBackend();
+  const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+  log(describeChoice(choice));
+  // The built-in people: photos per person and truth pairs (rendered and extracted once per size).
+  const count = intOption(values, 'count', 300, 10, 100000), pairs = intOption(values, 'pairs', 64, 1, 100000);
+  const data = a !== undefined && b !== undefined ? folderData(a, b) : await builtinData(cacheDir, { count, pairs, log });
+  const stop = new AbortController();
+  const onSignal = () => {
+    log('stopping after this step; finished recipes stay cached');
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const report = await runQualityBenchmark({
+      recipes, minutes, seed, overrides: recipeOverrides(values), data, cacheDir, outDir,
+      photos: values['no-photos'] !== true, signal: stop.signal, log,
+    });
+    const text = [
+      ...report.quality.map((e) => `${e.recipe} @ ${e.minutes} min: ${describeEntry(e)}`),
+      `ceiling: real B verified as B ${report.ceiling.realVerification.self.a2b}, real A as B ${report.ceiling.realVerification.other.a2b}` +
+        (report.ceiling.truth ? `; the truth faces: verification ${report.ceiling.truth.verification.a2b}/${report.ceiling.truth.verification.b2a}, sharpness ${report.ceiling.truth.sharpness.a2b}/${report.ceiling.truth.sharpness.b2a}` : ''),
+      `grid ${report.grid ?? '-'}`,
+      `chart ${report.chart}`,
+      report.interrupted ? 'interrupted: run the same command again to continue' : '',
+    ].filter(Boolean).join('\n');
+    return { result: { backend: choice.backend, ...report }, text, exitCode: report.interrupted ? 1 : 0 };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -7,7 +7,7 @@ import type { ParseArgsConfig } from 'util';
 export class UsageError extends Error {}
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
-export type Values = Record<string, string | boolean | undefined>;
+export type Values = Record<string, string | boolean | string[] | undefined>;
 
 export interface CommandResult {
   /** The JSON object printed as the last stdout line with --json. */

@@ -5,7 +5,7 @@ import { initBackend } from '../backend';
 import { ALIGNMENTS_FILE, readAlignments } from '../faces/alignments';
 import { DEFAULT_CROP, type CropGeometry } from '../faces/template';
 import { loadTruthFaces, truthDir } from '../samples/truth';
-import { faceApiSwapMetrics } from '../faces/swap-metrics';
+import { faceApiSwapMetrics } from '../metrics/swap';
 import { evaluateModel } from '../train/evaluate';
 import { intOption, requireString, UsageError, type Command } from './command';
 
@@ -67,7 +67,10 @@ export const evalCommand: Command = {
       `model at step ${report.step} (${report.checkpoint}), backend ${choice.backend}`,
       `reconstruction a: PSNR ${fmt(r.a.psnr, 2)} dB, SSIM ${fmt(r.a.ssim, 3)} on ${r.a.faces} ${r.a.source} faces`,
       `reconstruction b: PSNR ${fmt(r.b.psnr, 2)} dB, SSIM ${fmt(r.b.ssim, 3)} on ${r.b.faces} ${r.b.source} faces`,
-      `identity transfer a->b ${fmt(report.swap.identityTransfer.a2b, 2)}, b->a ${fmt(report.swap.identityTransfer.b2a, 2)}`,
+      `identity transfer a->b ${fmt(report.swap.identityTransfer.a2b, 2)}, b->a ${fmt(report.swap.identityTransfer.b2a, 2)} (nearer the target than the source)`,
+      `identity verification a->b ${fmt(report.swap.verification.a2b, 2)}, b->a ${fmt(report.swap.verification.b2a, 2)} (as close to the target as 95% of its own photos; ` +
+        `median distance ${fmt(report.swap.descriptorDistance.a2b, 2)}/${fmt(report.swap.descriptorDistance.b2a, 2)}, real faces ${fmt(report.swap.descriptorDistance.realB, 2)}/${fmt(report.swap.descriptorDistance.realA, 2)})`,
+      `sharpness ratio a->b ${fmt(report.swap.sharpness.a2b, 2)}, b->a ${fmt(report.swap.sharpness.b2a, 2)} (Laplacian variance in the face mask, swaps over the target's real faces)`,
       `landmark error a->b ${fmt(report.swap.landmarkError.a2b, 3)}, b->a ${fmt(report.swap.landmarkError.b2a, 3)} (of the inter-ocular distance)`,
       report.swap.truth
         ? `swap vs ground truth (${report.swap.truth.pairs} pairs): a->b PSNR ${fmt(report.swap.truth.a2b.psnr, 2)} dB, SSIM ${fmt(report.swap.truth.a2b.ssim, 3)}; ` +

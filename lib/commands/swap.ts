@@ -21,6 +21,8 @@ function choice<T extends string>(values: Values, name: string, allowed: readonl
   return v as T;
 }
 
+const fmt = (x: number | null) => (x === null ? '-' : x.toFixed(2));
+
 function format(r: SwapSummary, model: SwapModel, to: string): string {
   const skipped = Object.entries(r.skipped).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   return [
@@ -30,7 +32,8 @@ function format(r: SwapSummary, model: SwapModel, to: string): string {
     ...(r.measured
       ? [
           `measured on ${r.measured.faces} swapped faces: identity transfer ${r.measured.decoded.identityTransfer.toFixed(2)} from the decoder, ` +
-            `${r.measured.final.identityTransfer.toFixed(2)} in the written photos; landmark error ${r.measured.decoded.landmarkError.toFixed(3)} -> ${r.measured.final.landmarkError.toFixed(3)}`,
+            `${r.measured.final.identityTransfer.toFixed(2)} in the written photos; verification ${fmt(r.measured.decoded.verification)} -> ${fmt(r.measured.final.verification)}; ` +
+            `sharpness ratio ${fmt(r.measured.decoded.sharpness)} -> ${fmt(r.measured.final.sharpness)}; landmark error ${r.measured.decoded.landmarkError.toFixed(3)} -> ${r.measured.final.landmarkError.toFixed(3)}`,
         ]
       : []),
   ].join('\n');

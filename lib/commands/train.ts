@@ -5,13 +5,14 @@ import { describeChoice, initBackend } from '../backend';
 import { isPresetName, presetConfig, PRESETS } from '../model/config';
 import { runTraining } from '../train/run';
 import { TrainingSession } from '../train/session';
-import { intOption, numberOption, requireString, UsageError, type Command } from './command';
+import { DEFAULT_RECIPE, resolveRecipe } from '../train/recipes';
+import { intOption, requireString, UsageError, type Command } from './command';
+import { RECIPE_OPTIONS, RECIPE_USAGE, recipeOption, recipeOverrides } from './recipe-options';
 
 const USAGE =
-  'deepfake-lab train --a DIR --b DIR --model DIR [--preset lite] [--steps N] [--batch N] [--seed S] ' +
-  '[--size PX] [--lr X] [--crop F] [--ssim W] [--mask] [--checkpoint-every N] [--preview-every N] [--json]';
+  'deepfake-lab train --a DIR --b DIR --model DIR [--recipe NAME] [--steps N] [--seed S] ' +
+  `${RECIPE_USAGE} [--preset NAME] [--checkpoint-every N] [--preview-every N] [--json]`;
 
-/** An optional number within [min, max], or a UsageError. */
 export const trainCommand: Command = {
   summary: 'train the shared encoder and the two decoders (continues from the checkpoint in --model)',
   usage: USAGE,
@@ -19,33 +20,31 @@ export const trainCommand: Command = {
     a: { type: 'string' },
     b: { type: 'string' },
     model: { type: 'string' },
+    recipe: { type: 'string' },
     preset: { type: 'string' },
     steps: { type: 'string' },
-    batch: { type: 'string' },
     seed: { type: 'string' },
-    size: { type: 'string' },
-    lr: { type: 'string' },
-    crop: { type: 'string' },
-    ssim: { type: 'string' },
-    mask: { type: 'boolean', default: false },
     'checkpoint-every': { type: 'string' },
     'preview-every': { type: 'string' },
+    ...RECIPE_OPTIONS,
   },
   async run(values) {
     const a = requireString(values, 'a', USAGE);
     const b = requireString(values, 'b', USAGE);
     const modelDir = requireString(values, 'model', USAGE);
-    const presetName = typeof values.preset === 'string' ? values.preset : 'lite';
-    if (!isPresetName(presetName)) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got ${presetName}`);
+    const recipe = recipeOption(typeof values.recipe === 'string' ? values.recipe : DEFAULT_RECIPE);
     const steps = intOption(values, 'steps', 1000, 0);
-    const batchSize = intOption(values, 'batch', 16, 1, 4096);
-    const seed = intOption(values, 'seed', 1);
-    const size = intOption(values, 'size', PRESETS[presetName].inputSize, 16, 1024);
-    const learningRate = numberOption(values, 'lr', 5e-5, 1e-9, 1);
-    const cropFraction = numberOption(values, 'crop', 1, 0.05, 1);
-    const ssimWeight = numberOption(values, 'ssim', 0, 0, 100);
     const checkpointEvery = intOption(values, 'checkpoint-every', 100, 1);
     const previewEvery = intOption(values, 'preview-every', 100, 0);
+    const overrides = { ...recipeOverrides(values), seed: values.seed === undefined ? undefined : intOption(values, 'seed', 1) };
+    const resolved = resolveRecipe(recipe, overrides);
+    // --preset swaps the recipe's model for one of the plain presets (same settings otherwise).
+    let config = resolved.config;
+    if (typeof values.preset === 'string') {
+      if (!isPresetName(values.preset)) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got ${values.preset}`);
+      config = presetConfig(values.preset, { inputSize: overrides.inputSize ?? PRESETS[values.preset].inputSize, mask: overrides.mask ?? false });
+      resolved.settings.recipe = { name: recipe, overrides: { ...resolved.settings.recipe?.overrides, preset: values.preset } };
+    }
 
     const choice = await initBackend();
     const log = (line: string) => process.stderr.write(`train: ${line}\n`);
@@ -55,14 +54,8 @@ export const trainCommand: Command = {
       session = await TrainingSession.open({
         modelDir,
         data: { a, b },
-        config: presetConfig(presetName, { inputSize: size, mask: values.mask === true }),
-        settings: {
-          batchSize,
-          seed,
-          cropFraction,
-          adam: { learningRate, beta1: 0.5, beta2: 0.999 },
-          loss: { ssimWeight, maskWeighted: false },
-        },
+        config,
+        settings: resolved.settings,
         log,
       });
     } catch (e) {
@@ -78,6 +71,11 @@ export const trainCommand: Command = {
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    // The learning-rate schedule spans this run: up to --steps (a resumed run keeps its cycle).
+    if (session.step < steps) session.beginCycle({ untilStep: steps });
+    const used = session.settings.recipe;
+    log(`recipe ${used ? used.name : '(none: a model from before recipes)'}${used && Object.keys(used.overrides).length ? ` with ${JSON.stringify(used.overrides)}` : ''}; ` +
+      `batch ${session.settings.batchSize}, crop ${session.settings.cropFraction}, peak learning rate ${session.cycle?.peak ?? session.settings.adam.learningRate}`);
     try {
       const r = await runTraining(session, { steps, checkpointEvery, previewEvery, signal: stop.signal });
       const result = {
@@ -89,6 +87,7 @@ export const trainCommand: Command = {
         prepMsPerStep: r.prepMsPerStep,
         stepMs: r.stepMs,
         backend: choice.backend,
+        recipe: session.settings.recipe,
         checkpoint: r.checkpoint,
         preview: r.preview,
         resumedFrom: session.resumedFrom,

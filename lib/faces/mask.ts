@@ -34,22 +34,46 @@ export function maskOutline(landmarks: readonly Point[], forehead = DEFAULT_MASK
 /** A width x height mask in [0, 1], one float per pixel, row-major. */
 export async function faceMask(landmarks: readonly Point[], width: number, height = width, options: MaskOptions = {}): Promise<Float32Array> {
   const { forehead, erode, feather } = { ...DEFAULT_MASK, ...options };
-  const outline = maskOutline(landmarks, forehead);
+  return rasterise([maskOutline(landmarks, forehead)], width, height, erode, feather);
+}
+
+/** The convex hull of some landmarks, scaled about its centre by `grow`. */
+function grownHull(points: readonly Point[], grow: number): Point[] {
+  const hull = convexHull(points as Point[]).map((i) => points[i]);
+  const cx = hull.reduce((s, p) => s + p[0], 0) / hull.length, cy = hull.reduce((s, p) => s + p[1], 0) / hull.length;
+  return hull.map(([x, y]): Point => [cx + (x - cx) * grow, cy + (y - cy) * grow]);
+}
+
+/**
+ * Soft masks of the eyes (grown to take in the lids) and of the mouth (lips included), from the 68
+ * landmarks: the regions faceswap and DeepFaceLab weight higher in the loss, because a face is
+ * recognised by them and a blur there costs the most. Each width x height, in [0, 1].
+ */
+export async function featureMasks(landmarks: readonly Point[], width: number, height = width, feather = 2): Promise<{ eyes: Float32Array; mouth: Float32Array }> {
+  const eyes = [grownHull(landmarks.slice(36, 42), 1.8), grownHull(landmarks.slice(42, 48), 1.8)];
+  const mouth = [grownHull(landmarks.slice(48, 60), 1.25)];
+  return { eyes: await rasterise(eyes, width, height, 0, feather), mouth: await rasterise(mouth, width, height, 0, feather) };
+}
+
+/** Polygons filled white on black, eroded by `erode` pixels, blurred over `feather` pixels. */
+async function rasterise(polygons: readonly Point[][], width: number, height: number, erode: number, feather: number): Promise<Float32Array> {
   const canvas = createCanvas(width, height);
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#000';
   ctx.fillRect(0, 0, width, height);
   ctx.fillStyle = '#fff';
-  ctx.beginPath();
-  outline.forEach(([x, y], i) => (i === 0 ? ctx.moveTo(x, y) : ctx.lineTo(x, y)));
-  ctx.closePath();
-  ctx.fill();
-  if (erode > 0) {
-    // Eroding a convex polygon = drawing its outline in black with twice the width.
-    ctx.strokeStyle = '#000';
-    ctx.lineWidth = erode * 2;
-    ctx.lineJoin = 'round';
-    ctx.stroke();
+  for (const outline of polygons) {
+    ctx.beginPath();
+    outline.forEach(([x, y], i) => (i === 0 ? ctx.moveTo(x, y) : ctx.lineTo(x, y)));
+    ctx.closePath();
+    ctx.fill();
+    if (erode > 0) {
+      // Eroding a convex polygon = drawing its outline in black with twice the width.
+      ctx.strokeStyle = '#000';
+      ctx.lineWidth = erode * 2;
+      ctx.lineJoin = 'round';
+      ctx.stroke();
+    }
   }
   const rgba = ctx.getImageData(0, 0, width, height).data;
   let grey: Buffer = Buffer.alloc(width * height);

@@ -5,9 +5,10 @@
 //            -> reshape(side, side, C) -> upscale            (image: 64 -> 4 -> 8 px for `original`)
 //   decoder: upscale x M -> conv5x5 to 3 (+1 mask) channels -> sigmoid   (8 -> 64 px)
 //   upscale: conv3x3 to 4*W + LeakyReLU -> pixel shuffle 2 (sub-pixel convolution, W channels)
+//   (with decoderResBlocks: each decoder upscale is followed by that many residual blocks)
 
 import * as tf from '@tensorflow/tfjs';
-import { bottleneckSide, validateConfig, type ModelConfig } from './config';
+import { bottleneckSide, resBlocksAt, validateConfig, type ModelConfig } from './config';
 import { PixelShuffle } from './pixel-shuffle';
 
 // The type glorotUniform returns; tfjs does not export its Initializer class by name.
@@ -36,6 +37,17 @@ function upscale(x: tf.SymbolicTensor, width: number, name: string, leak: number
   const conv = tf.layers.conv2d({ filters: width * 4, kernelSize: 3, padding: 'same', kernelInitializer: init(), name: `${name}_conv` });
   const act = tf.layers.leakyReLU({ alpha: leak, name: `${name}_act` });
   return new PixelShuffle({ blockSize: 2, name: `${name}_shuffle` }).apply(act.apply(conv.apply(x))) as tf.SymbolicTensor;
+}
+
+/** x + conv3x3(LeakyReLU(conv3x3(x))), then LeakyReLU: DeepFaceLab's decoder block. */
+function residualBlock(x: tf.SymbolicTensor, name: string, leak: number, init: () => Initializer): tf.SymbolicTensor {
+  const width = x.shape[3] as number;
+  const conv = (n: string) => tf.layers.conv2d({ filters: width, kernelSize: 3, padding: 'same', kernelInitializer: init(), name: `${name}_${n}` });
+  let y = conv('conv1').apply(x) as tf.SymbolicTensor;
+  y = tf.layers.leakyReLU({ alpha: leak, name: `${name}_act1` }).apply(y) as tf.SymbolicTensor;
+  y = conv('conv2').apply(y) as tf.SymbolicTensor;
+  y = tf.layers.add({ name: `${name}_add` }).apply([x, y]) as tf.SymbolicTensor;
+  return tf.layers.leakyReLU({ alpha: leak, name: `${name}_act2` }).apply(y) as tf.SymbolicTensor;
 }
 
 export function buildEncoder(c: ModelConfig, init: () => Initializer = initialiserSource(undefined)): tf.LayersModel {
@@ -68,6 +80,7 @@ export function buildDecoder(c: ModelConfig, identity: string, init: () => Initi
   let x = input;
   c.decoderWidths.forEach((w, i) => {
     x = upscale(x, w, `dec_up${i + 1}`, c.leak, init);
+    for (let r = 0; r < resBlocksAt(c, i); r++) x = residualBlock(x, `dec_res${i + 1}_${r + 1}`, c.leak, init);
   });
   const out = tf.layers.conv2d({
     filters: c.mask ? 4 : 3,

@@ -14,6 +14,12 @@ export interface ModelConfig {
   encoderUpscale: number;
   /** Output channels of each decoder upscale; each doubles the image side. */
   decoderWidths: number[];
+  /**
+   * Residual blocks (two 3x3 convolutions and a skip) after each decoder upscale, as in
+   * DeepFaceLab's decoders: more painting capacity at a small cost per step. A number for every
+   * upscale alike, or one per upscale (cheapest at the small sides). 0 or absent: none, as in 2018.
+   */
+  decoderResBlocks?: number | number[];
   /** Negative slope of every LeakyReLU. */
   leak: number;
   /** Add a 4th output channel: a learned face mask (sigmoid), for blending a swap back. */
@@ -71,6 +77,12 @@ export function presetConfig(name: PresetName, overrides: Partial<ModelConfig> =
   return { ...c, encoderWidths: [...c.encoderWidths], decoderWidths: [...c.decoderWidths], identities: [...c.identities], ...overrides };
 }
 
+/** Residual blocks after decoder upscale i. */
+export function resBlocksAt(c: ModelConfig, i: number): number {
+  const r = c.decoderResBlocks ?? 0;
+  return Array.isArray(r) ? r[i] ?? 0 : r;
+}
+
 /** Side of the image the dense layer is reshaped to. */
 export function bottleneckSide(c: ModelConfig): number {
   return c.inputSize / 2 ** c.encoderWidths.length;
@@ -87,6 +99,10 @@ export function validateConfig(c: ModelConfig): void {
     problems.push(`${c.encoderWidths.length} encoder halvings need ${c.encoderWidths.length - 1} decoder upscales, got ${c.decoderWidths.length}`);
   const widths = [...c.encoderWidths, c.latentSize, c.bottleneckChannels, c.encoderUpscale, ...c.decoderWidths];
   if (widths.some((w) => !Number.isInteger(w) || w < 1)) problems.push('every width must be a positive integer');
+  const res = c.decoderResBlocks ?? 0;
+  const counts = Array.isArray(res) ? res : [res];
+  if (counts.some((r) => !Number.isInteger(r) || r < 0 || r > 8) || (Array.isArray(res) && res.length !== c.decoderWidths.length))
+    problems.push(`decoderResBlocks must be an integer from 0 to 8, or one per decoder upscale (${c.decoderWidths.length}), got ${JSON.stringify(res)}`);
   if (c.identities.length < 1 || new Set(c.identities).size !== c.identities.length || c.identities.some((n) => !/^[a-z0-9_-]+$/i.test(n)))
     problems.push('identities must be distinct names of letters, digits, - and _');
   if (problems.length) throw new Error(`invalid model config: ${problems.join('; ')}`);

@@ -16,6 +16,15 @@ interface AdamState {
 }
 
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
+  /** The learning rate of the next updates (the schedule moves it every step). */
+  setLearningRate(rate: number): void {
+    this.learningRate = rate;
+  }
+
+  getLearningRate(): number {
+    return this.learningRate;
+  }
+
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
     if (tf.getBackend() !== NATIVE_BACKEND) return super.applyGradients(variableGradients);
     const state = this as unknown as AdamState;

@@ -2,7 +2,7 @@
 // from. Geometry is in the face's own units (degrees; eye distances), so the same parameters mean
 // the same pose and expression on either person: that is what makes ground-truth swap pairs.
 
-import { Rng } from '../train/rng';
+import { Rng } from '../rng';
 
 export interface RigParams {
   /** Head roll, degrees, clockwise on screen; 0 = eyes level. */

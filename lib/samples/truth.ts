@@ -5,10 +5,10 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { decodeImage, imageToTensor, tensorToImage } from '../image';
+import { centreCropResize, decodeImage, imageToTensor, tensorToImage, toFacePixels } from '../image';
+import { applyMatrixAll } from '../faces/align';
 import { alignmentMatrix, type CropGeometry } from '../faces/template';
 import { warpAffine } from '../faces/warp';
-import { centreCropResize } from '../train/faces';
 import type { Point } from '../faces/types';
 import { MANIFEST, type TruthRecord } from './dataset';
 import type { PersonId } from './identities';
@@ -19,6 +19,8 @@ export interface TruthFaces {
   /** Aligned faces, size x size x 3 bytes each: a[i] and b[i] are one pair. */
   a: Uint8Array[];
   b: Uint8Array[];
+  /** The true 68 landmarks of each face, in its own pixels (what its masks are drawn from). */
+  landmarks: { a: Point[][]; b: Point[][] };
 }
 
 /** The folder with the pairs' manifest: the truth folder itself, or a samples folder holding one. */
@@ -34,13 +36,15 @@ export function readTruthManifest(dir: string): TruthRecord[] {
 }
 
 /** One truth photo's face: aligned by its true landmarks with extraction's geometry, then cut and resized like training faces. */
-async function alignedFace(file: string, landmarks: readonly Point[], geometry: CropGeometry, size: number, cropFraction: number): Promise<Uint8Array> {
+async function alignedFace(file: string, landmarks: readonly Point[], geometry: CropGeometry, size: number, cropFraction: number): Promise<{ face: Uint8Array; landmarks: Point[] }> {
   const pixels = imageToTensor(await decodeImage(file));
-  const crop = warpAffine(pixels, alignmentMatrix(landmarks, geometry), geometry.size);
+  const matrix = alignmentMatrix(landmarks, geometry);
+  const crop = warpAffine(pixels, matrix, geometry.size);
   pixels.dispose();
   try {
     const img = await tensorToImage(crop);
-    return await centreCropResize(img.data, img.width, img.height, size, cropFraction);
+    const face = await centreCropResize(img.data, img.width, img.height, size, cropFraction);
+    return { face, landmarks: toFacePixels(applyMatrixAll(matrix, landmarks), img, size, cropFraction) };
   } finally {
     crop.dispose();
   }
@@ -53,12 +57,14 @@ async function alignedFace(file: string, landmarks: readonly Point[], geometry: 
 export async function loadTruthFaces(dir: string, options: { geometry: CropGeometry; size: number; cropFraction: number; max?: number }): Promise<TruthFaces> {
   const root = truthDir(dir);
   const records = readTruthManifest(root).slice(0, options.max ?? Infinity);
-  const out: TruthFaces = { files: [], a: [], b: [] };
+  const out: TruthFaces = { files: [], a: [], b: [], landmarks: { a: [], b: [] } };
   for (const r of records) {
-    const face = (id: PersonId) => alignedFace(path.join(root, id, r.file), r.landmarks[id], options.geometry, options.size, options.cropFraction);
     out.files.push(r.file);
-    out.a.push(await face('a'));
-    out.b.push(await face('b'));
+    for (const id of ['a', 'b'] as const) {
+      const f = await alignedFace(path.join(root, id, r.file), r.landmarks[id], options.geometry, options.size, options.cropFraction);
+      out[id].push(f.face);
+      out.landmarks[id].push(f.landmarks);
+    }
   }
   return out;
 }

@@ -17,7 +17,7 @@ import { drawMark } from './mark';
 import { DEFAULT_SWAP_MASK, type SwapMaskOptions } from './mask';
 import type { SwapModel } from './model';
 import { folderIdentity } from './person';
-import { SwapMeter, type SwapMeasures } from './measure';
+import { SwapMeter, targetReference, type SwapMeasures } from './measure';
 import { encodeLabelled, provenanceLabel, readProvenance } from './provenance';
 import { swapImage, type SwapImageOptions } from './swap-image';
 
@@ -113,7 +113,11 @@ export async function swapPath(model: SwapModel, input: string, outDir: string, 
   // --measure needs both people's identities from the model's training folders.
   const meter =
     o.measure && source && model.data[source] && model.data[o.to]
-      ? new SwapMeter(person?.descriptor ?? (await folderIdentity(model.data[source], model.geometry)), await folderIdentity(model.data[o.to], model.geometry))
+      ? new SwapMeter(
+          person?.descriptor ?? (await folderIdentity(model.data[source], model.geometry)),
+          await folderIdentity(model.data[o.to], model.geometry),
+          await targetReference(model.data[o.to], model.inputSize, model.cropFraction),
+        )
       : null;
   const detector = await createDetector(o.detector, o.minScore);
   const label = provenanceLabel();

@@ -5,8 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Point } from '../faces/types';
 import { warpAffine } from '../faces/warp';
-import { imageToTensor, tensorToImage } from '../image';
-import { centreCropResize } from '../train/faces';
+import { centreCropResize, imageToTensor, tensorToImage } from '../image';
 import { faceFrame, type FaceFrame } from './geometry';
 import type { SwapModel } from './model';
 

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { ALIGNMENTS_FILE, readAlignments } from '../faces/alignments';
 import { DEFAULT_CROP, type CropGeometry } from '../faces/template';
-import { autoencode, disposeAutoencoder } from '../model/builder';
+import { autoencode, disposeAutoencoder, type Autoencoder } from '../model/builder';
 import { latestCheckpoint, loadCheckpoint } from '../train/checkpoint';
 
 export interface SwapModel {
@@ -35,6 +35,20 @@ export function trainingGeometry(dir: string | undefined): CropGeometry {
   return typeof size === 'number' && typeof margin === 'number' ? { size, margin } : DEFAULT_CROP;
 }
 
+/** A SwapModel over an autoencoder in memory (a training session's, or one just loaded). */
+export function swapModelOf(ae: Autoencoder, cropFraction: number, geometry: CropGeometry, data: Record<string, string>, source: SwapModel['source'] = { checkpoint: null, step: null }): SwapModel {
+  return {
+    inputSize: ae.config.inputSize,
+    cropFraction,
+    geometry,
+    identities: ae.config.identities,
+    data,
+    source,
+    decode: (faces, identity) => autoencode(ae, faces, identity),
+    dispose: () => disposeAutoencoder(ae),
+  };
+}
+
 /** The newest checkpoint of a model folder written by `train`. */
 export async function loadSwapModel(modelDir: string): Promise<SwapModel> {
   await initBackend();
@@ -46,14 +60,5 @@ export async function loadSwapModel(modelDir: string): Promise<SwapModel> {
   const { ae, state } = ck;
   const data = state.settings.data;
   const first = Object.values(data).find((d) => fs.existsSync(d));
-  return {
-    inputSize: ae.config.inputSize,
-    cropFraction: state.settings.cropFraction,
-    geometry: trainingGeometry(first),
-    identities: ae.config.identities,
-    data,
-    source: { checkpoint: ckptDir, step: state.step },
-    decode: (faces, identity) => autoencode(ae, faces, identity),
-    dispose: () => disposeAutoencoder(ae),
-  };
+  return swapModelOf(ae, state.settings.cropFraction, trainingGeometry(first), data, { checkpoint: ckptDir, step: state.step });
 }

@@ -9,7 +9,7 @@
 //
 // Both are composed into one sampling map per image, so the input is interpolated once.
 
-import type { Rng } from './rng';
+import type { Rng } from '../rng';
 
 export interface AugmentOptions {
   /** Maximum rotation, degrees either way. */
@@ -24,6 +24,20 @@ export interface AugmentOptions {
   warpGrid: number;
   /** Standard deviation of each control point's jitter, as a fraction of the side. 0: no warp. */
   warpScale: number;
+  /**
+   * Colour jitter of the input only: each channel multiplied by exp(N(0, colourJitter)). The
+   * target keeps its colours, so the encoder learns to describe a face without trusting its
+   * colour cast (which differs between two people's photos), and each decoder paints its own
+   * person's colours. 0 or absent: off.
+   */
+  colourJitter?: number;
+  /**
+   * Share of inputs whose background (everything outside the face mask) is taken from a face of
+   * the other person. Hair and background then tell the encoder nothing about who it sees, so it
+   * must describe A's and B's faces alike (pose, expression, light): the codes overlap, and a
+   * decoder meets codes like its own in a swap. The target keeps its own background. 0 or absent: off.
+   */
+  mixBackground?: number;
 }
 
 // The settings of the original deepfake code: random_transform(10, 0.05, 0.05, 0.4), and a 5x5
@@ -32,12 +46,22 @@ export const DEFAULT_AUGMENT: AugmentOptions = { rotation: 10, zoom: 0.05, shift
 
 export const NO_AUGMENT: AugmentOptions = { rotation: 0, zoom: 0, shift: 0, flip: 0, warpGrid: 5, warpScale: 0 };
 
-/** Where an augmented image is written: rgb (size*size*3) at face index `at`, and optionally a mask. */
+/** A one-channel map of a face (size*size floats) and the batch array it is resampled into. */
+export interface MapChannel {
+  /** The face's own map, in its unaugmented frame (e.g. its face mask). */
+  src: Float32Array;
+  /** Batch array (n*size*size); this face's map, moved like the target, goes to face index `at`. */
+  dst: Float32Array;
+}
+
+/** Where an augmented image is written: rgb (size*size*3) at face index `at`, plus any maps. */
 export interface AugmentTarget {
   input: Float32Array;
   target: Float32Array;
-  /** One channel per pixel: the face-region weight in the target's frame. */
-  mask?: Float32Array;
+  /** Per-face maps (face mask, loss weights) that follow the target's transform, never the warp. */
+  maps?: MapChannel[];
+  /** Another picture of the same face to draw the input from (e.g. with another background); default: the face itself. */
+  inputSource?: Uint8Array;
   at: number;
 }
 
@@ -54,14 +78,41 @@ function sample(src: Uint8Array, size: number, x: number, y: number, out: Float3
     out[o + c] = (w00 * src[i00 + c] + w01 * src[i01 + c] + w10 * src[i10 + c] + w11 * src[i11 + c]) / 255;
 }
 
+/** `face` with everything outside `mask` (size*size, 0..1) taken from `background`: a new array. */
+export function withBackground(face: Uint8Array, mask: Float32Array, background: Uint8Array): Uint8Array {
+  const out = new Uint8Array(face.length);
+  for (let i = 0, p = 0; p < mask.length; p++) {
+    const m = mask[p];
+    for (let c = 0; c < 3; c++, i++) out[i] = Math.round(m * face[i] + (1 - m) * background[i]);
+  }
+  return out;
+}
+
+/** Bilinear sample of a one-channel map at (x, y) in pixel-centre coordinates; 0 outside. */
+function sampleMap(src: Float32Array, size: number, x: number, y: number): number {
+  const fx = x - 0.5, fy = y - 0.5;
+  if (fx <= -1 || fy <= -1 || fx >= size || fy >= size) return 0;
+  const x0 = Math.floor(fx), y0 = Math.floor(fy), ax = fx - x0, ay = fy - y0;
+  // Written out without helpers: this runs for every pixel of every face of every batch.
+  const inX0 = x0 >= 0, inX1 = x0 + 1 < size, inY0 = y0 >= 0, inY1 = y0 + 1 < size;
+  const r0 = y0 * size, r1 = r0 + size;
+  const v00 = inX0 && inY0 ? src[r0 + x0] : 0, v01 = inX1 && inY0 ? src[r0 + x0 + 1] : 0;
+  const v10 = inX0 && inY1 ? src[r1 + x0] : 0, v11 = inX1 && inY1 ? src[r1 + x0 + 1] : 0;
+  return (1 - ay) * ((1 - ax) * v00 + ax * v01) + ay * ((1 - ax) * v10 + ax * v11);
+}
+
 /**
- * A soft ellipse over the middle of an aligned face crop: the default mask target and loss weight
- * until per-face masks from the landmarks exist. 1 inside, fading to 0 over 15% of the radius.
+ * A soft ellipse over the middle of an aligned face crop (size*size, 1 inside, fading to 0 over 15%
+ * of the radius): the face mask of a face whose landmarks are unknown.
  */
-export function defaultFaceMask(x: number, y: number, size: number): number {
-  const dx = (x / size - 0.5) / 0.4, dy = (y / size - 0.55) / 0.45;
-  const r = Math.sqrt(dx * dx + dy * dy);
-  return Math.min(1, Math.max(0, (1.15 - r) / 0.15));
+export function ellipseMask(size: number): Float32Array {
+  const out = new Float32Array(size * size);
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) {
+      const dx = ((x + 0.5) / size - 0.5) / 0.4, dy = ((y + 0.5) / size - 0.55) / 0.45;
+      out[y * size + x] = Math.min(1, Math.max(0, (1.15 - Math.sqrt(dx * dx + dy * dy)) / 0.15));
+    }
+  return out;
 }
 
 /** Jittered control-point displacements, bilinearly interpolated to every pixel: [dx, dy] per pixel. */
@@ -113,6 +164,8 @@ export function augmentFace(src: Uint8Array, size: number, rng: Rng, opts: Augme
   const cos = Math.cos(-angle) / scale, sin = Math.sin(-angle) / scale;
   // toSource(q) = flip(R * (q - c - t) + c), written out below without allocating per pixel.
   const base = dst.at * size * size;
+  const maps = dst.maps;
+  const inputSrc = dst.inputSource ?? src;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const p = y * size + x;
@@ -122,17 +175,25 @@ export function augmentFace(src: Uint8Array, size: number, rng: Rng, opts: Augme
       const sy = sin * ux + cos * uy + c;
       if (flip) sx = size - sx;
       sample(src, size, sx, sy, dst.target, (base + p) * 3);
-      if (dst.mask) dst.mask[base + p] = defaultFaceMask(sx, sy, size);
+      if (maps) for (let k = 0; k < maps.length; k++) maps[k].dst[base + p] = sampleMap(maps[k].src, size, sx, sy);
       if (field) {
         ux = qx + field[p * 2] - c - tx;
         uy = qy + field[p * 2 + 1] - c - ty;
         let wx = cos * ux - sin * uy + c;
         const wy = sin * ux + cos * uy + c;
         if (flip) wx = size - wx;
-        sample(src, size, wx, wy, dst.input, (base + p) * 3);
+        sample(inputSrc, size, wx, wy, dst.input, (base + p) * 3);
+      } else if (inputSrc !== src) {
+        sample(inputSrc, size, sx, sy, dst.input, (base + p) * 3);
       } else {
         dst.input.set(dst.target.subarray((base + p) * 3, (base + p) * 3 + 3), (base + p) * 3);
       }
     }
+  }
+  const jitter = opts.colourJitter ?? 0;
+  if (jitter > 0) {
+    // Drawn after everything else, and only when on: streams without jitter stay as they were.
+    const gain = [Math.exp(rng.normal(0, jitter)), Math.exp(rng.normal(0, jitter)), Math.exp(rng.normal(0, jitter))];
+    for (let i = base * 3, end = (base + size * size) * 3; i < end; i++) dst.input[i] = Math.min(1, dst.input[i] * gain[i % 3]);
   }
 }

@@ -12,8 +12,10 @@ import { writeFileAtomic } from '../fsutil';
 import type { Autoencoder } from '../model/builder';
 import { loadAutoencoder, saveAutoencoder } from '../model/store';
 import type { SamplerState } from './batches';
-import type { RngState } from './rng';
-import type { TrainSettings } from './settings';
+import type { FusedAdamOptimizer } from '../native/adam';
+import type { RngState } from '../rng';
+import type { LrCycle } from './schedule';
+import { normaliseSettings, type TrainSettings } from './settings';
 import { makeOptimizer } from './step';
 
 export const CHECKPOINTS = 'checkpoints';
@@ -25,6 +27,8 @@ export interface TrainState {
   rng: RngState;
   samplers: Record<string, SamplerState>;
   settings: TrainSettings;
+  /** The learning-rate cycle in progress (lib/train/schedule.ts); null before any. */
+  cycle: LrCycle | null;
 }
 
 interface StateFile extends TrainState {
@@ -36,7 +40,7 @@ interface StateFile extends TrainState {
 export interface Checkpoint {
   dir: string;
   ae: Autoencoder;
-  optimizers: Record<string, tf.Optimizer>;
+  optimizers: Record<string, FusedAdamOptimizer>;
   state: TrainState;
 }
 
@@ -97,7 +101,7 @@ export async function saveCheckpoint(modelDir: string, ae: Autoencoder, optimize
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   const file = JSON.parse(await fs.promises.readFile(path.join(dir, STATE_JSON), 'utf8')) as StateFile;
   const ae = await loadAutoencoder(dir);
-  const optimizers: Record<string, tf.Optimizer> = {};
+  const optimizers: Record<string, FusedAdamOptimizer> = {};
   for (const id of ae.config.identities) {
     const opt = makeOptimizer(file.settings.adam);
     const specs = file.optimizers[id];
@@ -110,6 +114,8 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     }
     optimizers[id] = opt;
   }
-  const { optimizers: _specs, savedAt: _at, ...state } = file;
+  const { optimizers: _specs, savedAt: _at, ...rest } = file;
+  // Checkpoints from before a setting existed continue with the behaviour they were trained with.
+  const state: TrainState = { ...rest, settings: normaliseSettings(rest.settings), cycle: rest.cycle ?? null };
   return { dir, ae, optimizers, state };
 }

@@ -8,32 +8,15 @@
 
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { psnr, ssim } from '../metrics';
+import { psnr, ssim } from '../metrics/image';
+import { NO_SWAP_METRICS, type SwapMetrics, type SwapMetricsFn } from '../metrics/swap';
 import { autoencodeRgb, disposeAutoencoder, type Autoencoder } from '../model/builder';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint';
-import type { FaceSet } from './faces';
+import { subset, type FaceSet } from './faces';
 import { facesToTensor, writePreview } from './preview';
-import { loadIdentityFaces } from './session';
+import { faceMaskTensor, loadIdentityFaces } from './session';
 
-/** Real faces of A and B and their swaps, [n, s, s, 3] in [0, 1]. Owned by evaluateModel. */
-export interface SwapFaces {
-  a: tf.Tensor4D;
-  b: tf.Tensor4D;
-  /** A's faces decoded by B's decoder. */
-  aToB: tf.Tensor4D;
-  bToA: tf.Tensor4D;
-}
-
-export interface SwapMetrics {
-  /** Share of swapped faces recognised as closer to the target identity (architecture.md). */
-  identityTransfer: { a2b: number | null; b2a: number | null };
-  /** Mean landmark distance swap vs source, over the inter-ocular distance. */
-  landmarkError: { a2b: number | null; b2a: number | null };
-}
-
-export type SwapMetricsFn = (faces: SwapFaces) => Promise<SwapMetrics>;
-
-export const NO_SWAP_METRICS: SwapMetrics = { identityTransfer: { a2b: null, b2a: null }, landmarkError: { a2b: null, b2a: null } };
+export type { SwapFaces, SwapMetrics, SwapMetricsFn } from '../metrics/swap';
 
 export interface Reconstruction {
   psnr: number | null;
@@ -65,7 +48,7 @@ export interface EvalReport {
 export interface EvaluateOptions {
   modelDir: string;
   data: { a: string; b: string };
-  /** Plug-in for identity transfer and landmark error (face-api). Default: none, reported as null. */
+  /** Plug-in for the swap metrics (identity, sharpness, landmarks; face-api). Default: none, reported as null. */
   swapMetrics?: SwapMetricsFn;
   /** Where to write the swap grid (A, A->A, A->B, B, B->B, B->A). Default <model>/previews/eval.png; null: none. */
   previewFile?: string | null;
@@ -126,12 +109,15 @@ export async function evaluateModel(options: EvaluateOptions): Promise<EvalRepor
       a: { ...reconstruction(ae, fa, 'a'), faces: fa.shape[0], source: sets.a.source },
       b: { ...reconstruction(ae, fb, 'b'), faces: fb.shape[0], source: sets.b.source },
     };
-    let metrics = NO_SWAP_METRICS;
+    let metrics: SwapMetrics = NO_SWAP_METRICS;
     if (options.swapMetrics && fa.shape[0] > 0 && fb.shape[0] > 0) {
       const aToB = autoencodeRgb(ae, fa, 'b');
       const bToA = autoencodeRgb(ae, fb, 'a');
-      tensors.push(aToB, bToA);
-      metrics = await options.swapMetrics({ a: fa, b: fb, aToB, bToA });
+      // Face masks of the real faces (a swap keeps its source's): sharpness is measured inside them.
+      const first = (set: FaceSet) => subset(set, [...Array(Math.min(limit, set.pixels.length)).keys()]);
+      const masks = { a: await faceMaskTensor(first(sets.a.faces), state.settings.cropFraction), b: await faceMaskTensor(first(sets.b.faces), state.settings.cropFraction) };
+      tensors.push(aToB, bToA, masks.a, masks.b);
+      metrics = await options.swapMetrics({ a: fa, b: fb, aToB, bToA, masks });
     }
     const previewFile = options.previewFile === undefined ? path.join(path.resolve(options.modelDir), 'previews', 'eval.png') : options.previewFile;
     let preview: string | null = null;

@@ -6,8 +6,7 @@
 
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import sharp from 'sharp';
-import { listImageFiles, tryDecodeImage, type RejectReason } from '../image';
+import { centreCropResize, listImageFiles, tryDecodeImage, type RejectReason } from '../image';
 
 export interface FaceSet {
   dir: string;
@@ -17,6 +16,8 @@ export interface FaceSet {
   files: string[];
   /** Interleaved RGB bytes, size * size * 3 each. */
   pixels: Uint8Array[];
+  /** Width and height of each file before cropping and resizing (to map its landmarks). */
+  sources: Array<{ width: number; height: number }>;
   /** Files that looked like images but could not be used. */
   skipped: Array<{ file: string; reason: RejectReason; detail: string }>;
 }
@@ -28,24 +29,11 @@ export interface LoadFacesOptions {
   cropFraction?: number;
 }
 
-const cache = new Map<string, Uint8Array>();
+const cache = new Map<string, { face: Uint8Array; width: number; height: number }>();
 
 async function cacheKey(file: string, size: number, crop: number): Promise<string> {
   const st = await fs.stat(file);
   return `${file}|${st.size}|${st.mtimeMs}|${size}|${crop}`;
-}
-
-/** The centred square (side = cropFraction x shorter side) of an RGB image, resized to size x size. */
-export async function centreCropResize(rgb: Uint8Array, width: number, height: number, size: number, cropFraction: number): Promise<Uint8Array> {
-  const side = Math.max(1, Math.round(Math.min(width, height) * cropFraction));
-  const left = Math.floor((width - side) / 2);
-  const top = Math.floor((height - side) / 2);
-  const out = await sharp(rgb, { raw: { width, height, channels: 3 } })
-    .extract({ left, top, width: side, height: side })
-    .resize(size, size, { kernel: 'lanczos3' })
-    .raw()
-    .toBuffer();
-  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
 export async function loadFaces(dir: string, options: LoadFacesOptions): Promise<FaceSet> {
@@ -53,22 +41,23 @@ export async function loadFaces(dir: string, options: LoadFacesOptions): Promise
   if (!(cropFraction > 0 && cropFraction <= 1)) throw new Error(`cropFraction must be in (0, 1], got ${cropFraction}`);
   const abs = path.resolve(dir);
   const listing = await listImageFiles(abs);
-  const set: FaceSet = { dir: abs, size, files: [], pixels: [], skipped: [] };
+  const set: FaceSet = { dir: abs, size, files: [], pixels: [], sources: [], skipped: [] };
   for (const file of listing.files) {
     const key = await cacheKey(file, size, cropFraction).catch(() => null);
-    let face = key ? cache.get(key) : undefined;
-    if (!face) {
+    let entry = key ? cache.get(key) : undefined;
+    if (!entry) {
       // Small aligned crops are fine: the resize brings them to the model size.
       const r = await tryDecodeImage(file, { minSide: 16 });
       if (r.ok === false) {
         set.skipped.push({ file: path.basename(file), reason: r.reason, detail: r.detail });
         continue;
       }
-      face = await centreCropResize(r.image.data, r.image.width, r.image.height, size, cropFraction);
-      if (key) cache.set(key, face);
+      entry = { face: await centreCropResize(r.image.data, r.image.width, r.image.height, size, cropFraction), width: r.image.width, height: r.image.height };
+      if (key) cache.set(key, entry);
     }
     set.files.push(path.basename(file));
-    set.pixels.push(face);
+    set.pixels.push(entry.face);
+    set.sources.push({ width: entry.width, height: entry.height });
   }
   return set;
 }
@@ -99,5 +88,5 @@ export function splitHoldout(files: string[], fraction: number): { train: number
 
 /** The subset of a FaceSet at the given indices. */
 export function subset(set: FaceSet, indices: number[]): FaceSet {
-  return { ...set, files: indices.map((i) => set.files[i]), pixels: indices.map((i) => set.pixels[i]) };
+  return { ...set, files: indices.map((i) => set.files[i]), pixels: indices.map((i) => set.pixels[i]), sources: indices.map((i) => set.sources[i]) };
 }

@@ -9,6 +9,8 @@ export interface HistoryEntry {
   step: number;
   /** Loss per identity at this step. */
   loss: Record<string, number>;
+  /** Learning rate of the step (absent in histories from before the schedule). */
+  lr?: number;
   facesPerSecond: number;
   /** Milliseconds spent preparing (loading, augmenting) the batches of this step. */
   prepMs: number;

@@ -2,6 +2,7 @@
 // and checkpoints every N steps, stop cleanly (with a checkpoint) when asked.
 
 import { Progress } from '../progress';
+import { median } from '../stats';
 import type { HistoryEntry } from './history';
 import type { TrainingSession } from './session';
 
@@ -37,13 +38,6 @@ export interface RunResult {
   checkpoint: string;
   preview: string | null;
   stopped: boolean;
-}
-
-export function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function formatSeconds(s: number): string {

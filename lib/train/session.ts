@@ -9,13 +9,19 @@ import { writeFileAtomic } from '../fsutil';
 import { buildAutoencoder, disposeAutoencoder, type Autoencoder } from '../model/builder';
 import { presetConfig, validateConfig, type ModelConfig } from '../model/config';
 import { CONFIG_JSON } from '../model/store';
-import { disposeBatch, FaceSampler, type SamplerState } from './batches';
+import { loadCropLandmarks } from '../faces/crop-landmarks';
+import type { Point } from '../faces/types';
+import type { FusedAdamOptimizer } from '../native/adam';
+import { disposeBatch, FaceSampler, type FaceMaps, type SamplerState } from './batches';
 import { latestCheckpoint, loadCheckpoint, removeCheckpointTemps, saveCheckpoint } from './checkpoint';
+import { faceMaps } from './face-maps';
 import { loadFaces, splitHoldout, subset, type FaceSet } from './faces';
 import { appendHistory, truncateHistory, type HistoryEntry } from './history';
+import { DEFAULT_LOSS, lossNeedsMaps } from './loss';
 import { facesToTensor, writePreview } from './preview';
-import { Rng } from './rng';
-import { defaultSettings, type TrainSettings } from './settings';
+import { Rng } from '../rng';
+import { cycleProgress, learningRateAt, nextCycle, type LrCycle } from './schedule';
+import { defaultSettings, type SettingsInput, type TrainSettings } from './settings';
 import { makeOptimizer, trainStep } from './step';
 
 export interface OpenOptions {
@@ -25,7 +31,7 @@ export interface OpenOptions {
   /** The model to build when the folder has no checkpoint yet. Default: the `lite` preset. */
   config?: ModelConfig;
   /** Settings for a new run. On resume the checkpoint's settings stay, except batchSize. */
-  settings?: Partial<Omit<TrainSettings, 'data'>>;
+  settings?: SettingsInput;
   /** Where notes (resumed from, skipped files) go. Default: nowhere. */
   log?: (line: string) => void;
 }
@@ -43,11 +49,38 @@ export async function loadIdentityFaces(dir: string, size: number, settings: Pic
   return { train: subset(all, split.train), heldOut: subset(all, split.heldOut) };
 }
 
+/**
+ * Masks and loss weights for the faces of a set, as the settings ask: drawn from each crop's
+ * landmarks (alignments.json, or found once and cached), or the fixed ellipse.
+ */
+export async function identityMaps(set: FaceSet, settings: Pick<TrainSettings, 'cropFraction' | 'loss' | 'masks'>, log: (line: string) => void = () => undefined): Promise<FaceMaps[]> {
+  let landmarks: Map<string, Point[]> | null = null;
+  if (settings.masks === 'landmarks') {
+    try {
+      landmarks = (await loadCropLandmarks(set.dir, set.files, { log })).byFile;
+    } catch (e) {
+      log(`${set.dir}: landmarks unavailable (${(e as Error).message.split('\n')[0]})`);
+    }
+  }
+  const { maps, ellipses } = await faceMaps(set, settings.cropFraction, landmarks, settings.loss);
+  if (ellipses > 0 && settings.masks === 'landmarks') log(`${set.dir}: ${ellipses} of ${set.files.length} faces without landmarks train with an ellipse mask`);
+  return maps;
+}
+
+/** The landmark face masks of a set's faces as one tensor [n, s, s, 1] (the ellipse where landmarks are unknown). */
+export async function faceMaskTensor(set: FaceSet, cropFraction: number): Promise<tf.Tensor4D> {
+  const maps = await identityMaps(set, { cropFraction, loss: DEFAULT_LOSS, masks: 'landmarks' });
+  const px = set.size * set.size;
+  const data = new Float32Array(maps.length * px);
+  maps.forEach((m, i) => data.set(m.mask, i * px));
+  return tf.tensor4d(data, [maps.length, set.size, set.size, 1]);
+}
+
 export class TrainingSession {
   private constructor(
     readonly modelDir: string,
     readonly ae: Autoencoder,
-    readonly optimizers: Record<string, tf.Optimizer>,
+    readonly optimizers: Record<string, FusedAdamOptimizer>,
     readonly settings: TrainSettings,
     readonly faces: Record<string, IdentityFaces>,
     private readonly samplers: Record<string, FaceSampler>,
@@ -56,6 +89,8 @@ export class TrainingSession {
     /** The checkpoint this session resumed from, or null for a new model. */
     readonly resumedFrom: string | null,
     public history: HistoryEntry[],
+    /** The learning-rate cycle in progress (schedule.ts); null: the base rate, constant. */
+    public cycle: LrCycle | null,
   ) {}
 
   static async open(options: OpenOptions): Promise<TrainingSession> {
@@ -64,8 +99,9 @@ export class TrainingSession {
     const data = Object.fromEntries(Object.entries(options.data).map(([id, d]) => [id, path.resolve(d)]));
     removeCheckpointTemps(modelDir);
     const ckptDir = latestCheckpoint(modelDir);
-    let ae: Autoencoder, optimizers: Record<string, tf.Optimizer>, settings: TrainSettings, step: number, rng: Rng;
+    let ae: Autoencoder, optimizers: Record<string, FusedAdamOptimizer>, settings: TrainSettings, step: number, rng: Rng;
     let samplerStates: Record<string, SamplerState> = {};
+    let cycle: LrCycle | null = null;
     if (ckptDir) {
       const ck = await loadCheckpoint(ckptDir);
       ({ ae, optimizers } = ck);
@@ -73,6 +109,7 @@ export class TrainingSession {
       step = ck.state.step;
       rng = new Rng(settings.seed, ck.state.rng);
       samplerStates = ck.state.samplers;
+      cycle = ck.state.cycle;
       log(`resuming from ${ckptDir} at step ${step}; its model and settings continue (only the batch size and folders may change)`);
     } else {
       const config = options.config ?? presetConfig('lite');
@@ -86,6 +123,7 @@ export class TrainingSession {
     }
     const faces: Record<string, IdentityFaces> = {};
     const samplers: Record<string, FaceSampler> = {};
+    const mapsOf: Record<string, FaceMaps[] | undefined> = {};
     for (const id of ae.config.identities) {
       const dir = data[id];
       if (!dir) throw new Error(`no face folder for identity "${id}"`);
@@ -95,10 +133,35 @@ export class TrainingSession {
       if (train.pixels.length === 0) throw new Error(`${dir}: no usable face images`);
       for (const s of train.skipped) log(`skipped ${id}/${s.file}: ${s.reason} (${s.detail})`);
       log(`${id}: ${train.pixels.length} faces to train on, ${heldOut.pixels.length} held out, from ${dir}`);
-      samplers[id] = new FaceSampler(train.pixels, ae.config.inputSize, samplerStates[id]);
+      const maps = ae.config.mask || lossNeedsMaps(settings.loss) || (settings.augment.mixBackground ?? 0) > 0 ? await identityMaps(train, settings, log) : undefined;
+      mapsOf[id] = maps;
+    }
+    for (const id of ae.config.identities) {
+      // Background mixing draws from the other people's training faces.
+      const others = ae.config.identities.filter((o) => o !== id).flatMap((o) => faces[o].train.pixels);
+      samplers[id] = new FaceSampler(faces[id].train.pixels, ae.config.inputSize, samplerStates[id], mapsOf[id], others);
     }
     const history = truncateHistory(modelDir, step);
-    return new TrainingSession(modelDir, ae, optimizers, settings, faces, samplers, rng, step, ckptDir, history);
+    return new TrainingSession(modelDir, ae, optimizers, settings, faces, samplers, rng, step, ckptDir, history, cycle);
+  }
+
+  /**
+   * Fit the learning-rate schedule to a run's budget: train until `untilStep`, or for `seconds` of
+   * training steps, whichever ends first. The saved cycle continues when it has the same budget
+   * and is unfinished (an interrupted run); otherwise a new cycle starts here (a warm restart).
+   */
+  beginCycle(budget: { untilStep?: number; seconds?: number }, options: { continueSaved?: boolean } = {}): LrCycle {
+    const c = this.cycle;
+    const same = c !== null && c.untilStep === (budget.untilStep ?? null) && c.seconds === (budget.seconds ?? null);
+    if (options.continueSaved !== false && same && cycleProgress(c, this.step) < 1) return c;
+    this.cycle = nextCycle(this.settings.schedule, this.settings.adam.learningRate, c, this.step, budget);
+    return this.cycle;
+  }
+
+  /** The learning rate the next step uses. */
+  get learningRate(): number {
+    const c = this.cycle;
+    return c ? learningRateAt(this.settings.schedule, c.peak, cycleProgress(c, this.step)) : this.settings.adam.learningRate;
   }
 
   get identities(): string[] {
@@ -110,9 +173,11 @@ export class TrainingSession {
     const t0 = performance.now();
     let prepMs = 0;
     const loss: Record<string, number> = {};
+    const lr = this.learningRate;
     for (const id of this.identities) {
+      this.optimizers[id].setLearningRate(lr);
       const p0 = performance.now();
-      const batch = this.samplers[id].next(this.settings.batchSize, this.rng, this.settings.augment, this.ae.config.mask);
+      const batch = this.samplers[id].next(this.settings.batchSize, this.rng, this.settings.augment);
       prepMs += performance.now() - p0;
       const value = trainStep(this.ae, id, batch, this.optimizers[id], this.settings.loss);
       disposeBatch(batch);
@@ -121,9 +186,11 @@ export class TrainingSession {
     }
     this.step++;
     const stepMs = performance.now() - t0;
+    if (this.cycle) this.cycle.elapsedSeconds += stepMs / 1000;
     const entry: HistoryEntry = {
       step: this.step,
       loss,
+      lr,
       facesPerSecond: (this.settings.batchSize * this.identities.length * 1000) / stepMs,
       prepMs,
       stepMs,
@@ -136,7 +203,7 @@ export class TrainingSession {
 
   async saveCheckpoint(): Promise<string> {
     const samplers = Object.fromEntries(Object.entries(this.samplers).map(([id, s]) => [id, s.saveState()]));
-    return saveCheckpoint(this.modelDir, this.ae, this.optimizers, { step: this.step, rng: this.rng.state(), samplers, settings: this.settings });
+    return saveCheckpoint(this.modelDir, this.ae, this.optimizers, { step: this.step, rng: this.rng.state(), samplers, settings: this.settings, cycle: this.cycle });
   }
 
   /** Up to n faces per identity for previews: held-out ones when there are any. */

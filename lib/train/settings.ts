@@ -1,8 +1,10 @@
 // Everything about a training run that is not the model itself. Saved in every checkpoint, so a
-// resumed run and `eval` see the same data split, crop and augmentation.
+// resumed run and `eval` see the same data split, crop, loss, schedule and augmentation.
+// Recipes (recipes.ts) are named bundles of these settings with a model configuration.
 
 import { DEFAULT_AUGMENT, type AugmentOptions } from './augment';
 import { DEFAULT_LOSS, type LossOptions } from './loss';
+import { CONSTANT_LR, type LrSchedule } from './schedule';
 import { CLASSIC_ADAM, type AdamSettings } from './step';
 
 export interface TrainSettings {
@@ -11,25 +13,58 @@ export interface TrainSettings {
   /** Faces per identity per step. */
   batchSize: number;
   seed: number;
+  /** Adam; its learningRate is the peak of the schedule's first cycle. */
   adam: AdamSettings;
+  schedule: LrSchedule;
   loss: LossOptions;
   augment: AugmentOptions;
+  /** Where face masks (mask target, loss weights) come from: each crop's landmarks, or a fixed ellipse. */
+  masks: 'landmarks' | 'ellipse';
   /** Share of each folder held out of training, for `eval` (chosen by a hash of the file name). */
   holdout: number;
   /** Centred square crop as a fraction of the shorter side (1 for aligned crops). */
   cropFraction: number;
+  /** The recipe these settings came from and what was given on top of it; null: none. */
+  recipe: { name: string; overrides: Record<string, unknown> } | null;
 }
 
-export function defaultSettings(data: Record<string, string>, overrides: Partial<TrainSettings> = {}): TrainSettings {
+/** Settings as callers give them: any part, nested records too. */
+export type SettingsInput = Partial<Omit<TrainSettings, 'data' | 'adam' | 'schedule' | 'loss' | 'augment'>> & {
+  adam?: Partial<AdamSettings>;
+  schedule?: Partial<LrSchedule>;
+  loss?: Partial<LossOptions>;
+  augment?: Partial<AugmentOptions>;
+};
+
+/** Settings before any recipe: the 2018 code's choices. */
+export const BASE_SETTINGS: Omit<TrainSettings, 'data'> = {
+  batchSize: 16,
+  seed: 1,
+  adam: { ...CLASSIC_ADAM },
+  schedule: { ...CONSTANT_LR },
+  loss: { ...DEFAULT_LOSS },
+  augment: { ...DEFAULT_AUGMENT },
+  masks: 'ellipse',
+  holdout: 0.1,
+  cropFraction: 1,
+  recipe: null,
+};
+
+export function defaultSettings(data: Record<string, string>, overrides: SettingsInput = {}): TrainSettings {
+  return normaliseSettings({ ...overrides, data });
+}
+
+/**
+ * Complete settings from a partial or older record (a checkpoint written before a field existed
+ * gets the behaviour it was trained with: the ellipse mask, a constant rate).
+ */
+export function normaliseSettings(s: SettingsInput & { data: Record<string, string> }): TrainSettings {
   return {
-    data,
-    batchSize: 16,
-    seed: 1,
-    adam: { ...CLASSIC_ADAM },
-    loss: { ...DEFAULT_LOSS },
-    augment: { ...DEFAULT_AUGMENT },
-    holdout: 0.1,
-    cropFraction: 1,
-    ...overrides,
+    ...BASE_SETTINGS,
+    ...s,
+    adam: { ...BASE_SETTINGS.adam, ...s.adam },
+    schedule: { ...BASE_SETTINGS.schedule, ...s.schedule },
+    loss: { ...BASE_SETTINGS.loss, ...s.loss },
+    augment: { ...BASE_SETTINGS.augment, ...s.augment },
   };
 }

@@ -18,7 +18,7 @@ export interface AdamSettings {
 export const CLASSIC_ADAM: AdamSettings = { learningRate: 5e-5, beta1: 0.5, beta2: 0.999 };
 
 /** Adam; on the native backend its update is one compiled pass per variable (same arithmetic). */
-export function makeOptimizer(s: AdamSettings): tf.AdamOptimizer {
+export function makeOptimizer(s: AdamSettings): FusedAdamOptimizer {
   return new FusedAdamOptimizer(s.learningRate, s.beta1, s.beta2);
 }
 

@@ -6,9 +6,13 @@ import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { autoencodeRgb, type Autoencoder } from '../model/builder';
 import { tensorToImage } from '../image';
+import { augmentFace } from '../train/augment';
+import { subset, type FaceSet } from '../train/faces';
 import { facesToTensor } from '../train/preview';
+import { Rng } from '../rng';
 import { runTraining, type RunResult } from '../train/run';
-import type { TrainingSession } from '../train/session';
+import { identityMaps, type TrainingSession } from '../train/session';
+import type { TrainSettings } from '../train/settings';
 import { liveLossChart } from './charts';
 import { liveDisplay } from './display';
 import { imageGrid } from './faces';
@@ -34,7 +38,9 @@ export interface WatchOptions {
 /**
  * Train `session` for the budget. `picture` makes the PNG shown after each run (the preview grid,
  * reconstructions...). Re-running continues: the session resumes from its newest checkpoint.
- * Returns nothing on purpose: a notebook cell ending in this call shows no result object.
+ * Each call is one learning-rate cycle fitted to its budget (lib/train/schedule.ts): the minutes
+ * count training steps only, so the rate has decayed when the budget is spent, however long the
+ * pictures took. Returns nothing on purpose: a notebook cell ending in this call shows no result object.
  */
 export async function trainWatched(
   session: TrainingSession,
@@ -46,6 +52,7 @@ export async function trainWatched(
   const chart = liveLossChart(session.modelDir, { minSeconds: chartSeconds });
   const shown = liveDisplay();
   const started = Date.now(), from = session.step, target = session.step + budget.steps;
+  const cycle = session.beginCycle({ untilStep: target, seconds: budget.minutes * 60 }, { continueSaved: false });
   let outOfTime = false;
   while (session.step < target && !outOfTime) {
     // Each run ends after everySteps steps, everySeconds seconds or the budget's minutes.
@@ -59,9 +66,8 @@ export async function trainWatched(
       signal: run.signal,
       onStep: (entry) => {
         chart.onStep(entry);
-        const now = Date.now();
-        if (now - started > budget.minutes * 60_000) outOfTime = true;
-        if (outOfTime || now - runStarted > everySeconds * 1000) run.abort();
+        if (cycle.elapsedSeconds >= budget.minutes * 60) outOfTime = true;
+        if (outOfTime || Date.now() - runStarted > everySeconds * 1000) run.abort();
       },
     });
     shown.png(await picture(last));
@@ -93,4 +99,27 @@ export async function enlargedPreview(file: string | null, scale = 2): Promise<B
   const png = await fs.promises.readFile(file);
   const { width } = await sharp(png).metadata();
   return sharp(png).resize({ width: Math.round((width ?? 0) * scale), kernel: 'lanczos3' }).png().toBuffer();
+}
+
+/**
+ * What training feeds the network, for the first `n` faces of a set: the warped inputs, the
+ * targets, and the loss weights (the face mask from the landmarks, eyes and mouth weighted up;
+ * white = the largest weight). Exactly the augmentation and maps a session with `settings` uses.
+ */
+export async function augmentationPreview(set: FaceSet, settings: Pick<TrainSettings, 'augment' | 'loss' | 'masks' | 'cropFraction'>, n = 6, seed = 1): Promise<Buffer> {
+  const size = set.size;
+  const some = subset(set, [...Array(Math.min(n, set.pixels.length)).keys()]);
+  const maps = await identityMaps(some, settings);
+  const k = some.pixels.length, px = size * size;
+  const input = new Float32Array(k * px * 3), target = new Float32Array(k * px * 3), weight = new Float32Array(k * px);
+  const rng = new Rng(seed);
+  some.pixels.forEach((face, at) => augmentFace(face, size, rng, settings.augment, { input, target, maps: [{ src: maps[at].weight, dst: weight }], at }));
+  const top = weight.reduce((m, v) => Math.max(m, v), 1e-6);
+  const rgb = (f: Float32Array, i: number) => ({ data: Uint8Array.from(f.subarray(i * px * 3, (i + 1) * px * 3), (v) => Math.round(v * 255)), width: size, height: size });
+  const grey = (i: number) => ({ data: Uint8Array.from({ length: px * 3 }, (_, j) => Math.round((weight[i * px + Math.floor(j / 3)] / top) * 255)), width: size, height: size });
+  const idx = [...Array(k).keys()];
+  return imageGrid([...idx.map((i) => rgb(input, i)), ...idx.map((i) => rgb(target, i)), ...idx.map(grey)], {
+    columns: k,
+    captions: [...idx.map(() => 'input (warped)'), ...idx.map(() => 'target'), ...idx.map(() => 'loss weight')],
+  });
 }

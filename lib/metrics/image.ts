@@ -33,6 +33,14 @@ function gaussian(size: number, sigma: number): number[] {
  * sigma 1.5, K1 0.01, K2 0.03, 'valid' borders), averaged over channels. [n, h, w, c] x2 -> [n].
  */
 export function ssim(a: tf.Tensor4D, b: tf.Tensor4D, options: SsimOptions = {}): tf.Tensor1D {
+  return tf.tidy(() => ssimMap(a, b, options).reshape([a.shape[0], -1]).mean(1) as tf.Tensor1D);
+}
+
+/**
+ * The local SSIM values behind `ssim`, one map per image and channel [n * c, h', w', 1]. Its plain
+ * mean is the loss term: the same number as the mean of `ssim`, with a cheaper gradient.
+ */
+export function ssimMap(a: tf.Tensor4D, b: tf.Tensor4D, options: SsimOptions = {}): tf.Tensor4D {
   const { windowSize = 11, sigma = 1.5, maxVal = 1 } = options;
   const [n, h, w, c] = a.shape;
   const k = Math.min(windowSize, h, w);
@@ -52,6 +60,26 @@ export function ssim(a: tf.Tensor4D, b: tf.Tensor4D, options: SsimOptions = {}):
     const sxy = blur(x.mul(y)).sub(mx.mul(my));
     const num = mx.mul(my).mul(2).add(c1).mul(sxy.mul(2).add(c2));
     const den = mx.square().add(my.square()).add(c1).mul(sxx.add(syy).add(c2));
-    return num.div(den).reshape([n, -1]).mean(1) as tf.Tensor1D;
+    return num.div(den) as tf.Tensor4D;
+  });
+}
+
+/**
+ * Sharpness of each image: the variance of its Laplacian (grey levels 0-255, 4-neighbour kernel),
+ * the usual focus measure, taken inside `masks` ([n, h, w, 1] weights in [0, 1]) when given, so
+ * that a sharp background cannot make up for a blurred face. [n, h, w, 3] -> one number per image.
+ */
+export function laplacianVariance(images: tf.Tensor4D, masks?: tf.Tensor4D): number[] {
+  return tf.tidy(() => {
+    const [n, h, w] = images.shape;
+    const grey = images.mean(3, true).mul(255) as tf.Tensor4D;
+    const kernel = tf.tensor4d([0, 1, 0, 1, -4, 1, 0, 1, 0], [3, 3, 1, 1]);
+    const lap = tf.conv2d(grey, kernel, 1, 'valid'); // [n, h-2, w-2, 1]
+    // The mask's pixels under the Laplacian's (valid) output.
+    const weight = masks ? masks.slice([0, 1, 1, 0], [n, h - 2, w - 2, 1]) : tf.onesLike(lap);
+    const total = weight.sum([1, 2, 3]).add(1e-6);
+    const m = lap.mul(weight).sum([1, 2, 3]).div(total);
+    const m2 = lap.square().mul(weight).sum([1, 2, 3]).div(total);
+    return Array.from(m2.sub(m.square()).dataSync());
   });
 }
