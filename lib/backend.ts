@@ -182,16 +182,33 @@ export interface InitBackendOptions {
   probeAll?: boolean;
 }
 
-let current: Promise<BackendChoice> | null = null;
+let current: { options: InitBackendOptions; choice: Promise<BackendChoice> } | null = null;
 
 /**
  * Initialise the fastest working backend once per process and report the choice.
- * Later calls return the same choice. Throws BackendUnavailableError when a forced backend
- * cannot be used.
+ * Later calls return the same choice, unless they force another backend or ask to probe all
+ * (then the choice is made again and the engine switches). Throws BackendUnavailableError when a
+ * forced backend cannot be used.
  */
-export function initBackend(options: InitBackendOptions = {}): Promise<BackendChoice> {
-  current ??= choose(options);
-  return current;
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendChoice> {
+  const previous = current;
+  if (previous) {
+    const done = await previous.choice.catch(() => null);
+    const sameBackend = options.force === undefined || options.force === previous.options.force || done?.backend === options.force;
+    const probedEnough = !options.probeAll || previous.options.probeAll === true;
+    if (sameBackend && probedEnough) return previous.choice;
+  }
+  const choice = choose(options).catch(async (e: unknown) => {
+    // A forced backend that fails leaves the working choice (and its engine) in place.
+    const kept = previous ? await previous.choice.catch(() => null) : null;
+    if (previous && kept && current?.choice === choice) {
+      await tf.setBackend(kept.engineName);
+      current = previous;
+    }
+    throw e;
+  });
+  current = { options, choice };
+  return choice;
 }
 
 async function choose(options: InitBackendOptions): Promise<BackendChoice> {

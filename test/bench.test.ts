@@ -7,7 +7,7 @@ import { forwardFlops, trainStepFlops } from '../lib/bench/flops';
 import { buildAutoencoder, disposeAutoencoder } from '../lib/model/builder';
 import { presetConfig } from '../lib/model/config';
 import { runCli } from './helpers/cli';
-import { loadAddon } from '../lib/native/addon';
+import { expectedBackend } from './helpers/strict';
 
 test('FLOPs of the lite model match a count by hand', async () => {
   await initBackend();
@@ -34,7 +34,7 @@ test('bench --json reports throughput, effective GFLOP/s, data prep and peak mem
       profile: { kernels: Array<{ kernel: string; msPerStep: number; callsPerStep: number }> } }>;
     peakRssMB: number;
   };
-  assert.equal(j.backend, loadAddon().ok ? 'native' : 'wasm');
+  assert.equal(j.backend, expectedBackend());
   assert.ok(j.matmulGflops > 0);
   assert.equal(j.train[0].preset, 'tiny');
   assert.ok(j.train[0].facesPerSecond > 0 && j.train[0].effectiveGflops > 0 && j.train[0].prepMsPerBatch > 0);

@@ -1,11 +1,11 @@
 // The command-line contract: --json puts one JSON object on the last stdout line; usage errors exit 2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadAddon } from '../lib/native/addon';
+import { expectedBackend } from './helpers/strict';
 import { runCli } from './helpers/cli';
 
 // The set-up builds the native kernels where oneDNN is installed (it installs it on Debian).
-const EXPECTED_BACKEND = loadAddon().ok ? 'native' : 'wasm';
+const EXPECTED_BACKEND = expectedBackend();
 
 test('doctor --json reports the native backend here (wasm without the addon), tfjs-node(-gpu) unavailable with a reason, versions and Jupyter', () => {
   const r = runCli(['doctor', '--json'], { DEEPFAKE_BACKEND: undefined });

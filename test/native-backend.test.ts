@@ -1,19 +1,18 @@
 // The native backend's compiled kernels, each checked against the cpu backend on random shapes,
 // plus its Adam, its memory accounting and the output-array recycling.
-// Skips (with the reason) when the set-up could not build the addon.
+// Skips (with the reason) when the set-up could not build the addon; fails instead in strict mode.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { loadAddon } from '../lib/native/addon';
 import { FusedAdamOptimizer } from '../lib/native/adam';
 import { fallbacks, NativeBackend } from '../lib/native/backend';
 import { mulberry32, randInt } from './helpers/rng';
+import { nativeSkip } from './helpers/strict';
 
-const load = loadAddon();
-const skip = load.ok === false ? `native addon unavailable: ${load.reason}` : false;
+const skip = nativeSkip();
 
 before(async () => {
   if (!skip) await initBackend({ force: 'native' });

@@ -11,9 +11,10 @@ import { runTraining } from '../lib/train/run';
 import { TrainingSession } from '../lib/train/session';
 import { runCli } from './helpers/cli';
 import { syntheticFaces, tinyConfig } from './train-fixtures';
+import { nativeSkip, STRICT } from './helpers/strict';
 
 const load = loadAddon();
-const skip = load.ok === false ? `native addon unavailable: ${load.reason}` : false;
+const skip = nativeSkip();
 const FAST = { adam: { learningRate: 1e-3, beta1: 0.5, beta2: 0.999 }, batchSize: 4, holdout: 0.2 };
 
 test('a training run on native follows the same loss curve as on wasm', { skip }, async () => {
@@ -60,7 +61,7 @@ test('doctor: native is chosen when built; without the addon the choice falls ba
   const withAddon = runCli(['doctor', '--json']);
   assert.equal(withAddon.status, 0, withAddon.stderr);
   const chosen = JSON.parse(withAddon.stdout) as { backend: string; backends: Record<string, { reason: string }> };
-  if (load.ok) assert.equal(chosen.backend, 'native', chosen.backends.native?.reason);
+  if (load.ok || STRICT) assert.equal(chosen.backend, 'native', chosen.backends.native?.reason);
 
   const without = runCli(['doctor', '--json'], { DEEPFAKE_NATIVE_ADDON: '/nonexistent/deepfake_native.node' });
   assert.equal(without.status, 0, without.stderr);

@@ -57,9 +57,11 @@ test('chapters 01 and 02 run in order with the small settings, and 02 resumes wh
     assert.ok(pngs(outs) >= 4, 'source photos, the rig grid, renders and truth pairs are shown');
     const said = stdout(outs);
     assert.match(said, /profile small: 12 photos per person and 4 truth pairs/);
-    // Offline the provider fails in one line; online it downloads into data/scraped. Either way one line.
+    // Offline the provider is unreachable and the chapter says so in one line; online it downloads
+    // into data/scraped. Any other scraping error is not caught by the chapter: the run fails.
     const scrapeLines = said.split('\n').filter((l) => /^No scraping: |^wikimedia "/.test(l));
     assert.equal(scrapeLines.length, 1, `one line about scraping, got: ${JSON.stringify(scrapeLines)}`);
+    assert.match(scrapeLines[0], /^No scraping: wikimedia: cannot reach commons\.wikimedia\.org |^wikimedia "Colin Powell": \d+ new photos/);
     assert.ok(outs.some((o) => html(o).includes('<table>') && html(o).includes('a-00000')), 'the manifest table lists the renders');
     for (const id of ['a', 'b']) {
       const raw = path.join(data, 'builtin', id, 'raw');

@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { executeNotebook, NotebookFailed } from '../lib/notebook-runner';
 import { PROJECT_ROOT } from './helpers/shared';
-import { loadAddon } from '../lib/native/addon';
+import { expectedBackend } from './helpers/strict';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-nb-'));
 
@@ -37,7 +37,7 @@ test('00-environment runs top to bottom and shows the backend and a picture', { 
   const outs = outputs(out);
   assert.ok(outs.some((o) => o.data && 'image/png' in o.data), 'a PNG is displayed');
   assert.ok(outs.some((o) => o.data && String(o.data['text/html'] ?? '').includes('Conv2DBackpropFilter') === false && String(o.data['text/html'] ?? '').includes('<table>')), 'the doctor tables are displayed');
-  const expected = loadAddon().ok ? 'native' : 'wasm';
+  const expected = expectedBackend();
   assert.ok(outs.some((o) => text(o).trim() === expected), `the chosen backend is ${expected}`);
   assert.ok(!outs.some((o) => o.name === 'stderr'), 'nothing on stderr');
   assert.ok(fs.readFileSync(html, 'utf8').includes('data:image/png;base64'), 'the HTML page embeds the picture');

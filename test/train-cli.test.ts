@@ -14,7 +14,7 @@ import { runCli } from './helpers/cli';
 import { PROJECT_ROOT } from './helpers/shared';
 import { mulberry32 } from './helpers/rng';
 import { syntheticFaces } from './train-fixtures';
-import { loadAddon } from '../lib/native/addon';
+import { expectedBackend } from './helpers/strict';
 
 const TINY = ['--preset', 'tiny', '--size', '16', '--batch', '2', '--lr', '0.001'];
 
@@ -53,7 +53,7 @@ test('train --json and eval --json follow the contract', async () => {
   assert.equal(typeof j.lossA, 'number');
   assert.equal(typeof j.lossB, 'number');
   assert.ok((j.facesPerSecond as number) > 0);
-  assert.equal(j.backend, loadAddon().ok ? 'native' : 'wasm');
+  assert.equal(j.backend, expectedBackend());
   assert.ok(existsSync(path.join(j.checkpoint as string, 'state.json')));
   assert.match(r.stderr, /step 3\/3 +loss a [\d.]+ b [\d.]+ +[\d.]+ faces\/s +ETA/);
   assert.ok(readdirSync(path.join(d.model, 'previews')).includes('step-00000002.png'));

@@ -196,7 +196,7 @@ function reduce(addon: NativeAddon, mean: boolean): NativeKernel {
     const outer = size(x.shape.slice(0, first)), mid = size(x.shape.slice(first, last + 1)), inner = size(x.shape.slice(last + 1));
     const shape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
     const out = backend.output(shape);
-    addon.reduce(xv, outer, mid, inner, out.values, mean ? 1 / mid : 1);
+    addon.reduce(xv, outer, mid, inner, out.values, mean && mid > 0 ? 1 / mid : 1);
     return out.info;
   };
 }

@@ -1,7 +1,9 @@
 // deepfake_native: the kernels of the `native` TensorFlow.js backend (lib/native/), on oneDNN
 // (convolutions, matrix products) and OpenMP loops (everything element-wise).
 #include <omp.h>
+#include <new>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <stdexcept>
 #include "common.h"
 
 namespace dfl {
@@ -23,20 +25,41 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// node-addon-api turns a thrown Napi::Error into a JavaScript exception, but any other C++
+// exception leaving a callback ends the process. Every entry point runs inside this.
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value Guard(const Napi::CallbackInfo& info) {
+  try {
+    return F(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const dnnl::error& e) {
+    throw Napi::Error::New(info.Env(), std::string("oneDNN failed: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    throw Napi::RangeError::New(info.Env(), "native kernel: out of memory");
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), std::string("native kernel failed: ") + e.what());
+  } catch (...) {
+    throw Napi::Error::New(info.Env(), "native kernel failed with an unknown C++ exception");
+  }
+}
+
 }  // namespace dfl
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("conv2d", Napi::Function::New(env, dfl::Conv2D));
-  exports.Set("matMul", Napi::Function::New(env, dfl::MatMul));
-  exports.Set("unary", Napi::Function::New(env, dfl::Unary));
-  exports.Set("binary", Napi::Function::New(env, dfl::Binary));
-  exports.Set("compare", Napi::Function::New(env, dfl::Compare));
-  exports.Set("select", Napi::Function::New(env, dfl::Select));
-  exports.Set("reduce", Napi::Function::New(env, dfl::Reduce));
-  exports.Set("transpose", Napi::Function::New(env, dfl::Transpose));
-  exports.Set("depthToSpace", Napi::Function::New(env, dfl::DepthToSpace));
-  exports.Set("adam", Napi::Function::New(env, dfl::Adam));
-  exports.Set("info", Napi::Function::New(env, dfl::Info));
+  using namespace dfl;
+  exports.Set("conv2d", Napi::Function::New(env, Guard<Conv2D>));
+  exports.Set("matMul", Napi::Function::New(env, Guard<MatMul>));
+  exports.Set("unary", Napi::Function::New(env, Guard<Unary>));
+  exports.Set("binary", Napi::Function::New(env, Guard<Binary>));
+  exports.Set("compare", Napi::Function::New(env, Guard<Compare>));
+  exports.Set("select", Napi::Function::New(env, Guard<Select>));
+  exports.Set("reduce", Napi::Function::New(env, Guard<Reduce>));
+  exports.Set("transpose", Napi::Function::New(env, Guard<Transpose>));
+  exports.Set("depthToSpace", Napi::Function::New(env, Guard<DepthToSpace>));
+  exports.Set("adam", Napi::Function::New(env, Guard<Adam>));
+  exports.Set("info", Napi::Function::New(env, Guard<Info>));
+  exports.Set("cacheInfo", Napi::Function::New(env, Guard<CacheInfo>));
   return exports;
 }
 

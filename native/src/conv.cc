@@ -4,10 +4,13 @@
 // through strided memory descriptors. The primitive chooses its own (blocked) weight layout
 // and we reorder filters into and out of it: filters are small next to activations.
 // Primitives are built once per shape and cached: building one picks an implementation and
-// JIT-compiles it, which costs far more than running it at these sizes.
+// JIT-compiles it, which costs far more than running it at these sizes. The cache keeps the
+// kConvCacheSize most recently used (a training run needs about 40; evaluation with changing
+// batch sizes and face-api's many shapes would otherwise grow it without bound).
 
 #include <oneapi/dnnl/dnnl.hpp>
 #include <algorithm>
+#include <list>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -64,7 +67,17 @@ struct ConvEntry {
   bool bias = false;
 };
 
-static auto& convCache = *new std::unordered_map<std::string, std::unique_ptr<ConvEntry>>();
+// Least recently used first. Never destroyed, like the engine (see above).
+constexpr size_t kConvCacheSize = 96;
+struct ConvCache {
+  std::list<std::pair<std::string, std::unique_ptr<ConvEntry>>> order;  // most recent at the front
+  std::unordered_map<std::string, decltype(order)::iterator> index;
+  size_t built = 0, evicted = 0;
+};
+static ConvCache& Cache() {
+  static ConvCache* c = new ConvCache();
+  return *c;
+}
 
 static algorithm ActAlgorithm(int act) {
   switch (act) {
@@ -80,8 +93,12 @@ static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, floa
   std::string key = std::to_string(mode) + ":" + std::to_string(bias) + ":" + std::to_string(act) + ":" + std::to_string(alpha);
   for (int64_t v : {s.N, s.H, s.W, s.C, s.KH, s.KW, s.OC, s.OH, s.OW, s.sh, s.sw, s.pt, s.pl, s.pb, s.pr, s.dh, s.dw, s.G})
     key += "," + std::to_string(v);
-  auto it = convCache.find(key);
-  if (it != convCache.end()) return it->second.get();
+  ConvCache& cache = Cache();
+  auto it = cache.index.find(key);
+  if (it != cache.index.end()) {
+    cache.order.splice(cache.order.begin(), cache.order, it->second);
+    return it->second->second.get();
+  }
 
   auto e = std::make_unique<ConvEntry>();
   // oneDNN wants the right/bottom padding that makes the output size exact, which is negative
@@ -127,7 +144,14 @@ static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, floa
                                  : reorder(reorder::primitive_desc(Eng(), e->userWeights, Eng(), e->primWeights));
   }
   auto* raw = e.get();
-  convCache.emplace(key, std::move(e));
+  cache.order.emplace_front(key, std::move(e));
+  cache.index[key] = cache.order.begin();
+  cache.built++;
+  while (cache.order.size() > kConvCacheSize) {
+    cache.index.erase(cache.order.back().first);
+    cache.order.pop_back();
+    cache.evicted++;
+  }
   return raw;
 }
 
@@ -169,49 +193,87 @@ static void Subsample(const ConvShape& s, float* full, float* sub, bool toSub) {
 //   mode 0: y = conv(x=a, w=b) [+ bias, activation]     out = y  [N, OH, OW, OC]
 //   mode 1: dx = conv_backward_data(dy=a, w=b)          out = dx [N, H, W, C]
 //   mode 2: dw = conv_backward_weights(x=a, dy=b)       out = dw [KH, KW, C, OC]
-//   dims: N H W C KH KW OC OH OW strideH strideW padTop padLeft padBottom padRight dilH dilW groups
+//   dims (Int32Array): N H W C KH KW OC OH OW strideH strideW padTop padLeft padBottom padRight
+//   dilationH dilationW groups; groups is 1, or C for a depthwise convolution (OC = C x multiplier).
+static const char* const kConvDims[18] = {"N", "H", "W", "C", "KH", "KW", "OC", "OH", "OW", "strideH", "strideW",
+                                          "padTop", "padLeft", "padBottom", "padRight", "dilationH", "dilationW", "groups"};
+
 Napi::Value Conv2D(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  const int mode = static_cast<int>(i64(info[0]));
-  F32 a = f32(info[1], "a"), b = f32(info[2], "b"), out = f32(info[3], "out");
-  auto dv = info[4].As<Napi::Int32Array>();
-  if (dv.ElementLength() != 18) throw Napi::RangeError::New(env, "conv2d: dims must have 18 entries");
-  ConvShape s{dv[0], dv[1], dv[2], dv[3], dv[4], dv[5], dv[6], dv[7], dv[8], dv[9], dv[10], dv[11], dv[12], dv[13], dv[14], dv[15], dv[16], dv[17]};
-  const bool hasBias = info.Length() > 5 && info[5].IsTypedArray();
+  const char* fn = "conv2d";
+  RequireArgs(info, 5, fn);
+  const int mode = static_cast<int>(Int(info[0], fn, "mode", 0, 2));
+  F32 a = f32(info[1], fn, "a"), b = f32(info[2], fn, "b"), out = f32(info[3], fn, "out");
+  auto dv = i32s(info[4], fn, "dims");
+  if (dv.ElementLength() != 18) Fail(env, fn, "dims must have 18 entries, got " + std::to_string(dv.ElementLength()));
+  int64_t d[18];
+  for (int i = 0; i < 18; i++) {
+    d[i] = dv[i];
+    const int64_t lo = i >= 11 && i <= 14 ? 0 : 1;  // paddings may be 0, everything else is at least 1
+    if (d[i] < lo) Fail(env, fn, "dims[" + std::to_string(i) + "] (" + kConvDims[i] + ") = " + std::to_string(d[i]) + " must be >= " + std::to_string(lo));
+  }
+  ConvShape s{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16], d[17]};
+  if (s.G != 1 && (s.G != s.C || s.OC % s.G != 0))
+    Fail(env, fn, "groups = " + std::to_string(s.G) + " must be 1, or C = " + std::to_string(s.C) + " (depthwise) with OC a multiple of it");
+  // The output size must be the one input, filter, stride, dilation and padding give, or the
+  // primitive reads and writes rows that are not there.
+  const int64_t spanH = (s.KH - 1) * s.dh + 1, spanW = (s.KW - 1) * s.dw + 1;
+  const int64_t padH = s.H + s.pt + s.pb, padW = s.W + s.pl + s.pr;
+  if (padH < spanH || padW < spanW) Fail(env, fn, "the dilated filter is larger than the padded input");
+  const int64_t wantOH = (padH - spanH) / s.sh + 1, wantOW = (padW - spanW) / s.sw + 1;
+  if (s.OH != wantOH || s.OW != wantOW)
+    Fail(env, fn, "output " + std::to_string(s.OH) + "x" + std::to_string(s.OW) + " does not follow from input, filter, stride and padding (" +
+                      std::to_string(wantOH) + "x" + std::to_string(wantOW) + ")");
+  const bool hasBias = info.Length() > 5 && !info[5].IsNull() && !info[5].IsUndefined();
   F32 bias{nullptr, 0};
-  if (hasBias) bias = f32(info[5], "bias");
-  const int act = info.Length() > 6 ? static_cast<int>(i64(info[6])) : ACT_LINEAR;
-  const float alpha = info.Length() > 7 ? static_cast<float>(num(info[7])) : 0.f;
+  if (hasBias) {
+    if (mode != 0) Fail(env, fn, "bias is only for the forward convolution");
+    bias = f32(info[5], fn, "bias");
+  }
+  const int act = info.Length() > 6 && !info[6].IsUndefined() ? static_cast<int>(Int(info[6], fn, "activation", 0, kLastAct)) : ACT_LINEAR;
+  if (mode != 0 && act != ACT_LINEAR) Fail(env, fn, "an activation is only for the forward convolution");
+  const float alpha = info.Length() > 7 && !info[7].IsUndefined() ? static_cast<float>(Real(info[7], fn, "alpha")) : 0.f;
 
-  const size_t xN = s.N * s.H * s.W * s.C, yN = s.N * s.OH * s.OW * s.OC, wN = s.KH * s.KW * s.C * (s.OC / s.G);
-  if (mode == 0) { RequireSize(env, a.n, xN, "x"); RequireSize(env, b.n, wN, "filter"); RequireSize(env, out.n, yN, "y"); }
-  else if (mode == 1) { RequireSize(env, a.n, yN, "dy"); RequireSize(env, b.n, wN, "filter"); RequireSize(env, out.n, xN, "dx"); }
-  else { RequireSize(env, a.n, xN, "x"); RequireSize(env, b.n, yN, "dy"); RequireSize(env, out.n, wN, "dw"); }
-  if (hasBias) RequireSize(env, bias.n, s.OC, "bias");
+  const size_t xN = Product(env, fn, "x", {s.N, s.H, s.W, s.C}), yN = Product(env, fn, "y", {s.N, s.OH, s.OW, s.OC});
+  const size_t wN = Product(env, fn, "filter", {s.KH, s.KW, s.C, s.OC / s.G});
+  if (mode == 0) { RequireSize(env, a.n, xN, "conv2d: x"); RequireSize(env, b.n, wN, "conv2d: filter"); RequireSize(env, out.n, yN, "conv2d: y"); }
+  else if (mode == 1) { RequireSize(env, a.n, yN, "conv2d: dy"); RequireSize(env, b.n, wN, "conv2d: filter"); RequireSize(env, out.n, xN, "conv2d: dx"); }
+  else { RequireSize(env, a.n, xN, "conv2d: x"); RequireSize(env, b.n, yN, "conv2d: dy"); RequireSize(env, out.n, wN, "conv2d: dw"); }
+  if (hasBias) RequireSize(env, bias.n, s.OC, "conv2d: bias");
 
-  try {
-    float* biasP = hasBias ? bias.p : nullptr;
-    if (s.KH == 1 && s.KW == 1 && (s.sh > 1 || s.sw > 1)) {
-      // A strided 1x1 convolution is a 1x1 convolution of the strided samples. oneDNN 2.6's own
-      // path for it (nhwc, stride 2) corrupted the heap in backward-weights, so we subsample here.
-      ConvShape u = s;
-      u.H = s.OH, u.W = s.OW, u.sh = u.sw = 1, u.pt = u.pl = u.pb = u.pr = 0, u.dh = u.dw = 1;
-      std::vector<float> sub(s.N * s.OH * s.OW * s.C);
-      if (mode == 1) {
-        RunConv(1, u, a.p, b.p, sub.data(), nullptr, ACT_LINEAR, 0.f);
-        std::fill(out.p, out.p + xN, 0.f);
-        Subsample(s, out.p, sub.data(), false);
-      } else {
-        Subsample(s, a.p, sub.data(), true);
-        RunConv(mode, u, sub.data(), b.p, out.p, biasP, act, alpha);
-      }
+  float* biasP = hasBias ? bias.p : nullptr;
+  if (s.KH == 1 && s.KW == 1 && (s.sh > 1 || s.sw > 1)) {
+    // A strided 1x1 convolution is a 1x1 convolution of the strided samples. oneDNN 2.6's own
+    // path for it (nhwc, stride 2) corrupted the heap in backward-weights, so we subsample here.
+    if (s.pt || s.pl || s.pb || s.pr) Fail(env, fn, "a strided 1x1 convolution takes no padding");
+    ConvShape u = s;
+    u.H = s.OH, u.W = s.OW, u.sh = u.sw = 1, u.pt = u.pl = u.pb = u.pr = 0, u.dh = u.dw = 1;
+    std::vector<float> sub(Product(env, fn, "samples", {s.N, s.OH, s.OW, s.C}));
+    if (mode == 1) {
+      RunConv(1, u, a.p, b.p, sub.data(), nullptr, ACT_LINEAR, 0.f);
+      std::fill(out.p, out.p + xN, 0.f);
+      Subsample(s, out.p, sub.data(), false);
     } else {
-      RunConv(mode, s, a.p, b.p, out.p, biasP, act, alpha);
+      Subsample(s, a.p, sub.data(), true);
+      RunConv(mode, u, sub.data(), b.p, out.p, biasP, act, alpha);
     }
-  } catch (const dnnl::error& err) {
-    throw Napi::Error::New(env, std::string("oneDNN convolution failed: ") + err.what());
+  } else {
+    RunConv(mode, s, a.p, b.p, out.p, biasP, act, alpha);
   }
   return env.Undefined();
+}
+
+// cacheInfo(): how many convolution primitives are cached, the bound, and how many were built
+// and evicted since the process started (tests check the bound holds).
+Napi::Value CacheInfo(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  ConvCache& c = Cache();
+  auto o = Napi::Object::New(env);
+  o.Set("entries", static_cast<double>(c.order.size()));
+  o.Set("capacity", static_cast<double>(kConvCacheSize));
+  o.Set("built", static_cast<double>(c.built));
+  o.Set("evicted", static_cast<double>(c.evicted));
+  return o;
 }
 
 // matMul(a, b, out, batchA, batchB, M, N, K, transposeA, transposeB, bias | null, activation, alpha)
@@ -219,13 +281,27 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
 // broadcasts against the other operand's batch.
 Napi::Value MatMul(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  F32 a = f32(info[0], "a"), b = f32(info[1], "b"), c = f32(info[2], "out");
-  const int64_t batchA = i64(info[3]), batchB = i64(info[4]), M = i64(info[5]), N = i64(info[6]), K = i64(info[7]);
-  const bool ta = info[8].ToBoolean(), tb = info[9].ToBoolean();
+  const char* fn = "matMul";
+  RequireArgs(info, 10, fn);
+  F32 a = f32(info[0], fn, "a"), b = f32(info[1], fn, "b"), c = f32(info[2], fn, "out");
+  const int64_t batchA = Int(info[3], fn, "batchA", 1), batchB = Int(info[4], fn, "batchB", 1);
+  const int64_t M = Int(info[5], fn, "M", 1), N = Int(info[6], fn, "N", 1), K = Int(info[7], fn, "K", 1);
+  const bool ta = Flag(info[8], fn, "transposeA"), tb = Flag(info[9], fn, "transposeB");
+  if (batchA != batchB && batchA != 1 && batchB != 1)
+    Fail(env, fn, "batches " + std::to_string(batchA) + " and " + std::to_string(batchB) + " do not broadcast (equal, or one of them 1)");
   const int64_t batch = batchA > batchB ? batchA : batchB;
-  RequireSize(env, a.n, batchA * M * K, "a");
-  RequireSize(env, b.n, batchB * K * N, "b");
-  RequireSize(env, c.n, batch * M * N, "out");
+  RequireSize(env, a.n, Product(env, fn, "a", {batchA, M, K}), "matMul: a");
+  RequireSize(env, b.n, Product(env, fn, "b", {batchB, K, N}), "matMul: b");
+  const size_t total = Product(env, fn, "out", {batch, M, N});
+  RequireSize(env, c.n, total, "matMul: out");
+  F32 bias{nullptr, 0};
+  if (info.Length() > 10 && !info[10].IsNull() && !info[10].IsUndefined()) {
+    bias = f32(info[10], fn, "bias");
+    if (bias.n != static_cast<size_t>(N) && bias.n != 1) Fail(env, fn, "bias must have N or 1 elements");
+  }
+  const int act = info.Length() > 11 && !info[11].IsUndefined() ? static_cast<int>(Int(info[11], fn, "activation", 0, kLastAct)) : ACT_LINEAR;
+  const float alpha = info.Length() > 12 && !info[12].IsUndefined() ? static_cast<float>(Real(info[12], fn, "alpha")) : 0.f;
+
   for (int64_t i = 0; i < batch; i++) {
     const float* A = a.p + (batchA == 1 ? 0 : i * M * K);
     const float* B = b.p + (batchB == 1 ? 0 : i * K * N);
@@ -233,21 +309,17 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
     dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.f, A, ta ? M : K, B, tb ? K : N, 0.f, C, N);
     if (st != dnnl_success) throw Napi::Error::New(env, "oneDNN sgemm failed with status " + std::to_string(st));
   }
-  if (info.Length() > 10 && info[10].IsTypedArray()) {
-    F32 bias = f32(info[10], "bias");
-    const size_t rows = batch * M, total = rows * N;
+  if (bias.p) {
+    const size_t rows = batch * M;
     if (bias.n == static_cast<size_t>(N)) {
 #pragma omp parallel for if (total > 65536)
       for (size_t r = 0; r < rows; r++)
         for (int64_t j = 0; j < N; j++) c.p[r * N + j] += bias.p[j];
-    } else if (bias.n == 1) {
-      for (size_t i = 0; i < total; i++) c.p[i] += bias.p[0];
     } else {
-      throw Napi::RangeError::New(env, "matMul: bias must have N or 1 elements");
+      for (size_t i = 0; i < total; i++) c.p[i] += bias.p[0];
     }
   }
-  const int act = info.Length() > 11 ? static_cast<int>(i64(info[11])) : ACT_LINEAR;
-  if (act != ACT_LINEAR) ApplyActivation(c.p, batch * M * N, act, info.Length() > 12 ? static_cast<float>(num(info[12])) : 0.f);
+  if (act != ACT_LINEAR) ApplyActivation(c.p, total, act, alpha);
   return env.Undefined();
 }
 

@@ -12,9 +12,9 @@ namespace dfl {
 // Below this many elements threads cost more than they save.
 static constexpr size_t kParallel = 1 << 15;
 
-enum UnaryOp { U_ABS, U_NEG, U_SQUARE, U_SQRT, U_RSQRT, U_EXP, U_LOG, U_SIGMOID, U_TANH, U_RELU, U_LEAKY, U_STEP, U_SIGN, U_RECIPROCAL, U_RELU6, U_ELU };
-enum BinaryOp { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_SQDIFF };
-enum CompareOp { C_GT, C_GE, C_LT, C_LE, C_EQ, C_NE };
+enum UnaryOp { U_ABS, U_NEG, U_SQUARE, U_SQRT, U_RSQRT, U_EXP, U_LOG, U_SIGMOID, U_TANH, U_RELU, U_LEAKY, U_STEP, U_SIGN, U_RECIPROCAL, U_RELU6, U_ELU, U_COUNT };
+enum BinaryOp { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_SQDIFF, B_COUNT };
+enum CompareOp { C_GT, C_GE, C_LT, C_LE, C_EQ, C_NE, C_COUNT };
 
 template <typename F>
 static void Map(const float* x, float* y, size_t n, F f) {
@@ -57,9 +57,13 @@ void ApplyActivation(float* y, size_t n, int act, float alpha) {
 // unary(op, x, y, alpha)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  F32 x = f32(info[1], "x"), y = f32(info[2], "y");
-  RequireSize(env, y.n, x.n, "y");
-  RunUnary(static_cast<int>(i64(info[0])), x.p, y.p, x.n, info.Length() > 3 ? static_cast<float>(num(info[3])) : 0.f);
+  const char* fn = "unary";
+  RequireArgs(info, 3, fn);
+  const int op = static_cast<int>(Int(info[0], fn, "op", 0, U_COUNT - 1));
+  F32 x = f32(info[1], fn, "x"), y = f32(info[2], fn, "y");
+  RequireSize(env, y.n, x.n, "unary: y");
+  const float alpha = info.Length() > 3 && !info[3].IsUndefined() ? static_cast<float>(Real(info[3], fn, "alpha")) : 0.f;
+  RunUnary(op, x.p, y.p, x.n, alpha);
   return env.Undefined();
 }
 
@@ -91,18 +95,22 @@ static void Broadcast(const float* a, size_t na, const float* b, size_t nb, T* o
   }
 }
 
-static void CheckBroadcast(const Napi::Env& env, size_t na, size_t nb, size_t n) {
+static void CheckBroadcast(const Napi::Env& env, const char* fn, size_t na, size_t nb, size_t n) {
   if (na == 0 || nb == 0 || n % na != 0 || n % nb != 0 || (na != n && nb != n && na != 1 && nb != 1))
-    throw Napi::RangeError::New(env, "binary: operands must be full size, scalar, or a trailing block");
+    Fail(env, fn, "operands must be full size, scalar, or a trailing block (sizes " + std::to_string(na) + ", " +
+                      std::to_string(nb) + " for an output of " + std::to_string(n) + ")");
 }
 
 // binary(op, a, b, out): sizes from the arrays.
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  F32 a = f32(info[1], "a"), b = f32(info[2], "b"), out = f32(info[3], "out");
-  CheckBroadcast(env, a.n, b.n, out.n);
+  const char* fn = "binary";
+  RequireArgs(info, 4, fn);
+  const int op = static_cast<int>(Int(info[0], fn, "op", 0, B_COUNT - 1));
+  F32 a = f32(info[1], fn, "a"), b = f32(info[2], fn, "b"), out = f32(info[3], fn, "out");
+  CheckBroadcast(env, fn, a.n, b.n, out.n);
   const size_t n = out.n;
-  switch (static_cast<int>(i64(info[0]))) {
+  switch (op) {
     case B_ADD: Broadcast(a.p, a.n, b.p, b.n, out.p, n, [](float x, float y) { return x + y; }); break;
     case B_SUB: Broadcast(a.p, a.n, b.p, b.n, out.p, n, [](float x, float y) { return x - y; }); break;
     case B_MUL: Broadcast(a.p, a.n, b.p, b.n, out.p, n, [](float x, float y) { return x * y; }); break;
@@ -118,11 +126,14 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
 // compare(op, a, b, out: Uint8Array): TensorFlow.js stores booleans as bytes.
 Napi::Value Compare(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  F32 a = f32(info[1], "a"), b = f32(info[2], "b");
+  const char* fn = "compare";
+  RequireArgs(info, 4, fn);
+  const int op = static_cast<int>(Int(info[0], fn, "op", 0, C_COUNT - 1));
+  F32 a = f32(info[1], fn, "a"), b = f32(info[2], fn, "b");
   size_t n;
-  uint8_t* out = u8(info[3], "out", &n);
-  CheckBroadcast(env, a.n, b.n, n);
-  switch (static_cast<int>(i64(info[0]))) {
+  uint8_t* out = u8(info[3], fn, "out", &n);
+  CheckBroadcast(env, fn, a.n, b.n, n);
+  switch (op) {
     case C_GT: Broadcast(a.p, a.n, b.p, b.n, out, n, [](float x, float y) -> uint8_t { return x > y; }); break;
     case C_GE: Broadcast(a.p, a.n, b.p, b.n, out, n, [](float x, float y) -> uint8_t { return x >= y; }); break;
     case C_LT: Broadcast(a.p, a.n, b.p, b.n, out, n, [](float x, float y) -> uint8_t { return x < y; }); break;
@@ -137,13 +148,15 @@ Napi::Value Compare(const Napi::CallbackInfo& info) {
 // select(cond, a, b, out): out = cond ? a : b, all the same size.
 Napi::Value Select(const Napi::CallbackInfo& info) {
   auto env = info.Env();
+  const char* fn = "select";
+  RequireArgs(info, 4, fn);
   size_t nc;
-  const uint8_t* c = u8(info[0], "cond", &nc);
-  F32 a = f32(info[1], "a"), b = f32(info[2], "b"), out = f32(info[3], "out");
+  const uint8_t* c = u8(info[0], fn, "cond", &nc);
+  F32 a = f32(info[1], fn, "a"), b = f32(info[2], fn, "b"), out = f32(info[3], fn, "out");
   const size_t n = out.n;
-  RequireSize(env, nc, n, "cond");
-  RequireSize(env, a.n, n, "a");
-  RequireSize(env, b.n, n, "b");
+  RequireSize(env, nc, n, "select: cond");
+  RequireSize(env, a.n, n, "select: a");
+  RequireSize(env, b.n, n, "select: b");
 #pragma omp parallel for simd if (n > kParallel)
   for (size_t i = 0; i < n; i++) out.p[i] = c[i] ? a.p[i] : b.p[i];
   return env.Undefined();
@@ -153,12 +166,15 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
 // Sums in double: a mean over a million pixels in float32 drifts visibly.
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  F32 x = f32(info[0], "x");
-  const size_t outer = i64(info[1]), mid = i64(info[2]), inner = i64(info[3]);
-  F32 out = f32(info[4], "out");
-  const double scale = num(info[5]);
-  RequireSize(env, x.n, outer * mid * inner, "x");
-  RequireSize(env, out.n, outer * inner, "out");
+  const char* fn = "reduce";
+  RequireArgs(info, 6, fn);
+  F32 x = f32(info[0], fn, "x");
+  const int64_t o64 = Int(info[1], fn, "outer"), m64 = Int(info[2], fn, "mid"), i64_ = Int(info[3], fn, "inner");
+  F32 out = f32(info[4], fn, "out");
+  const double scale = Real(info[5], fn, "scale");
+  RequireSize(env, x.n, Product(env, fn, "x", {o64, m64, i64_}), "reduce: x");
+  RequireSize(env, out.n, Product(env, fn, "out", {o64, i64_}), "reduce: out");
+  const size_t outer = o64, mid = m64, inner = i64_;
   if (inner == 1) {
     if (outer == 1) {
       double s = 0;
@@ -195,11 +211,22 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
 // transpose(x, shape: Int32Array, perm: Int32Array, out), rank up to 6.
 Napi::Value Transpose(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  F32 x = f32(info[0], "x"), out = f32(info[3], "out");
-  auto shapeArr = info[1].As<Napi::Int32Array>();
-  auto permArr = info[2].As<Napi::Int32Array>();
+  const char* fn = "transpose";
+  RequireArgs(info, 4, fn);
+  F32 x = f32(info[0], fn, "x"), out = f32(info[3], fn, "out");
+  auto shapeArr = i32s(info[1], fn, "shape");
+  auto permArr = i32s(info[2], fn, "perm");
   const size_t rank = shapeArr.ElementLength();
-  if (rank == 0 || rank > 6 || permArr.ElementLength() != rank) throw Napi::RangeError::New(env, "transpose: rank 1 to 6");
+  if (rank == 0 || rank > 6) Fail(env, fn, "rank must be 1 to 6, got " + std::to_string(rank));
+  if (permArr.ElementLength() != rank) Fail(env, fn, "perm must have one entry per axis");
+  // perm must be a permutation of 0..rank-1: [0, 0] would read one axis twice, past the buffer.
+  bool seen[6] = {false, false, false, false, false, false};
+  for (size_t i = 0; i < rank; i++) {
+    const int32_t p = permArr[i];
+    if (p < 0 || static_cast<size_t>(p) >= rank || seen[p]) Fail(env, fn, "perm is not a permutation of the axes");
+    seen[p] = true;
+    if (shapeArr[i] < 0) Fail(env, fn, "shape[" + std::to_string(i) + "] is negative");
+  }
   // Pad to rank 6 with leading size-1 axes.
   size_t shape[6], inStride[6], oshape[6], ostrideIn[6];
   const size_t pad = 6 - rank;
@@ -211,9 +238,10 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
     oshape[i] = shape[src];
     ostrideIn[i] = inStride[src];  // input step when this output axis advances
   }
-  const size_t total = oshape[0] * oshape[1] * oshape[2] * oshape[3] * oshape[4] * oshape[5];
-  RequireSize(env, x.n, total, "x");
-  RequireSize(env, out.n, total, "out");
+  const size_t total = Product(env, fn, "x", {static_cast<int64_t>(oshape[0]), static_cast<int64_t>(oshape[1]), static_cast<int64_t>(oshape[2]),
+                                               static_cast<int64_t>(oshape[3]), static_cast<int64_t>(oshape[4]), static_cast<int64_t>(oshape[5])});
+  RequireSize(env, x.n, total, "transpose: x");
+  RequireSize(env, out.n, total, "transpose: out");
   const size_t outer = oshape[0] * oshape[1] * oshape[2];
 #pragma omp parallel for if (total > kParallel)
   for (size_t o = 0; o < outer; o++) {
@@ -233,13 +261,18 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
 //   y[n][h*b+i][w*b+j][c] = x[n][h][w][(i*b+j)*C/(b*b) + c]; inverse = space-to-depth of y.
 Napi::Value DepthToSpace(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  F32 x = f32(info[0], "x");
-  const size_t N = i64(info[1]), H = i64(info[2]), W = i64(info[3]), C = i64(info[4]), bs = i64(info[5]);
-  F32 out = f32(info[6], "out");
-  const bool inverse = info[7].ToBoolean();
-  const size_t oc = C / (bs * bs), total = N * H * W * C;
-  RequireSize(env, x.n, total, "x");
-  RequireSize(env, out.n, total, "out");
+  const char* fn = "depthToSpace";
+  RequireArgs(info, 8, fn);
+  F32 x = f32(info[0], fn, "x");
+  const int64_t n64 = Int(info[1], fn, "N"), h64 = Int(info[2], fn, "H"), w64 = Int(info[3], fn, "W"), c64 = Int(info[4], fn, "C");
+  const int64_t b64 = Int(info[5], fn, "block", 1, 4096);
+  F32 out = f32(info[6], fn, "out");
+  const bool inverse = Flag(info[7], fn, "inverse");
+  if (c64 % (b64 * b64) != 0) Fail(env, fn, "C = " + std::to_string(c64) + " is not a multiple of block^2 = " + std::to_string(b64 * b64));
+  const size_t total = Product(env, fn, "x", {n64, h64, w64, c64});
+  RequireSize(env, x.n, total, "depthToSpace: x");
+  RequireSize(env, out.n, total, "depthToSpace: out");
+  const size_t N = n64, H = h64, W = w64, C = c64, bs = b64, oc = C / (bs * bs);
 #pragma omp parallel for collapse(2) if (total > kParallel)
   for (size_t n = 0; n < N; n++)
     for (size_t h = 0; h < H; h++)
@@ -259,11 +292,17 @@ Napi::Value DepthToSpace(const Napi::CallbackInfo& info) {
 // (in place).
 Napi::Value Adam(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  F32 p = f32(info[0], "p"), m = f32(info[1], "m"), v = f32(info[2], "v"), g = f32(info[3], "g");
-  const float lr = num(info[4]), b1 = num(info[5]), b2 = num(info[6]), eps = num(info[7]), c1 = num(info[8]), c2 = num(info[9]);
-  F32 po = f32(info[10], "pOut"), mo = f32(info[11], "mOut"), vo = f32(info[12], "vOut");
+  const char* fn = "adam";
+  RequireArgs(info, 13, fn);
+  F32 p = f32(info[0], fn, "p"), m = f32(info[1], fn, "m"), v = f32(info[2], fn, "v"), g = f32(info[3], fn, "g");
+  const float lr = Real(info[4], fn, "lr"), b1 = Real(info[5], fn, "beta1"), b2 = Real(info[6], fn, "beta2"), eps = Real(info[7], fn, "epsilon");
+  const float c1 = Real(info[8], fn, "1 - beta1^t"), c2 = Real(info[9], fn, "1 - beta2^t");
+  if (c1 == 0.f || c2 == 0.f) Fail(env, fn, "the bias corrections 1 - beta^t must not be 0");
+  F32 po = f32(info[10], fn, "pOut"), mo = f32(info[11], fn, "mOut"), vo = f32(info[12], fn, "vOut");
   const size_t n = p.n;
-  for (const F32* a : {&m, &v, &g, &po, &mo, &vo}) RequireSize(env, a->n, n, "adam operand");
+  const char* names[] = {"adam: m", "adam: v", "adam: g", "adam: pOut", "adam: mOut", "adam: vOut"};
+  const F32* ops[] = {&m, &v, &g, &po, &mo, &vo};
+  for (int i = 0; i < 6; i++) RequireSize(env, ops[i]->n, n, names[i]);
 #pragma omp parallel for simd if (n > kParallel)
   for (size_t i = 0; i < n; i++) {
     const float gi = g.p[i];

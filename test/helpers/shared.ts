@@ -1,6 +1,7 @@
 // Locating ../shared (real photos and hostile files), which a user's fresh clone does not have.
 import * as fs from 'fs';
 import * as path from 'path';
+import { needs } from './strict';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -10,7 +11,10 @@ export function sharedPath(rel: string): string | null {
   return fs.existsSync(p) ? p : null;
 }
 
-/** For node:test's `skip` option: a message when the shared data is missing, else false. */
+/**
+ * For node:test's `skip` option: a message when the shared data is missing, else false. In strict
+ * mode (CI) its absence fails the suite instead (see helpers/strict.ts).
+ */
 export function skipWithoutShared(rel: string): string | false {
-  return sharedPath(rel) ? false : `../shared/${rel} is absent (it sits beside the checkout in CI and dev machines only)`;
+  return needs(`../shared/${rel}`, sharedPath(rel) ? false : `../shared/${rel} is absent (it sits beside the checkout in CI and dev machines only)`);
 }

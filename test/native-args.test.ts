@@ -1,0 +1,114 @@
+// Every entry point of the native addon refuses malformed arguments with a JavaScript error that
+// names the function and the argument, and the process lives on: a wrong call from a notebook
+// must not take the Jupyter kernel down (before, `groups = 0` divided by zero and a repeated
+// axis in transpose read past the buffer). The convolution cache stays within its bound.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadAddon, type NativeAddon } from '../lib/native/addon';
+import { nativeSkip } from './helpers/strict';
+
+const skip = nativeSkip();
+const load = loadAddon();
+// The addon's own view of its arguments is untyped: these calls pass what TypeScript would refuse.
+const raw = (load.ok ? load.addon : null) as unknown as Record<string, (...args: unknown[]) => unknown> | null;
+const addon = (load.ok ? load.addon : null) as NativeAddon | null;
+
+const f32 = (n: number) => new Float32Array(n);
+// A valid 1x1 convolution: x [1, 4, 4, 2], filter [1, 1, 2, 3], y [1, 4, 4, 3].
+const DIMS = [1, 4, 4, 2, 1, 1, 3, 4, 4, 1, 1, 0, 0, 0, 0, 1, 1, 1];
+const dims = (patch: Record<number, number> = {}) => Int32Array.from(DIMS.map((v, i) => patch[i] ?? v));
+const conv = (d: Int32Array | unknown, mode: unknown = 0) => raw!.conv2d(mode, f32(32), f32(6), f32(48), d);
+
+function refuses(call: () => unknown, message: RegExp): void {
+  assert.throws(call, (e: unknown) => {
+    assert.ok(e instanceof Error, 'a JavaScript error');
+    assert.match(e.message, message);
+    return true;
+  });
+}
+
+test('conv2d: zero or negative sizes, bad groups, wrong output sizes, overflow and wrong types are refused by name', { skip }, () => {
+  refuses(() => conv(dims({ 17: 0 })), /^conv2d: dims\[17\] \(groups\) = 0 must be >= 1/);
+  refuses(() => conv(dims({ 1: -5 })), /^conv2d: dims\[1\] \(H\) = -5 must be >= 1/);
+  refuses(() => conv(dims({ 17: 3 })), /^conv2d: groups = 3 must be 1, or C = 2/);
+  refuses(() => conv(dims({ 7: 5 })), /^conv2d: output 5x4 does not follow from input, filter, stride and padding \(4x4\)/);
+  refuses(() => conv(dims({ 4: 9, 5: 9 })), /^conv2d: the dilated filter is larger than the padded input/);
+  refuses(() => conv(dims({ 0: 1 << 30, 1: 1 << 30, 2: 1 << 30, 7: 1 << 30, 8: 1 << 30 })), /^conv2d: x: size overflows/);
+  refuses(() => conv(dims({ 0: 2 })), /^conv2d: x: array has 32 elements, needs 64/);
+  refuses(() => conv(Float32Array.from(DIMS)), /^conv2d: dims must be an Int32Array/);
+  refuses(() => conv(Int32Array.from(DIMS.slice(1))), /^conv2d: dims must have 18 entries, got 17/);
+  refuses(() => conv(dims(), 3), /^conv2d: mode = 3 is outside \[0, 2\]/);
+  refuses(() => conv(dims(), 'forward'), /^conv2d: mode must be a number/);
+  refuses(() => raw!.conv2d(0, f32(32), f32(6), f32(48), dims(), f32(3), 9), /^conv2d: activation = 9 is outside/);
+  refuses(() => raw!.conv2d(1, f32(48), f32(6), f32(32), dims(), f32(3)), /^conv2d: bias is only for the forward convolution/);
+  refuses(() => raw!.conv2d(0, f32(32), [0, 1], f32(48), dims()), /^conv2d: b must be a Float32Array/);
+  refuses(() => raw!.conv2d(0, f32(32)), /^conv2d: expects 5 arguments, got 2/);
+  // The same call with valid arguments works afterwards: y = x @ filter.
+  const x = Float32Array.from({ length: 32 }, (_, i) => i % 2 === 0 ? 1 : 2);
+  const w = Float32Array.from([1, 0, 1, 0, 1, 1]);  // [C=2][OC=3]
+  const y = f32(48);
+  addon!.conv2d(0, x, w, y, dims());
+  assert.deepEqual(Array.from(y.slice(0, 3)), [1, 2, 3]);
+});
+
+test('matMul: batches that do not broadcast, zero sizes, non-boolean transposes, short arrays', { skip }, () => {
+  const mm = (...args: unknown[]) => raw!.matMul(...args);
+  refuses(() => mm(f32(8), f32(12), f32(24), 2, 3, 2, 2, 2, false, false), /^matMul: batches 2 and 3 do not broadcast/);
+  refuses(() => mm(f32(8), f32(12), f32(24), 1, 1, 0, 2, 2, false, false), /^matMul: M = 0 is outside \[1, /);
+  refuses(() => mm(f32(8), f32(12), f32(24), 1, 1, 2, 2, 2, 1, false), /^matMul: transposeA must be a boolean/);
+  refuses(() => mm(f32(3), f32(4), f32(4), 1, 1, 2, 2, 2, false, false), /^matMul: a: array has 3 elements, needs 4/);
+  refuses(() => mm(f32(4), f32(4), f32(4), 1, 1, 2, 2, 2, false, false, f32(3)), /^matMul: bias must have N or 1 elements/);
+  refuses(() => mm(f32(4), f32(4), f32(4), 1, 1, 2.5, 2, 2, false, false), /^matMul: M must be an integer/);
+  const c = f32(4);
+  addon!.matMul(Float32Array.from([1, 2, 3, 4]), Float32Array.from([1, 0, 0, 1]), c, 1, 1, 2, 2, 2, false, false);
+  assert.deepEqual(Array.from(c), [1, 2, 3, 4]);
+});
+
+test('element-wise, reductions and Adam: unknown ops, wrong element types, negative counts, non-finite scalars', { skip }, () => {
+  refuses(() => raw!.unary(99, f32(4), f32(4)), /^unary: op = 99 is outside \[0, 15\]/);
+  refuses(() => raw!.unary(0, f32(4), f32(2)), /^unary: y: array has 2 elements, needs 4/);
+  refuses(() => raw!.binary(0, f32(3), f32(2), f32(6)), /^binary: operands must be full size, scalar, or a trailing block/);
+  refuses(() => raw!.binary(7, f32(2), f32(2), f32(2)), /^binary: op = 7 is outside/);
+  refuses(() => raw!.compare(0, f32(2), f32(2), f32(2)), /^compare: out must be a Uint8Array/);
+  refuses(() => raw!.select(f32(2), f32(2), f32(2), f32(2)), /^select: cond must be a Uint8Array/);
+  refuses(() => raw!.reduce(f32(4), -1, 2, 2, f32(2), 1), /^reduce: outer = -1 is outside/);
+  refuses(() => raw!.reduce(f32(4), 1, 4, 1, f32(1), Number.NaN), /^reduce: scale must be a number|^reduce: scale must be finite/);
+  const p = f32(4);
+  refuses(() => raw!.adam(p, f32(4), f32(4), f32(4), 0.1, 0.9, 0.999, 1e-7, 0, 0.5, p, f32(4), f32(4)), /^adam: the bias corrections/);
+  refuses(() => raw!.adam(p, f32(4), f32(4), f32(4), Number.POSITIVE_INFINITY, 0.9, 0.999, 1e-7, 0.1, 0.5, p, f32(4), f32(4)), /^adam: lr must be finite/);
+  refuses(() => raw!.adam(p, f32(4), f32(3), f32(4), 0.1, 0.9, 0.999, 1e-7, 0.1, 0.5, p, f32(4), f32(4)), /^adam: v: array has 3 elements, needs 4/);
+  const y = f32(3);
+  addon!.unary(0, Float32Array.from([-1, 2, -3]), y);
+  assert.deepEqual(Array.from(y), [1, 2, 3]);
+});
+
+test('transpose and depthToSpace: a repeated axis, wrong element types, block 0 and channels not divisible', { skip }, () => {
+  refuses(() => raw!.transpose(f32(4), Int32Array.from([2, 2]), Int32Array.from([0, 0]), f32(4)), /^transpose: perm is not a permutation of the axes/);
+  refuses(() => raw!.transpose(f32(4), Int32Array.from([2, 2]), Int32Array.from([0, 2]), f32(4)), /^transpose: perm is not a permutation/);
+  refuses(() => raw!.transpose(f32(4), [2, 2], Int32Array.from([1, 0]), f32(4)), /^transpose: shape must be an Int32Array/);
+  refuses(() => raw!.transpose(f32(4), Int32Array.from([2, -2]), Int32Array.from([1, 0]), f32(4)), /^transpose: shape\[1\] is negative/);
+  refuses(() => raw!.transpose(f32(4), Int32Array.from([1, 1, 1, 1, 1, 1, 4]), Int32Array.from([0, 1, 2, 3, 4, 5, 6]), f32(4)), /^transpose: rank must be 1 to 6, got 7/);
+  refuses(() => raw!.depthToSpace(f32(16), 1, 2, 2, 4, 0, f32(16), false), /^depthToSpace: block = 0 is outside \[1, /);
+  refuses(() => raw!.depthToSpace(f32(12), 1, 2, 2, 3, 2, f32(12), false), /^depthToSpace: C = 3 is not a multiple of block\^2 = 4/);
+  refuses(() => raw!.depthToSpace(f32(16), 1, 2, 2, 4, 2, f32(16), 0), /^depthToSpace: inverse must be a boolean/);
+  const out = f32(4);
+  addon!.transpose(Float32Array.from([1, 2, 3, 4]), Int32Array.from([2, 2]), Int32Array.from([1, 0]), out);
+  assert.deepEqual(Array.from(out), [1, 3, 2, 4]);
+});
+
+test('the convolution primitive cache is bounded: many shapes evict the oldest, and an evicted shape still computes right', { skip }, () => {
+  const info = () => addon!.cacheInfo();
+  const start = info();
+  const shapes = start.capacity + 20;
+  for (let side = 1; side <= shapes; side++) {
+    const d = Int32Array.from([1, side, 1, 1, 1, 1, 1, side, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1]);
+    addon!.conv2d(0, f32(side).fill(2), Float32Array.from([3]), f32(side), d);
+  }
+  const end = info();
+  assert.ok(end.entries <= end.capacity, `${end.entries} entries, capacity ${end.capacity}`);
+  assert.ok(end.built - start.built >= shapes, 'each new shape was built');
+  assert.ok(end.evicted - start.evicted >= 20, `evicted ${end.evicted - start.evicted}`);
+  const y = f32(1);
+  addon!.conv2d(0, Float32Array.from([2]), Float32Array.from([3]), y, Int32Array.from([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1]));
+  assert.equal(y[0], 6);
+});
