@@ -89,6 +89,8 @@ dnnl_version="$(dpkg-query -W -f='${Version}' libdnnl-dev 2>/dev/null || true)"
 want_native="$(node -e '
   const c = require("crypto"), fs = require("fs"), p = require("path");
   const h = c.createHash("sha256").update(process.version).update(process.argv[1]);
+  // -march=native: another CPU (a copied checkout, a moved disk) needs its own build.
+  try { h.update(fs.readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("flags")) || ""); } catch {}
   for (const f of ["native/binding.gyp", ...fs.readdirSync("native/src").sort().map((f) => p.join("native/src", f))]) h.update(f).update(fs.readFileSync(f));
   console.log(h.digest("hex"))' "$dnnl_version")"
 if [ ! -f "$native_stamp" ] || [ "$(cat "$native_stamp")" != "$want_native" ]; then
@@ -101,7 +103,8 @@ if [ ! -f "$native_stamp" ] || [ "$(cat "$native_stamp")" != "$want_native" ]; t
     elif [ -f /usr/include/node/node_api.h ] && [ "$(command -v node)" = /usr/bin/node ]; then gyp_args+=(--nodedir=/usr)
     fi
     say "building the native training kernels (oneDNN $dnnl_version; about 30 s)"
-    if (cd native && node "$gyp" "${gyp_args[@]}" >build.log 2>&1); then
+    if (cd native && node "$gyp" "${gyp_args[@]}" >build.log 2>&1) \
+      && node --import tsx scripts/native-cpu.ts native/build/Release/deepfake_native.node >>native/build.log 2>&1; then
       echo "$want_native" > "$native_stamp"
       rm -f native/build.log
     else

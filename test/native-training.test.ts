@@ -2,10 +2,13 @@
 // growth in tensors or memory over 200 steps, and the wasm fallback when the addon is missing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { loadAddon } from '../lib/native/addon';
+import { addonPath, loadAddon } from '../lib/native/addon';
+import { cpuMismatch, cpuStampPath, featuresFromMacros } from '../lib/native/cpu';
 import { NativeBackend } from '../lib/native/backend';
 import { runTraining } from '../lib/train/run';
 import { TrainingSession } from '../lib/train/session';
@@ -78,4 +81,30 @@ test('doctor: native is chosen when built; without the addon the choice falls ba
   });
   assert.equal(train.status, 0, train.stderr);
   assert.match(train.stderr, /backend wasm/);
+});
+
+test('a build stamped for CPU features this CPU lacks is not loaded: doctor falls back to wasm and names them', { skip }, () => {
+  // A copy of the real addon, with a stamp as a build on a newer CPU would write.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-cpu-'));
+  try {
+    const copy = path.join(dir, 'deepfake_native.node');
+    fs.copyFileSync(addonPath(), copy);
+    fs.writeFileSync(cpuStampPath(copy), JSON.stringify({ march: 'native', requires: ['avx2', 'no_such_extension'] }));
+    const r = runCli(['doctor', '--json'], { DEEPFAKE_NATIVE_ADDON: copy });
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { backend: string; backends: Record<string, { available: boolean; reason: string }> };
+    assert.equal(j.backend, 'wasm');
+    assert.match(j.backends.native!.reason, /^built for CPU features this CPU lacks \(no_such_extension; -march=native\): run npm run setup/);
+    // The set-up's own stamp for this machine's build names only features this CPU has.
+    const own = cpuStampPath(addonPath());
+    assert.ok(fs.existsSync(own), `${own} is written by the set-up`);
+    assert.equal(cpuMismatch(addonPath()), null);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('featuresFromMacros maps the compiler\'s ISA macros to /proc/cpuinfo flags', () => {
+  const macros = '#define __AVX2__ 1\n#define __AVX512BF16__ 1\n#define __SSE2__ 1\n#define __x86_64__ 1\n';
+  assert.deepEqual(featuresFromMacros(macros), ['avx2', 'avx512_bf16']);
 });

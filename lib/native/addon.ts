@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PROJECT_ROOT } from '../project';
+import { cpuMismatch } from './cpu';
 
 /** Fused activations, numbered as native/src/common.h numbers them. */
 export const ACTIVATION = { linear: 0, relu: 1, leakyrelu: 2, sigmoid: 3, relu6: 4, elu: 5 } as const;
@@ -54,6 +55,17 @@ export function loadAddon(): AddonLoad {
   const file = addonPath();
   if (!fs.existsSync(file)) {
     loaded = { ok: false, reason: `not built (${path.relative(PROJECT_ROOT, file) || file} missing; the set-up builds it when libdnnl-dev is installed: npm run setup)` };
+    return loaded;
+  }
+  // Compiled with -march=native: on a CPU without those extensions it would die with SIGILL.
+  let mismatch: string | null;
+  try {
+    mismatch = cpuMismatch(file);
+  } catch (e) {
+    mismatch = `its CPU stamp is unreadable (${e instanceof Error ? e.message : String(e)}): run npm run setup`;
+  }
+  if (mismatch) {
+    loaded = { ok: false, reason: mismatch };
     return loaded;
   }
   // OpenMP's default lets idle worker threads spin; when anything else wants the cores (a
