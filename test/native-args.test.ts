@@ -112,3 +112,11 @@ test('the convolution primitive cache is bounded: many shapes evict the oldest, 
   addon!.conv2d(0, Float32Array.from([2]), Float32Array.from([3]), y, Int32Array.from([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1]));
   assert.equal(y[0], 6);
 });
+
+test('leakyReluGrad: short arrays and a non-finite alpha are refused', { skip }, () => {
+  refuses(() => raw!.leakyReluGrad(f32(4), f32(3), f32(4), 0.2), /^leakyReluGrad: x: array has 3 elements, needs 4/);
+  refuses(() => raw!.leakyReluGrad(f32(4), f32(4), f32(4), Number.NaN), /^leakyReluGrad: alpha must be finite/);
+  const out = f32(3);
+  addon!.leakyReluGrad(Float32Array.from([1, 2, 3]), Float32Array.from([1, 0, -1]), out, 0.5);
+  assert.deepEqual(Array.from(out), [1, 1, 1.5]);
+});

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { FusedAdamOptimizer } from '../lib/native/adam';
 import { fallbacks, NativeBackend } from '../lib/native/backend';
+import { LEAKY_RELU_GRAD } from '../lib/native/kernels';
 import { mulberry32, randInt } from './helpers/rng';
 import { nativeSkip } from './helpers/strict';
 
@@ -247,4 +248,23 @@ test('a slice that views a disposed output keeps its values while later kernels 
   for (let i = 0; i < 5; i++) tf.tidy(() => tf.ones([4, 8]).mul(tf.scalar(-1)).dataSync());
   assert.deepEqual(Array.from(view.dataSync()), Array(16).fill(3));
   view.dispose();
+});
+
+test('the LeakyRelu gradient is one compiled kernel on native (no Greater, Multiply, Select) and matches cpu, zeros included', { skip }, async () => {
+  const shape = [3, 8, 8, 5];
+  const run = (rand: () => number) => {
+    // A tenth of the inputs exactly 0: the gradient there is alpha * dy, as TensorFlow.js has it.
+    const x = tf.tensor(Float32Array.from({ length: 960 }, () => (rand() < 0.1 ? 0 : rand() * 2 - 1)), shape);
+    return tf.grad((t: tf.Tensor) => tf.leakyRelu(t, 0.3))(x, randomTensor(rand, shape));
+  };
+  await agree(21, run, 0, [LEAKY_RELU_GRAD]);
+  await tf.setBackend('native');
+  const profile = await tf.profile(() => run(mulberry32(21)));
+  assert.ok(profile.kernelNames.includes(LEAKY_RELU_GRAD), profile.kernelNames.join(', '));
+  for (const k of ['Greater', 'Select', 'Multiply']) assert.ok(!profile.kernelNames.includes(k), `${k} ran: ${profile.kernelNames.join(', ')}`);
+  // Other backends keep TensorFlow.js's formula: on cpu the same gradient runs Greater and Select.
+  await tf.setBackend('cpu');
+  const cpu = await tf.profile(() => run(mulberry32(21)));
+  assert.ok(cpu.kernelNames.includes('Select') && !cpu.kernelNames.includes(LEAKY_RELU_GRAD));
+  await tf.setBackend('native');
 });

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter-wasm';
 import { depthToSpaceGradConfig } from './depth-to-space-grad';
+import { leakyReluGradConfig } from './leaky-relu-grad';
 
 let registered = false;
 
@@ -13,4 +14,6 @@ export function registerProjectKernels(): void {
   registered = true;
   if (!tf.getKernel(conv2DBackpropFilterWasmConfig.kernelName, 'wasm')) tf.registerKernel(conv2DBackpropFilterWasmConfig);
   if (!tf.getGradient(depthToSpaceGradConfig.kernelName)) tf.registerGradient(depthToSpaceGradConfig);
+  // Replaces TensorFlow.js's own (same values; one kernel on native).
+  tf.registerGradient(leakyReluGradConfig);
 }

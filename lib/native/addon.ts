@@ -29,6 +29,8 @@ export interface NativeAddon {
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   compare(op: number, a: Float32Array, b: Float32Array, out: Uint8Array): void;
   select(cond: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out = x > 0 ? dy : alpha * dy. */
+  leakyReluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[o][j] = scale * sum over m of x[o][m][j]. */
   reduce(x: Float32Array, outer: number, mid: number, inner: number, out: Float32Array, scale: number): void;
   transpose(x: Float32Array, shape: Int32Array, perm: Int32Array, out: Float32Array): void;

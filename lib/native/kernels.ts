@@ -18,6 +18,8 @@ export type NativeKernel = (args: { inputs: NamedTensorInfoMap; backend: NativeB
 
 /** The fused Adam update (not a TensorFlow.js kernel; see lib/native/adam.ts). */
 export const FUSED_ADAM = 'DeepfakeFusedAdam';
+/** LeakyRelu's gradient in one pass (lib/kernels/leaky-relu-grad.ts calls it on this backend). */
+export const LEAKY_RELU_GRAD = 'DeepfakeLeakyReluGrad';
 export interface FusedAdamAttrs {
   learningRate: number;
   beta1: number;
@@ -170,6 +172,18 @@ function unary(addon: NativeAddon, op: number): NativeKernel {
   };
 }
 
+function leakyReluGrad(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { dy, x } = inputs;
+    if (!dy || !x || !tf.util.arraysEqual(dy.shape, x.shape)) return null;
+    const dyv = backend.f32(dy), xv = backend.f32(x);
+    if (!dyv || !xv) return null;
+    const out = backend.output([...x.shape]);
+    addon.leakyReluGrad(dyv, xv, out.values, (attrs as unknown as LeakyReluAttrs).alpha);
+    return out.info;
+  };
+}
+
 function select(addon: NativeAddon): NativeKernel {
   return ({ inputs, backend }) => {
     const { condition, t, e } = inputs;
@@ -287,6 +301,7 @@ export function nativeKernels(addon: NativeAddon): Record<string, NativeKernel> 
     DepthToSpace: depthToSpace(addon),
     Transform: transformPerImage(),
     [FUSED_ADAM]: fusedAdam(addon),
+    [LEAKY_RELU_GRAD]: leakyReluGrad(addon),
   };
   for (const [name, op] of Object.entries(UNARY)) kernels[name] = unary(addon, op);
   for (const [name, op] of Object.entries(BINARY)) kernels[name] = binary(addon, op, false);

@@ -54,6 +54,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Guard<Binary>));
   exports.Set("compare", Napi::Function::New(env, Guard<Compare>));
   exports.Set("select", Napi::Function::New(env, Guard<Select>));
+  exports.Set("leakyReluGrad", Napi::Function::New(env, Guard<LeakyReluGrad>));
   exports.Set("reduce", Napi::Function::New(env, Guard<Reduce>));
   exports.Set("transpose", Napi::Function::New(env, Guard<Transpose>));
   exports.Set("depthToSpace", Napi::Function::New(env, Guard<DepthToSpace>));

@@ -104,6 +104,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info);
 Napi::Value Binary(const Napi::CallbackInfo& info);
 Napi::Value Compare(const Napi::CallbackInfo& info);
 Napi::Value Select(const Napi::CallbackInfo& info);
+Napi::Value LeakyReluGrad(const Napi::CallbackInfo& info);
 Napi::Value Reduce(const Napi::CallbackInfo& info);
 Napi::Value Transpose(const Napi::CallbackInfo& info);
 Napi::Value DepthToSpace(const Napi::CallbackInfo& info);

@@ -145,6 +145,22 @@ Napi::Value Compare(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// leakyReluGrad(dy, x, out, alpha): out = x > 0 ? dy : alpha * dy, TensorFlow.js's LeakyRelu
+// gradient (Greater, Multiply and Select: three passes and two temporaries) in one pass.
+Napi::Value LeakyReluGrad(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* fn = "leakyReluGrad";
+  RequireArgs(info, 4, fn);
+  F32 dy = f32(info[0], fn, "dy"), x = f32(info[1], fn, "x"), out = f32(info[2], fn, "out");
+  const float alpha = static_cast<float>(Real(info[3], fn, "alpha"));
+  const size_t n = out.n;
+  RequireSize(env, dy.n, n, "leakyReluGrad: dy");
+  RequireSize(env, x.n, n, "leakyReluGrad: x");
+#pragma omp parallel for simd if (n > kParallel)
+  for (size_t i = 0; i < n; i++) out.p[i] = x.p[i] > 0.f ? dy.p[i] : alpha * dy.p[i];
+  return env.Undefined();
+}
+
 // select(cond, a, b, out): out = cond ? a : b, all the same size.
 Napi::Value Select(const Napi::CallbackInfo& info) {
   auto env = info.Env();
