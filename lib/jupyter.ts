@@ -9,7 +9,12 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { z } from 'zod';
+import { parseJson } from './jsonfile';
 import { JUPYTER_DIR, KERNEL_NAME, PROJECT_ROOT } from './project';
+
+/** `jupyter kernelspec list --json`, the part read here. */
+const KernelSpecListSchema = z.object({ kernelspecs: z.record(z.string(), z.object({ resource_dir: z.string() })) });
 
 export interface KernelSpec {
   argv: string[];
@@ -59,13 +64,14 @@ export function jupyterStatus(): JupyterStatus {
   if (list.error || list.status !== 0)
     return { found: false, kernel: null, nbconvert: false, reason: 'jupyter not found (run npm run setup)' };
   let kernel: string | null = null;
+  let unreadable: string | null = null;
   try {
-    const specs = (JSON.parse(list.stdout) as { kernelspecs: Record<string, { resource_dir: string }> }).kernelspecs;
+    const specs = parseJson(list.stdout, KernelSpecListSchema, 'jupyter kernelspec list --json').kernelspecs;
     if (specs[KERNEL_NAME] && path.resolve(specs[KERNEL_NAME].resource_dir).startsWith(JUPYTER_DIR)) kernel = KERNEL_NAME;
-  } catch {
-    /* unparsable listing: leave kernel null */
+  } catch (e) {
+    unreadable = (e as Error).message; // the kernel cannot be confirmed: say why instead
   }
   const nbconvert = run(['nbconvert', '--version']).status === 0;
-  const reason = kernel ? (nbconvert ? 'ready' : 'nbconvert missing') : `kernel ${KERNEL_NAME} not installed (run npm run setup)`;
+  const reason = kernel ? (nbconvert ? 'ready' : 'nbconvert missing') : (unreadable ?? `kernel ${KERNEL_NAME} not installed (run npm run setup)`);
   return { found: true, kernel, nbconvert, reason };
 }

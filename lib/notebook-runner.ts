@@ -4,6 +4,8 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { z } from 'zod';
+import { CorruptFile, parseJson, schemaFor } from './jsonfile';
 import { jupyterEnv } from './jupyter';
 import { KERNEL_NAME, PROJECT_ROOT } from './project';
 
@@ -18,6 +20,15 @@ export interface NotebookRun {
   out: string;
   html?: string;
 }
+
+/** scripts/run_notebook.py's last stdout line: the run without the paths, which are ours. */
+const RunnerReplySchema = schemaFor<Omit<NotebookRun, 'out' | 'html'>>()(z.object({
+  ok: z.boolean(),
+  cells: z.number(),
+  seconds: z.number(),
+  cell: z.number().optional(),
+  error: z.string().optional(),
+}));
 
 export interface ExecuteOptions {
   /** Where the executed notebook goes. Default: output/notebooks/<name>.ipynb */
@@ -63,9 +74,11 @@ export function executeNotebook(notebook: string, options: ExecuteOptions = {}):
       const last = stdout.trim().split('\n').pop() ?? '';
       let parsed: Omit<NotebookRun, 'out' | 'html'>;
       try {
-        parsed = JSON.parse(last);
-      } catch {
-        reject(new Error(`running ${name} failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+        parsed = parseJson(last, RunnerReplySchema, `the notebook runner's reply for ${name}`);
+      } catch (e) {
+        // Not JSON: the runner died before replying, and its stderr says why.
+        const why = e instanceof CorruptFile && e.kind === 'shape' ? e.message : stderr.trim().split('\n').slice(-3).join(' | ');
+        reject(new Error(`running ${name} failed (exit ${code}): ${why}`));
         return;
       }
       const run: NotebookRun = { ...parsed, out, html: options.html };

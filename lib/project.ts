@@ -2,6 +2,11 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
+import { z } from 'zod';
+import { readJsonFile } from './jsonfile';
+
+/** The one field read from a package.json. */
+const PackageJsonSchema = z.object({ version: z.string() });
 
 /** The project root: the folder holding package.json (lib/ sits right below it). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -11,9 +16,11 @@ export const JUPYTER_DIR = path.join(PROJECT_ROOT, '.jupyter');
 export const KERNEL_NAME = 'deepfake-lab';
 
 function packageVersion(name: string): string | null {
+  const file = path.join(PROJECT_ROOT, 'node_modules', name, 'package.json');
+  // Not installed (the optional tfjs-node packages) is the usual case; a damaged one counts as that.
+  if (!fs.existsSync(file)) return null;
   try {
-    const file = path.join(PROJECT_ROOT, 'node_modules', name, 'package.json');
-    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string }).version ?? null;
+    return readJsonFile(file, PackageJsonSchema).version;
   } catch {
     return null;
   }
@@ -21,7 +28,7 @@ function packageVersion(name: string): string | null {
 
 /** Versions of this project, Node.js and the packages that matter; null when not installed. */
 export function versions(): Record<string, string | null> {
-  const own = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
+  const own = readJsonFile(path.join(PROJECT_ROOT, 'package.json'), PackageJsonSchema);
   return {
     'deepfake-lab': own.version,
     node: process.versions.node,

@@ -2,8 +2,11 @@
 // exactly the batches and augmentations an uninterrupted one would have drawn.
 
 import seedrandom from 'seedrandom';
+import { z } from 'zod';
+import { schemaFor } from './jsonfile';
 
 export type RngState = seedrandom.State.Arc4;
+export const RngStateSchema = schemaFor<RngState>()(z.object({ i: z.number(), j: z.number(), S: z.array(z.number()) }));
 
 export class Rng {
   private readonly prng: seedrandom.StatefulPRNG<RngState>;

@@ -69,6 +69,20 @@ test('a rerun takes every finished recipe from the cache', () => {
   assert.deepEqual(j.quality, (first.json as { quality: Entry[] }).quality, 'the same numbers');
 });
 
+test('a corrupt cached result is named in one line, its recipe run again and the file replaced', () => {
+  const runs = path.join(tmp, 'cache', 'runs');
+  const dir = fs.readdirSync(runs).find((d) => d.startsWith('classic-'))!;
+  const result = path.join(runs, dir, 'result.json');
+  fs.writeFileSync(result, fs.readFileSync(result, 'utf8').replace(/"entries": \[/, '"entries": {'));
+  const again = runCli(ARGS, {}, 300_000);
+  assert.equal(again.status, 0, again.stderr);
+  const named = again.stderr.split('\n').filter((l) => l.includes(result));
+  assert.equal(named.length, 1, again.stderr);
+  assert.match(named[0], /not valid JSON.*running classic again/);
+  assert.deepEqual((again.json as { runs: Array<{ cached: boolean }> }).runs.map((r) => r.cached), [false, true]);
+  assert.doesNotThrow(() => JSON.parse(fs.readFileSync(result, 'utf8')), 'the file was written again');
+});
+
 test('bad usage: an unknown recipe, --a without --b', () => {
   const r = runCli(['bench', '--quality', '--recipe', 'nonsense']);
   assert.equal(r.status, 2);

@@ -9,11 +9,13 @@
 
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { faceMask } from '../faces/mask';
 import { faceDescriptor } from '../faces/recognition';
 import type { CropGeometry } from '../faces/template';
 import type { Point } from '../faces/types';
 import { decodeImage, imageToTensor } from '../image';
+import { JsonNumber, schemaFor, type ShapeOf } from '../jsonfile';
 import { encodeLatent } from '../latent/codes';
 import { calibrateVerifier, identityTransfer, verify, type Verifier } from '../metrics/identity';
 import { laplacianVariance, psnr, ssim } from '../metrics/image';
@@ -64,6 +66,20 @@ export interface QualityScores {
    */
   photo: { pairs: number; sharpness: Pair; ceiling: Pair } | null;
 }
+
+// For the benchmark's result cache. Scores can be NaN or Infinity (identical images, no faces),
+// which JSON stores as null: JsonNumber reads them back as NaN.
+const PairSchema = schemaFor<Pair>()(z.object({ a2b: z.number().nullable(), b2a: z.number().nullable() }));
+const FidelitySchema = z.object({ psnr: JsonNumber, ssim: JsonNumber });
+export const qualityScoresShape = {
+  truth: z.object({ pairs: z.number(), a2b: FidelitySchema, b2a: FidelitySchema, unswapped: FidelitySchema }).nullable(),
+  verification: PairSchema,
+  identityTransfer: PairSchema,
+  sharpness: PairSchema,
+  reconstruction: z.object({ a: FidelitySchema, b: FidelitySchema }),
+  overlap: z.object({ mixing: JsonNumber, pairRatio: JsonNumber.nullable() }),
+  photo: z.object({ pairs: z.number(), sharpness: PairSchema, ceiling: PairSchema }).nullable(),
+} satisfies ShapeOf<QualityScores>;
 
 export interface Ceiling {
   /** Real faces of B verified as B (about 0.95 by construction) and of A as B (should be ~0), both ways. */

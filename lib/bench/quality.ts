@@ -11,8 +11,10 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { extractFaces } from '../faces/extract';
 import { writeFileAtomic } from '../fsutil';
+import { CorruptFile, JsonNumber, readJsonFile, schemaFor, type ShapeOf } from '../jsonfile';
 import { encodeImage, listImageFiles, tensorToImage, decodeImage, type RgbImage } from '../image';
 import { writeSamples } from '../samples/dataset';
 import { truthDir } from '../samples/truth';
@@ -21,7 +23,7 @@ import { resolveRecipe, type RecipeName, type RecipeOverrides } from '../train/r
 import { TrainingSession } from '../train/session';
 import { imageGrid } from '../viz/faces';
 import { writeFigureHtml, type PlotlyTrace } from '../viz/plotly';
-import { QualityJudge, type Ceiling, type QualityData, type QualityScores } from './quality-judge';
+import { QualityJudge, qualityScoresShape, type Ceiling, type QualityData, type QualityScores } from './quality-judge';
 
 /** Bump when scoring or training changes what a cached result would say. */
 const QUALITY_VERSION = 3;
@@ -47,6 +49,26 @@ export interface QualityRun {
   strip: string | null;
   cached: boolean;
 }
+
+// Keys in the order runRecipe writes them, so a cached entry prints like a fresh one.
+const QualityEntrySchema = schemaFor<QualityEntry>()(z.object({
+  recipe: z.string(),
+  minutes: z.number(),
+  steps: z.number(),
+  facesPerSecond: JsonNumber,
+  loss: z.record(z.string(), JsonNumber),
+  ...qualityScoresShape,
+} satisfies ShapeOf<QualityEntry>));
+
+/** A recipe's result.json in the cache: the run and the key of what it was run with. */
+const CachedRunSchema = schemaFor<QualityRun & { key: string }>()(z.object({
+  key: z.string(),
+  recipe: z.string(),
+  entries: z.array(QualityEntrySchema),
+  model: z.string(),
+  strip: z.string().nullable(),
+  cached: z.boolean(),
+} satisfies ShapeOf<QualityRun & { key: string }>));
 
 export interface QualityOptions {
   recipes: RecipeName[];
@@ -244,15 +266,18 @@ export async function runQualityBenchmark(options: QualityOptions): Promise<Qual
       const runDir = path.join(options.cacheDir, 'runs', `${name}-${key}`);
       const cached = path.join(runDir, 'result.json');
       if (fs.existsSync(cached)) {
+        let run: (QualityRun & { key: string }) | null = null;
         try {
-          const run = JSON.parse(fs.readFileSync(cached, 'utf8')) as QualityRun & { key: string };
-          if (run.key === key && Array.isArray(run.entries)) {
-            log(`${name}: cached (${runDir})`);
-            runs.push({ ...run, cached: true });
-            continue;
-          }
-        } catch {
-          // unreadable: run it again
+          run = readJsonFile(cached, CachedRunSchema);
+        } catch (e) {
+          if (!(e instanceof CorruptFile)) throw e;
+          // runRecipe replaces the file when it finishes.
+          log(`${e.message}; running ${name} again`);
+        }
+        if (run && run.key === key) {
+          log(`${name}: cached (${runDir})`);
+          runs.push({ ...run, cached: true });
+          continue;
         }
       }
       log(`${name}: training for ${options.minutes} min (${resolved.config.inputSize} px, batch ${resolved.settings.batchSize})`);

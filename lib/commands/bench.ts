@@ -5,11 +5,13 @@ import { fork, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { z } from 'zod';
 import { describeChoice, initBackend } from '../backend';
 import { formatProfile, type KernelProfile } from '../bench/kernel-profile';
 import { matmulGflops, type TrainSpeed } from '../bench/train-speed';
 import { median } from '../stats';
 import { extractFaces } from '../faces/extract';
+import { CorruptFile, parseJson, schemaFor } from '../jsonfile';
 import { isPresetName } from '../model/config';
 import { jupyterPython } from '../notebook-runner';
 import { PROJECT_ROOT } from '../project';
@@ -25,6 +27,42 @@ const USAGE =
 type Measured = TrainSpeed & { peakRssMB?: number; profile?: KernelProfile };
 interface Reference { preset: string; batch: number; facesPerSecond?: number; stepMs?: number; threads?: number; torch?: string; error?: string }
 
+// The children's last stdout line. Loose objects: what else they report (the worker's backend,
+// torch's parameter count) goes on into the JSON result, as before.
+const KernelProfileSchema = schemaFor<KernelProfile>()(z.object({
+  preset: z.string(),
+  batch: z.number(),
+  backend: z.string(),
+  stepMs: z.number(),
+  kernels: z.array(z.object({ kernel: z.string(), msPerStep: z.number(), callsPerStep: z.number(), share: z.number() })),
+}));
+const WorkerReplySchema = z.union([
+  z.looseObject({
+    preset: z.string(),
+    batch: z.number(),
+    facesPerSecond: z.number(),
+    stepMs: z.number(),
+    prepMsPerBatch: z.number(),
+    gflopsPerStep: z.number(),
+    effectiveGflops: z.number(),
+    steps: z.number(),
+    error: z.string().optional(),
+    peakRssMB: z.number().optional(),
+    profile: KernelProfileSchema.optional(),
+  }),
+  // What the worker prints when it fails.
+  z.looseObject({ error: z.string() }),
+]);
+const ReferenceSchema = schemaFor<Reference>()(z.looseObject({
+  preset: z.string(),
+  batch: z.number(),
+  facesPerSecond: z.number().optional(),
+  stepMs: z.number().optional(),
+  threads: z.number().optional(),
+  torch: z.string().optional(),
+  error: z.string().optional(),
+}));
+
 /** One preset in a child process (see lib/bench/worker.ts). */
 function runWorker(preset: string, batch: number, steps: number, profile: boolean): Promise<Measured> {
   return new Promise((resolve) => {
@@ -38,11 +76,14 @@ function runWorker(preset: string, batch: number, steps: number, profile: boolea
     child.on('close', (code, signal) => {
       const last = out.trim().split('\n').pop() ?? '';
       try {
-        const parsed = JSON.parse(last) as Measured;
-        resolve({ ...parsed, preset, batch });
-      } catch {
+        const parsed = parseJson(last, WorkerReplySchema, `bench worker output (${preset})`);
+        // The failure form carries only `error`; the table reads nothing else from such a row.
+        resolve({ ...parsed, preset, batch } as Measured);
+      } catch (e) {
         // The wasm module aborts the process when it runs out of memory (the `original` preset).
-        const why = /Aborted|out of memory|RangeError/i.test(err) ? 'out of memory on this backend' : `worker exited (${signal ?? code})`;
+        // A worker that exited cleanly with a reply of another shape is named as such.
+        const shape = code === 0 && e instanceof CorruptFile && e.kind === 'shape' ? e.message : null;
+        const why = /Aborted|out of memory|RangeError/i.test(err) ? 'out of memory on this backend' : (shape ?? `worker exited (${signal ?? code})`);
         resolve({ preset, batch, error: why } as Measured);
       }
     });
@@ -55,9 +96,12 @@ function torchReference(preset: string, batch: number, steps: number): Reference
     timeout: 1800_000,
   });
   try {
-    return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Reference;
-  } catch {
-    const why = /No module named 'torch'/.test(r.stderr) ? 'PyTorch missing: apt-get install python3-torch' : (r.stderr.trim().split('\n').pop() ?? 'failed');
+    return parseJson(r.stdout.trim().split('\n').pop() ?? '', ReferenceSchema, 'torch reference output');
+  } catch (e) {
+    if (!(e instanceof CorruptFile)) throw e;
+    const why = /No module named 'torch'/.test(r.stderr)
+      ? 'PyTorch missing: apt-get install python3-torch'
+      : r.status === 0 && e.kind === 'shape' ? e.message : (r.stderr.trim().split('\n').pop() ?? 'failed');
     return { preset, batch, error: why };
   }
 }

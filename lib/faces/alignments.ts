@@ -1,10 +1,11 @@
 // alignments.json: everything extraction learned about a folder, per source image and per face,
 // so a swap can map a face back into its photo and a rerun can skip finished work.
 
-import * as fs from 'fs';
+import { z } from 'zod';
 import { writeFileAtomic } from '../fsutil';
+import { CorruptFile, readJsonFileIfExists, schemaFor, type ShapeOf } from '../jsonfile';
 import { applyMatrixAll } from './align';
-import type { Box, Matrix, Point } from './types';
+import { BoxSchema, MatrixSchema, PointSchema, type Box, type Matrix, type Point } from './types';
 
 export interface FaceRecord {
   /** Order of the face in the detector's output for this photo. */
@@ -31,6 +32,21 @@ export interface FaceRecord {
   rejected: string | null;
 }
 
+export const FaceRecordSchema = schemaFor<FaceRecord>()(z.object({
+  index: z.number(),
+  box: BoxSchema,
+  score: z.number(),
+  detector: z.string(),
+  landmarks: z.array(PointSchema),
+  matrix: MatrixSchema.nullable(),
+  yaw: z.number().nullable(),
+  sharpness: z.number().nullable(),
+  descriptor: z.array(z.number()).nullable(),
+  identityDistance: z.number().nullable(),
+  file: z.string().nullable(),
+  rejected: z.string().nullable(),
+} satisfies ShapeOf<FaceRecord>));
+
 export interface ImageRecord {
   /** Path relative to the input folder. */
   file: string;
@@ -50,6 +66,20 @@ export interface ImageRecord {
   faces: FaceRecord[];
 }
 
+export const ImageRecordSchema = schemaFor<ImageRecord>()(z.object({
+  file: z.string(),
+  bytes: z.number(),
+  mtimeMs: z.number(),
+  width: z.number().nullable(),
+  height: z.number().nullable(),
+  status: z.enum(['done', 'rejected']),
+  hash: z.string().nullable(),
+  duplicateOf: z.string().nullable(),
+  reason: z.string().nullable(),
+  detail: z.string().nullable(),
+  faces: z.array(FaceRecordSchema),
+} satisfies ShapeOf<ImageRecord>));
+
 export interface AlignmentsFile {
   version: 1;
   createdBy: string;
@@ -61,15 +91,28 @@ export interface AlignmentsFile {
   images: ImageRecord[];
 }
 
+export const AlignmentsFileSchema = schemaFor<AlignmentsFile>()(z.object({
+  version: z.literal(1),
+  createdBy: z.string(),
+  source: z.string(),
+  options: z.record(z.string(), z.unknown()),
+  identity: z.object({ mode: z.string(), threshold: z.number(), centroid: z.array(z.number()).nullable(), faces: z.number(), person: z.number() }).nullable(),
+  images: z.array(ImageRecordSchema),
+} satisfies ShapeOf<AlignmentsFile>));
+
 export const ALIGNMENTS_FILE = 'alignments.json';
 
+/**
+ * A faces folder's alignments, null when it has none. A damaged file throws CorruptFile naming it:
+ * the stages that read it cannot do without it, and only extract (which reads the file itself,
+ * with AlignmentsFileSchema, and rebuilds it) can repair it.
+ */
 export function readAlignments(file: string): AlignmentsFile | null {
-  if (!fs.existsSync(file)) return null;
   try {
-    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as AlignmentsFile;
-    return parsed.version === 1 && Array.isArray(parsed.images) ? parsed : null;
-  } catch {
-    return null; // unreadable: treat as absent, the run starts clean
+    return readJsonFileIfExists(file, AlignmentsFileSchema);
+  } catch (e) {
+    if (e instanceof CorruptFile) throw new CorruptFile(e.file, `${e.why} (run deepfake-lab extract on its photos again to rebuild it)`);
+    throw e;
   }
 }
 

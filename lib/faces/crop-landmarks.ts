@@ -11,11 +11,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { writeFileAtomic } from '../fsutil';
 import { decodeImage, imageToTensor } from '../image';
+import { CorruptFile, readJsonFileIfExists, schemaFor } from '../jsonfile';
 import { ALIGNMENTS_FILE, alignedLandmarks, readAlignments } from './alignments';
 import { cropLandmarks } from './recognition';
-import type { Point } from './types';
+import { PointSchema, type Point } from './types';
 
 export const LANDMARKS_CACHE = 'landmarks.json';
 
@@ -23,6 +25,11 @@ interface CacheFile {
   version: 1;
   faces: Record<string, { bytes: number; mtimeMs: number; landmarks: Point[] }>;
 }
+
+const CacheFileSchema = schemaFor<CacheFile>()(z.object({
+  version: z.literal(1),
+  faces: z.record(z.string(), z.object({ bytes: z.number(), mtimeMs: z.number(), landmarks: z.array(PointSchema) })),
+}));
 
 export interface CropLandmarks {
   /** Landmarks per crop file name (base name), in the crop's pixels. */
@@ -42,12 +49,14 @@ function fromAlignments(dir: string): Map<string, Point[]> | null {
   return out;
 }
 
-function readCache(file: string): CacheFile['faces'] {
+/** The cache's entries; a damaged cache is said in one line and found again (then rewritten). */
+function readCache(file: string, log: (line: string) => void): CacheFile['faces'] {
   try {
-    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<CacheFile>;
-    return parsed.version === 1 && parsed.faces && typeof parsed.faces === 'object' ? parsed.faces : {};
-  } catch {
-    return {}; // absent or unreadable: detect again
+    return readJsonFileIfExists(file, CacheFileSchema)?.faces ?? {};
+  } catch (e) {
+    if (e instanceof CorruptFile) log(`${e.message}; finding the landmarks again`);
+    // Unreadable (permissions): detect again, as when there is no cache.
+    return {};
   }
 }
 
@@ -61,13 +70,13 @@ export async function loadCropLandmarks(dir: string, files: readonly string[], o
   if (aligned && files.every((f) => aligned.has(f))) return { byFile: aligned, source: 'alignments', missing: [] };
 
   const cacheFile = path.join(dir, LANDMARKS_CACHE);
-  const cache = readCache(cacheFile);
+  const cache = readCache(cacheFile, log);
   const byFile = new Map<string, Point[]>();
   const todo: Array<{ file: string; bytes: number; mtimeMs: number }> = [];
   for (const file of files) {
     const st = fs.statSync(path.join(dir, file));
     const hit = cache[file];
-    if (hit && hit.bytes === st.size && hit.mtimeMs === st.mtimeMs && Array.isArray(hit.landmarks) && hit.landmarks.length === 68) byFile.set(file, hit.landmarks);
+    if (hit && hit.bytes === st.size && hit.mtimeMs === st.mtimeMs && hit.landmarks.length === 68) byFile.set(file, hit.landmarks);
     else todo.push({ file, bytes: st.size, mtimeMs: st.mtimeMs });
   }
   if (todo.length === 0) return { byFile, source: 'detected', missing: [] };

@@ -7,7 +7,9 @@
 // rejected/<reason>/ so a learner can see what each filter removed.
 //
 // Resumable: alignments.json is saved every few photos; a rerun skips photos already done (same
-// size and time) and a rerun with other options starts clean.
+// size and time) and a rerun with other options starts clean. A damaged alignments.json is said
+// in one line and rebuilt from scratch, and the crops it listed (unknown now) are removed first,
+// so training never learns from crops no record accounts for.
 
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -16,9 +18,10 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { writeFileAtomic } from '../fsutil';
 import { encodeImage, imageToTensor, listImageFiles, tensorToImage, tryDecodeImage } from '../image';
+import { CorruptFile, readJsonFileIfExists } from '../jsonfile';
 import { Progress, type ProgressState } from '../progress';
 import { versions } from '../project';
-import { ALIGNMENTS_FILE, readAlignments, roundPoints, writeAlignments, type AlignmentsFile, type FaceRecord, type ImageRecord } from './alignments';
+import { ALIGNMENTS_FILE, AlignmentsFileSchema, roundPoints, writeAlignments, type AlignmentsFile, type FaceRecord, type ImageRecord } from './alignments';
 import type { DetectorKind, FaceDetector } from './detector';
 import { cascadeDetector } from './cascade-detector';
 import { createFaceApiDetector } from './faceapi-detector';
@@ -61,6 +64,8 @@ export interface ExtractOptions {
   /** Progress on stderr; null for none. */
   progressStream?: NodeJS.WriteStream | null;
   onProgress?: (state: ProgressState) => void;
+  /** Notices (a damaged alignments.json being rebuilt). Default: the progress stream, else stderr. */
+  log?: (line: string) => void;
 }
 
 export const DEFAULT_EXTRACT = {
@@ -123,6 +128,27 @@ async function removeOutputs(outDir: string, old: AlignmentsFile): Promise<void>
   await fs.promises.rm(path.join(outDir, 'rejected'), { recursive: true, force: true });
 }
 
+/**
+ * Remove the crops (PNG files in the faces folder and under rejected/) that `data` does not list:
+ * after a damaged alignments.json nothing else knows which of them are stale. Returns the count.
+ */
+async function removeUnlisted(outDir: string, data: AlignmentsFile): Promise<number> {
+  const listed = new Set(data.images.flatMap((img) => img.faces.flatMap((f) => (f.file ? [path.normalize(f.file)] : []))));
+  const isPng = (name: string) => name.toLowerCase().endsWith('.png');
+  const top = (await fs.promises.readdir(outDir)).filter(isPng);
+  const rejectedDir = path.join(outDir, 'rejected');
+  const rejected = fs.existsSync(rejectedDir) ? (await fs.promises.readdir(rejectedDir, { recursive: true })).filter(isPng).map((f) => path.join('rejected', f)) : [];
+  let removed = 0;
+  for (const rel of [...top, ...rejected]) {
+    if (listed.has(path.normalize(rel))) continue;
+    const file = path.join(outDir, rel);
+    if (!(await fs.promises.stat(file)).isFile()) continue;
+    await fs.promises.rm(file, { force: true });
+    removed++;
+  }
+  return removed;
+}
+
 export async function extractFaces(inDir: string, outDir: string, options: ExtractOptions = {}): Promise<ExtractSummary> {
   const s: Settings = { ...DEFAULT_EXTRACT, ...stripUndefined(options) } as Settings;
   await initBackend();
@@ -132,13 +158,26 @@ export async function extractFaces(inDir: string, outDir: string, options: Extra
   const alignmentsPath = path.join(outDir, ALIGNMENTS_FILE);
   const settings = outputSettings(s, templateInCrop({ size: s.size, margin: s.margin }));
 
-  // Resume, or start clean when the options changed.
-  let data = readAlignments(alignmentsPath);
+  const log = options.log ?? ((line: string) => void (options.progressStream ?? process.stderr).write(`extract: ${line}\n`));
+
+  // Resume, or start clean when the options changed, or rebuild a damaged file.
+  let data: AlignmentsFile | null = null;
+  let sweep = false;
+  try {
+    data = readJsonFileIfExists(alignmentsPath, AlignmentsFileSchema);
+  } catch (e) {
+    if (!(e instanceof CorruptFile)) throw e;
+    log(`${e.message}; rebuilding it, and removing the crops it no longer accounts for`);
+    sweep = true;
+  }
   if (data && (JSON.stringify(data.options) !== JSON.stringify(settings) || path.resolve(data.source) !== path.resolve(inDir))) {
     await removeOutputs(outDir, data);
     data = null;
   }
   data ??= { version: 1, createdBy: `deepfake-lab ${versions()['deepfake-lab']}`, source: path.resolve(inDir), options: settings, identity: null, images: [] };
+  // The new file lists nothing yet, so every old crop goes; first, so that a run killed halfway
+  // cannot leave orphans behind a file that reads as valid.
+  if (sweep) await removeUnlisted(outDir, data);
   const byFile = new Map(data.images.map((r) => [r.file, r]));
   const taken = new Set(data.images.flatMap((r) => r.faces.map((f) => path.basename(f.file ?? ''))));
   // Photos seen so far (file, hash), for the duplicate check.

@@ -1,7 +1,12 @@
-// Plain records shared by the face stages (detector, aligner, filters, writer).
+// Plain records shared by the face stages (detector, aligner, filters, writer), with the schemas
+// that read them back from alignments.json and the landmark cache.
+
+import { z } from 'zod';
+import { schemaFor } from '../jsonfile';
 
 /** A point in pixels: [x, y]. */
 export type Point = [number, number];
+export const PointSchema = schemaFor<Point>()(z.tuple([z.number(), z.number()]));
 
 export interface Box {
   x: number;
@@ -9,6 +14,7 @@ export interface Box {
   width: number;
   height: number;
 }
+export const BoxSchema = schemaFor<Box>()(z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }));
 
 /** What a detector reports for one face, in the photo's pixel coordinates. */
 export interface DetectedFace {
@@ -23,3 +29,5 @@ export interface DetectedFace {
 
 /** A 2x3 affine matrix [[a, b, c], [d, e, f]]: x' = a x + b y + c, y' = d x + e y + f. */
 export type Matrix = [[number, number, number], [number, number, number]];
+const Row3 = z.tuple([z.number(), z.number(), z.number()]);
+export const MatrixSchema = schemaFor<Matrix>()(z.tuple([Row3, Row3]));

@@ -1,6 +1,9 @@
 // The autoencoder as a plain, typed configuration: everything a builder needs, nothing else.
 // A config is saved with every checkpoint, so a model folder can always be rebuilt and loaded.
 
+import { z } from 'zod';
+import { schemaFor, type ShapeOf } from '../jsonfile';
+
 export interface ModelConfig {
   /** Side of the square face crop in pixels; a multiple of 2^encoderWidths.length. */
   inputSize: number;
@@ -27,6 +30,20 @@ export interface ModelConfig {
   /** One decoder per identity, by name ("a", "b"; more for an N-person model). */
   identities: string[];
 }
+
+/** config.json's shape; validateConfig then checks that the numbers make a buildable model. */
+export const ModelConfigSchema = schemaFor<ModelConfig>()(z.object({
+  inputSize: z.number(),
+  encoderWidths: z.array(z.number()),
+  latentSize: z.number(),
+  bottleneckChannels: z.number(),
+  encoderUpscale: z.number(),
+  decoderWidths: z.array(z.number()),
+  decoderResBlocks: z.union([z.number(), z.array(z.number())]).optional(),
+  leak: z.number(),
+  mask: z.boolean(),
+  identities: z.array(z.string()),
+} satisfies ShapeOf<ModelConfig>));
 
 export type PresetName = 'original' | 'lite' | 'hq128' | 'tiny';
 

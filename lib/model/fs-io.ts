@@ -6,12 +6,36 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { writeFileAtomic } from '../fsutil';
+import { readJsonFileAsync, schemaFor } from '../jsonfile';
 // Registers the custom layer with the deserialiser before any model is loaded.
 import './pixel-shuffle';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
+
+/** One tensor in a weights file (also what a checkpoint's optimizer state lists). */
+export const WeightsEntrySchema = schemaFor<tf.io.WeightsManifestEntry>()(z.object({
+  name: z.string(),
+  shape: z.array(z.number()),
+  dtype: z.enum(['float32', 'int32', 'bool', 'string', 'complex64']),
+  group: z.enum(['model', 'optimizer']).optional(),
+  quantization: z.object({ scale: z.number().optional(), min: z.number().optional(), dtype: z.enum(['uint16', 'uint8', 'float16']) }).optional(),
+}));
+
+/**
+ * model.json, loosely: the weights manifest is checked here (it says which bytes to read); the
+ * topology and training config only need to be objects, tfjs's deserialiser checks them itself.
+ */
+const ModelJsonSchema = z.object({
+  modelTopology: z.looseObject({}),
+  format: z.string().nullish(),
+  generatedBy: z.string().nullish(),
+  convertedBy: z.string().nullish(),
+  trainingConfig: z.looseObject({}).nullish(),
+  weightsManifest: z.array(z.object({ paths: z.array(z.string()), weights: z.array(WeightsEntrySchema) })),
+});
 
 /** Concatenate tfjs weight data (one buffer, or shards) into one ArrayBuffer. */
 export function joinWeightData(data: tf.io.WeightData): ArrayBuffer {
@@ -38,7 +62,7 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
     },
 
     async load(): Promise<tf.io.ModelArtifacts> {
-      const json = JSON.parse(await fs.readFile(path.join(dir, MODEL_JSON), 'utf8')) as tf.io.ModelJSON;
+      const json = await readJsonFileAsync(path.join(dir, MODEL_JSON), ModelJsonSchema);
       const specs: tf.io.WeightsManifestEntry[] = [];
       const buffers: Buffer[] = [];
       for (const group of json.weightsManifest) {
@@ -52,10 +76,11 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
         throw new Error(`${dir}: ${WEIGHTS_BIN} holds ${weightData.byteLength} bytes, model.json expects ${expected}`);
       return {
         modelTopology: json.modelTopology,
-        format: json.format,
-        generatedBy: json.generatedBy,
+        format: json.format ?? undefined,
+        generatedBy: json.generatedBy ?? undefined,
         convertedBy: json.convertedBy,
-        trainingConfig: json.trainingConfig,
+        // Checked by tfjs when the model is compiled with it (this project never saves one).
+        trainingConfig: (json.trainingConfig ?? undefined) as unknown as tf.io.TrainingConfig | undefined,
         weightSpecs: specs,
         weightData,
       };

@@ -3,8 +3,9 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../fsutil';
+import { CorruptFile, readJsonFileAsync } from '../jsonfile';
 import { type Autoencoder } from './builder';
-import { validateConfig, type ModelConfig } from './config';
+import { ModelConfigSchema, validateConfig, type ModelConfig } from './config';
 import { loadLayersModel, saveLayersModel } from './fs-io';
 
 export const CONFIG_JSON = 'config.json';
@@ -20,9 +21,15 @@ export async function saveAutoencoder(ae: Autoencoder, dir: string): Promise<voi
   await writeFileAtomic(path.join(dir, CONFIG_JSON), JSON.stringify(ae.config, null, 2) + '\n');
 }
 
+/** A model folder's config.json; a damaged or unbuildable one throws CorruptFile naming it. */
 export async function readModelConfig(dir: string): Promise<ModelConfig> {
-  const c = JSON.parse(await fs.readFile(path.join(dir, CONFIG_JSON), 'utf8')) as ModelConfig;
-  validateConfig(c);
+  const file = path.join(dir, CONFIG_JSON);
+  const c = await readJsonFileAsync(file, ModelConfigSchema);
+  try {
+    validateConfig(c);
+  } catch (e) {
+    throw new CorruptFile(file, (e as Error).message.split('\n')[0]);
+  }
   return c;
 }
 

@@ -11,11 +11,13 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
+import { z } from 'zod';
+import { schemaFor } from '../jsonfile';
 import { writeFileAtomic } from '../fsutil';
 import { Progress, type ProgressState } from '../progress';
 import { roundPoints } from '../faces/alignments';
 import { LICENCE_NOTE, type PersonId } from './identities';
-import { clean, sample, type RigParams } from './params';
+import { clean, RigParamsSchema, sample, type RigParams } from './params';
 import { loadPerson, render, renderLandmarks, type Person } from './rig';
 
 export const MANIFEST = 'manifest.jsonl';
@@ -58,6 +60,16 @@ export interface TruthRecord {
   licence: string;
 }
 
+const LandmarksSchema = z.array(z.tuple([z.number(), z.number()]));
+export const TruthRecordSchema = schemaFor<TruthRecord>()(z.object({
+  file: z.string(),
+  rig: z.number(),
+  seed: z.string(),
+  params: RigParamsSchema,
+  landmarks: z.object({ a: LandmarksSchema, b: LandmarksSchema }),
+  licence: z.string(),
+}));
+
 export interface SamplesSummary {
   identities: Record<PersonId, { dir: string; images: number; manifest: string }>;
   truth: { dir: string; pairs: number; manifest: string };
@@ -78,6 +90,10 @@ interface Job {
   manifest: string;
 }
 
+/**
+ * A manifest's lines as text: a render is skipped only when its exact line is there, so a damaged
+ * line simply matches nothing, and that photo is rendered again and the manifest rewritten.
+ */
 function readLines(file: string): Set<string> {
   return fs.existsSync(file) ? new Set(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)) : new Set();
 }
@@ -102,6 +118,7 @@ export async function writeSamples(outDir: string, options: SamplesOptions = {})
     const person = people[id];
     const dir = path.join(outDir, id, 'raw');
     const lines: string[] = [];
+    const files = new Set<string>();
     for (let i = 0; i < count; i++) {
       const s = `${seed}:${id}:${i}`;
       const params = sample(s);
@@ -113,14 +130,16 @@ export async function writeSamples(outDir: string, options: SamplesOptions = {})
       };
       const line = JSON.stringify(record);
       lines.push(line);
+      files.add(file);
       jobs.push({ file: path.join(dir, file), person, params, line, manifest: path.join(dir, MANIFEST) });
     }
     manifests.set(path.join(dir, MANIFEST), lines);
-    removeStale(dir, new RegExp(`^${id}-\\d{5}\\.(jpg|png)$`), new Set(lines.map((l) => (JSON.parse(l) as SampleRecord).file)));
+    removeStale(dir, new RegExp(`^${id}-\\d{5}\\.(jpg|png)$`), files);
   }
 
   const truthDir = path.join(outDir, 'truth');
   const truthLines: string[] = [];
+  const truthFiles = new Set<string>();
   for (let i = 0; i < pairs; i++) {
     const s = `${seed}:truth:${i}`;
     const params = clean(sample(s));
@@ -132,11 +151,12 @@ export async function writeSamples(outDir: string, options: SamplesOptions = {})
     };
     const line = JSON.stringify(record);
     truthLines.push(line);
+    truthFiles.add(file);
     // Each half of a pair is its own job; both carry the pair's line.
     for (const id of ['a', 'b'] as const) jobs.push({ file: path.join(truthDir, id, file), person: people[id], params, line, manifest: path.join(truthDir, MANIFEST) });
   }
   manifests.set(path.join(truthDir, MANIFEST), truthLines);
-  for (const id of ['a', 'b'] as const) removeStale(path.join(truthDir, id), /^t-\d{5}\.png$/, new Set(truthLines.map((l) => (JSON.parse(l) as TruthRecord).file)));
+  for (const id of ['a', 'b'] as const) removeStale(path.join(truthDir, id), /^t-\d{5}\.png$/, truthFiles);
 
   // What is on disk and described by an identical line needs no work.
   const previous = new Map<string, Set<string>>();

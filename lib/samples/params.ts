@@ -2,6 +2,8 @@
 // from. Geometry is in the face's own units (degrees; eye distances), so the same parameters mean
 // the same pose and expression on either person: that is what makes ground-truth swap pairs.
 
+import { z } from 'zod';
+import { schemaFor, type ShapeOf } from '../jsonfile';
 import { Rng } from '../rng';
 
 export interface RigParams {
@@ -39,6 +41,26 @@ export interface RigParams {
   /** JPEG quality, 1-100; 100 writes a lossless PNG instead. */
   jpegQuality: number;
 }
+
+export const RigParamsSchema = schemaFor<RigParams>()(z.object({
+  roll: z.number(),
+  yaw: z.number(),
+  pitch: z.number(),
+  scale: z.number(),
+  shiftX: z.number(),
+  shiftY: z.number(),
+  mouthOpen: z.number(),
+  smile: z.number(),
+  eyeClose: z.number(),
+  browRaise: z.number(),
+  lightAngle: z.number(),
+  lightStrength: z.number(),
+  exposure: z.number(),
+  temperature: z.number(),
+  blur: z.number(),
+  noise: z.number(),
+  jpegQuality: z.number(),
+} satisfies ShapeOf<RigParams>));
 
 export const NEUTRAL: Readonly<RigParams> = {
   roll: 0, yaw: 0, pitch: 0, scale: 1, shiftX: 0, shiftY: 0,

@@ -10,7 +10,8 @@ import { applyMatrixAll } from '../faces/align';
 import { alignmentMatrix, type CropGeometry } from '../faces/template';
 import { warpAffine } from '../faces/warp';
 import type { Point } from '../faces/types';
-import { MANIFEST, type TruthRecord } from './dataset';
+import { CorruptFile, readJsonLines } from '../jsonfile';
+import { MANIFEST, TruthRecordSchema, type TruthRecord } from './dataset';
 import type { PersonId } from './identities';
 
 export interface TruthFaces {
@@ -30,9 +31,16 @@ export function truthDir(dir: string): string {
   throw new Error(`${dir}: not a ground-truth folder (no ${MANIFEST}; run deepfake-lab samples first)`);
 }
 
+/**
+ * The pairs' records. samples writes the manifest whole (atomically), so any damaged line is real
+ * damage: it throws CorruptFile naming the file and line, rather than measuring on fewer pairs.
+ */
 export function readTruthManifest(dir: string): TruthRecord[] {
   const file = path.join(truthDir(dir), MANIFEST);
-  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as TruthRecord);
+  const { records, damaged, truncatedLast } = readJsonLines(file, TruthRecordSchema);
+  const why = damaged.length ? `line ${damaged[0].line} ${damaged[0].why}` : truncatedLast ? 'the last line is cut off' : null;
+  if (why) throw new CorruptFile(file, `${why} (run deepfake-lab samples again to rewrite it)`);
+  return records;
 }
 
 /** One truth photo's face: aligned by its true landmarks with extraction's geometry, then cut and resized like training faces. */

@@ -1,6 +1,8 @@
 // Fetching a provider's search API: JSON or HTML pages, small, and the first request fails fast
 // when the host cannot be reached instead of retrying for minutes.
 
+import type { z } from 'zod';
+import { CorruptFile, parseJson } from '../jsonfile';
 import { FetchFailed } from './http';
 import { ProviderUnreachable, type SearchContext } from './provider';
 
@@ -25,11 +27,18 @@ export async function fetchApiText(ctx: SearchContext, provider: string, url: UR
   }
 }
 
-export async function fetchApiJson<T>(ctx: SearchContext, provider: string, url: URL, first: boolean): Promise<T> {
+/**
+ * A JSON reply parsed into the schema's type. Not JSON, or JSON of another shape (an API that
+ * changed, a proxy's error page), is one line naming the provider and the URL's host and path.
+ */
+export async function fetchApiJson<S extends z.ZodType>(ctx: SearchContext, provider: string, url: URL, first: boolean, schema: S): Promise<z.infer<S>> {
   const text = await fetchApiText(ctx, provider, url, first);
+  const where = `${url.origin}${url.pathname}`;
   try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new Error(`${provider}: the search API at ${url.host} did not answer JSON (${JSON.stringify(text.slice(0, 80))})`);
+    return parseJson(text, schema, where);
+  } catch (e) {
+    if (!(e instanceof CorruptFile)) throw e;
+    if (e.kind === 'syntax') throw new Error(`${provider}: the search API at ${url.host} did not answer JSON (${JSON.stringify(text.slice(0, 80))})`);
+    throw new Error(`${provider}: the reply from ${where} is ${e.why}`);
   }
 }

@@ -4,6 +4,8 @@
 // rights on its page before using it. Each result anchor (class "iusc") holds an HTML-escaped JSON
 // attribute `m` with murl (the full-size image), purl (the page it is on) and t (its title).
 
+import { z } from 'zod';
+import { CorruptFile, parseJson } from '../jsonfile';
 import { fetchApiText } from './api';
 import { decodeEntities, htmlToText } from './html';
 import type { Candidate, Provider, SearchContext, SearchOptions } from './provider';
@@ -13,6 +15,13 @@ export const BING_NOTICE =
   'bing: scraping a search engine results page; you must respect its terms of use, and the images carry no licence: check each one on its page before using it';
 
 const PAGE = 35;
+
+/** A result's `m` attribute: only the image URL is needed; page and title are taken when they are text. */
+const ResultMetaSchema = z.object({
+  murl: z.string(),
+  purl: z.string().optional().catch(undefined),
+  t: z.string().optional().catch(undefined),
+});
 
 export function bingProvider(o: SearchOptions): Provider {
   const base = o.baseUrl ?? BING_SEARCH;
@@ -28,7 +37,9 @@ export function bingProvider(o: SearchOptions): Provider {
         url.searchParams.set('first', String(1 + page * PAGE));
         url.searchParams.set('count', String(PAGE));
         const html = await fetchApiText(ctx, 'bing', url, page === 0, 'text/html');
-        const found = parseBingResults(html).filter((c) => !seen.has(c.url));
+        const problems: string[] = [];
+        const found = parseBingResults(html, problems).filter((c) => !seen.has(c.url));
+        if (problems.length) ctx.log(`bing: left out ${problems.length} result(s) of page ${page + 1} with unreadable metadata (${problems[0]})`);
         for (const c of found) {
           seen.add(c.url);
           yield c;
@@ -39,23 +50,27 @@ export function bingProvider(o: SearchOptions): Provider {
   };
 }
 
-/** Image candidates from a Bing results page (exported for tests). */
-export function parseBingResults(html: string): Candidate[] {
+/**
+ * Image candidates from a Bing results page (exported for tests). A result whose metadata is not
+ * JSON or has no image URL is left out; why goes into `problems` when given.
+ */
+export function parseBingResults(html: string, problems?: string[]): Candidate[] {
   const out: Candidate[] = [];
   for (const tag of html.match(/<a\b[^>]*\bclass="[^"]*\biusc\b[^"]*"[^>]*>/g) ?? []) {
     const m = /\sm="([^"]*)"/.exec(tag);
     if (!m) continue;
-    let meta: { murl?: unknown; purl?: unknown; t?: unknown };
+    let meta: z.infer<typeof ResultMetaSchema>;
     try {
-      meta = JSON.parse(decodeEntities(m[1])) as typeof meta;
-    } catch {
+      meta = parseJson(decodeEntities(m[1]), ResultMetaSchema, 'result metadata');
+    } catch (e) {
+      if (!(e instanceof CorruptFile)) throw e;
+      problems?.push(e.message);
       continue;
     }
-    if (typeof meta.murl !== 'string') continue;
     out.push({
       url: meta.murl,
-      page: typeof meta.purl === 'string' ? meta.purl : null,
-      title: typeof meta.t === 'string' ? htmlToText(meta.t) : null,
+      page: meta.purl ?? null,
+      title: meta.t !== undefined ? htmlToText(meta.t) : null,
       licence: null,
     });
   }

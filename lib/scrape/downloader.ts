@@ -68,6 +68,7 @@ export async function scrape(o: ScrapeOptions): Promise<ScrapeSummary> {
   const manifest = await Manifest.open(out);
   const http = new HttpClient({ userAgent: userAgent(o.contact), ...o.http });
   const log = o.log ?? (() => {});
+  for (const p of manifest.problems) log(p);
   const limits: CheckLimits = {
     maxBytes: o.maxBytes ?? 25 * 1024 * 1024,
     minSide: o.minSide ?? 128,

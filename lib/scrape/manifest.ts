@@ -5,6 +5,8 @@
 
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { z } from 'zod';
+import { parseJsonLines, schemaFor, type ShapeOf } from '../jsonfile';
 import { hammingDistance } from '../phash';
 
 export const MANIFEST_NAME = 'manifest.jsonl';
@@ -50,13 +52,50 @@ export interface SkipRecord extends Provenance {
 
 export type ManifestRecord = KeptRecord | SkipRecord;
 
+const provenanceShape = {
+  url: z.string(),
+  page: z.string().nullable(),
+  provider: z.string(),
+  query: z.string().nullable(),
+  title: z.string().nullable(),
+  licence: z.string().nullable(),
+  licenceUrl: z.string().nullable(),
+  author: z.string().nullable(),
+};
+const KeptRecordSchema = z.object({
+  ...provenanceShape,
+  status: z.literal('kept'),
+  file: z.string(),
+  sha256: z.string(),
+  phash: z.string(),
+  width: z.number(),
+  height: z.number(),
+  bytes: z.number(),
+  format: z.string(),
+  finalUrl: z.string().optional(),
+  time: z.string(),
+} satisfies ShapeOf<KeptRecord>);
+const SkipRecordSchema = z.object({
+  ...provenanceShape,
+  status: z.literal('skipped'),
+  reason: z.string(),
+  detail: z.string(),
+  retryable: z.boolean(),
+  duplicateOf: z.string().optional(),
+  time: z.string(),
+} satisfies ShapeOf<SkipRecord>);
+/** Typed as ManifestRecord, so schema and interfaces cannot drift apart. */
+export const ManifestRecordSchema = schemaFor<ManifestRecord>()(z.discriminatedUnion('status', [KeptRecordSchema, SkipRecordSchema]));
+
 export class Manifest {
   readonly file: string;
   private readonly byUrl = new Map<string, ManifestRecord>();
   private readonly bySha = new Map<string, KeptRecord>();
   private readonly kept: KeptRecord[] = [];
-  /** Lines that did not parse (a run killed mid-write leaves at most one). */
+  /** Lines left out: damaged ones and a torn last line (a run killed mid-write leaves one). */
   badLines = 0;
+  /** One line per damaged line before the last (file and line number), for the caller to print. */
+  problems: string[] = [];
 
   private constructor(readonly dir: string) {
     this.file = path.join(dir, MANIFEST_NAME);
@@ -70,16 +109,12 @@ export class Manifest {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const r = JSON.parse(line) as ManifestRecord;
-        if (typeof r.url === 'string' && (r.status === 'kept' || r.status === 'skipped')) m.remember(r);
-        else m.badLines++;
-      } catch {
-        m.badLines++;
-      }
-    }
+    const { records, problems, truncatedLast } = parseJsonLines(text, ManifestRecordSchema, m.file);
+    for (const r of records) m.remember(r);
+    m.problems = problems;
+    m.badLines = problems.length + (truncatedLast ? 1 : 0);
+    // Cut the torn tail off, or the next appended record would be glued onto it and lost too.
+    if (truncatedLast) await fs.truncate(m.file, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
     return m;
   }
 

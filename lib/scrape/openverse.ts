@@ -3,6 +3,8 @@
 // pages; a refusal after the first page ends the search rather than the run.
 // API: https://api.openverse.org/v1/
 
+import { z } from 'zod';
+import { schemaFor } from '../jsonfile';
 import { fetchApiJson } from './api';
 import type { Candidate, Provider, SearchContext, SearchOptions } from './provider';
 
@@ -27,8 +29,24 @@ interface OpenverseImage {
 }
 interface OpenverseResponse {
   page_count?: number;
-  results?: OpenverseImage[];
+  results: OpenverseImage[];
 }
+
+// The fields read here, checked: another shape is one line naming the field, not a TypeError.
+const OpenverseImageSchema = schemaFor<OpenverseImage>()(z.object({
+  url: z.string().nullish(),
+  title: z.string().nullish(),
+  foreign_landing_url: z.string().nullish(),
+  creator: z.string().nullish(),
+  license: z.string().nullish(),
+  license_version: z.string().nullish(),
+  license_url: z.string().nullish(),
+  filetype: z.string().nullish(),
+  filesize: z.number().nullish(),
+  width: z.number().nullish(),
+  height: z.number().nullish(),
+}));
+const OpenverseResponseSchema = schemaFor<OpenverseResponse>()(z.object({ page_count: z.number().optional(), results: z.array(OpenverseImageSchema) }));
 
 const MIME: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', svg: 'image/svg+xml' };
 
@@ -45,13 +63,13 @@ export function openverseProvider(o: OpenverseOptions): Provider {
         url.searchParams.set('page_size', String(o.pageSize ?? 20));
         let res: OpenverseResponse;
         try {
-          res = await fetchApiJson<OpenverseResponse>(ctx, 'openverse', url, page === 1);
+          res = await fetchApiJson(ctx, 'openverse', url, page === 1, OpenverseResponseSchema);
         } catch (e) {
           if (page === 1) throw e;
           ctx.log(`openverse: no more pages (${(e as Error).message})`);
           return;
         }
-        const results = res.results ?? [];
+        const results = res.results;
         for (const r of results) if (r.url) yield toCandidate(r, r.url);
         if (results.length === 0 || page >= (res.page_count ?? page)) return;
       }

@@ -4,6 +4,8 @@
 // faces and kinder to Wikimedia's servers.
 // API: https://commons.wikimedia.org/w/api.php?action=help&modules=query+imageinfo
 
+import { z } from 'zod';
+import { schemaFor } from '../jsonfile';
 import { fetchApiJson } from './api';
 import { htmlToText } from './html';
 import type { Candidate, Provider, SearchContext, SearchOptions } from './provider';
@@ -17,6 +19,8 @@ export interface WikimediaOptions extends SearchOptions {
   pageSize?: number;
 }
 
+// The reply's fields this provider reads. Each is checked, so that another shape (an API change,
+// a proxy's page) is one line naming the field rather than a TypeError somewhere below.
 interface ExtValue {
   value?: string;
 }
@@ -38,10 +42,35 @@ interface WikiPage {
   imageinfo?: ImageInfo[];
 }
 interface QueryResponse {
+  /** Present when the search found nothing: the reply then has no `query`. */
+  batchcomplete?: boolean;
   continue?: Record<string, string | number>;
   query?: { pages?: WikiPage[] | Record<string, WikiPage> };
   error?: { code?: string; info?: string };
 }
+
+const ImageInfoSchema = schemaFor<ImageInfo>()(z.object({
+  url: z.string().optional(),
+  descriptionurl: z.string().optional(),
+  thumburl: z.string().optional(),
+  thumbwidth: z.number().optional(),
+  thumbheight: z.number().optional(),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  size: z.number().optional(),
+  mime: z.string().optional(),
+  // Free-form metadata: a value of another type is treated as absent, not as a broken reply.
+  extmetadata: z.record(z.string(), z.object({ value: z.string().optional().catch(undefined) }).optional().catch(undefined)).optional(),
+}));
+const WikiPageSchema = schemaFor<WikiPage>()(z.object({ title: z.string().optional(), index: z.number().optional(), imageinfo: z.array(ImageInfoSchema).optional() }));
+const QueryResponseSchema = schemaFor<QueryResponse>()(z
+  .object({
+    batchcomplete: z.boolean().optional(),
+    continue: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+    query: z.object({ pages: z.union([z.array(WikiPageSchema), z.record(z.string(), WikiPageSchema)]).optional() }).optional(),
+    error: z.object({ code: z.string().optional(), info: z.string().optional() }).optional(),
+  })
+  .refine((r) => r.query !== undefined || r.error !== undefined || r.batchcomplete !== undefined, { message: 'expected a query result or an error', path: ['query'] }));
 
 export function wikimediaProvider(o: WikimediaOptions): Provider {
   const base = o.baseUrl ?? WIKIMEDIA_API;
@@ -67,7 +96,7 @@ export function wikimediaProvider(o: WikimediaOptions): Provider {
           ...(maxWidth > 0 ? { iiurlwidth: String(maxWidth) } : {}),
         };
         for (const [k, v] of Object.entries({ ...params, ...cont })) url.searchParams.set(k, String(v));
-        const res = await fetchApiJson<QueryResponse>(ctx, 'wikimedia', url, page === 0);
+        const res = await fetchApiJson(ctx, 'wikimedia', url, page === 0, QueryResponseSchema);
         if (res.error) throw new Error(`wikimedia: API error ${res.error.code ?? ''}: ${res.error.info ?? ''}`);
         const raw = res.query?.pages ?? [];
         // formatversion=2 gives an array; the older format an object keyed by page id.

@@ -3,6 +3,8 @@
 // the same sequence.
 
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { schemaFor } from '../jsonfile';
 import { augmentFace, withBackground, type AugmentOptions } from './augment';
 import type { Rng } from '../rng';
 
@@ -39,6 +41,7 @@ export interface SamplerState {
   order: number[];
   position: number;
 }
+export const SamplerStateSchema = schemaFor<SamplerState>()(z.object({ order: z.array(z.number()), position: z.number() }));
 
 export class FaceSampler {
   private state: SamplerState;

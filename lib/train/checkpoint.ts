@@ -8,14 +8,17 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { writeFileAtomic } from '../fsutil';
+import { readJsonFileAsync, type ShapeOf } from '../jsonfile';
 import type { Autoencoder } from '../model/builder';
+import { WeightsEntrySchema } from '../model/fs-io';
 import { loadAutoencoder, saveAutoencoder } from '../model/store';
-import type { SamplerState } from './batches';
+import { SamplerStateSchema, type SamplerState } from './batches';
 import type { FusedAdamOptimizer } from '../native/adam';
-import type { RngState } from '../rng';
-import type { LrCycle } from './schedule';
-import { normaliseSettings, type TrainSettings } from './settings';
+import { RngStateSchema, type RngState } from '../rng';
+import { LrCycleSchema, type LrCycle } from './schedule';
+import { normaliseSettings, SavedSettingsSchema, type TrainSettings } from './settings';
 import { makeOptimizer } from './step';
 
 export const CHECKPOINTS = 'checkpoints';
@@ -36,6 +39,17 @@ interface StateFile extends TrainState {
   optimizers: Record<string, tf.io.WeightsManifestEntry[]>;
   savedAt: string;
 }
+
+/** state.json as read back: checkpoints from before a setting (or the cycle) existed lack it. */
+const StateFileSchema = z.object({
+  step: z.number(),
+  rng: RngStateSchema,
+  samplers: z.record(z.string(), SamplerStateSchema),
+  settings: SavedSettingsSchema,
+  cycle: LrCycleSchema.nullable().optional(),
+  optimizers: z.record(z.string(), z.array(WeightsEntrySchema)),
+  savedAt: z.string().optional(),
+} satisfies ShapeOf<StateFile>);
 
 export interface Checkpoint {
   dir: string;
@@ -99,11 +113,14 @@ export async function saveCheckpoint(modelDir: string, ae: Autoencoder, optimize
 }
 
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
-  const file = JSON.parse(await fs.promises.readFile(path.join(dir, STATE_JSON), 'utf8')) as StateFile;
+  // A damaged state.json throws CorruptFile naming it (only the newest checkpoint is kept).
+  const file = await readJsonFileAsync(path.join(dir, STATE_JSON), StateFileSchema);
+  // Checkpoints from before a setting existed continue with the behaviour they were trained with.
+  const settings = normaliseSettings(file.settings);
   const ae = await loadAutoencoder(dir);
   const optimizers: Record<string, FusedAdamOptimizer> = {};
   for (const id of ae.config.identities) {
-    const opt = makeOptimizer(file.settings.adam);
+    const opt = makeOptimizer(settings.adam);
     const specs = file.optimizers[id];
     if (specs) {
       const bytes = await fs.promises.readFile(path.join(dir, `optimizer_${id}.bin`));
@@ -114,8 +131,6 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     }
     optimizers[id] = opt;
   }
-  const { optimizers: _specs, savedAt: _at, ...rest } = file;
-  // Checkpoints from before a setting existed continue with the behaviour they were trained with.
-  const state: TrainState = { ...rest, settings: normaliseSettings(rest.settings), cycle: rest.cycle ?? null };
+  const state: TrainState = { step: file.step, rng: file.rng, samplers: file.samplers, settings, cycle: file.cycle ?? null };
   return { dir, ae, optimizers, state };
 }

@@ -3,7 +3,9 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
+import { z } from 'zod';
 import { writeFileAtomicSync } from '../fsutil';
+import { JsonNumber, readJsonLines, schemaFor, type ShapeOf } from '../jsonfile';
 
 export interface HistoryEntry {
   step: number;
@@ -19,29 +21,34 @@ export interface HistoryEntry {
   time: string;
 }
 
+export const HistoryEntrySchema = schemaFor<HistoryEntry>()(z.object({
+  step: z.number(),
+  // A diverged step's NaN loss is stored as null (JSON has no NaN) and read back as NaN.
+  loss: z.record(z.string(), JsonNumber),
+  lr: JsonNumber.optional(),
+  facesPerSecond: JsonNumber,
+  prepMs: JsonNumber,
+  stepMs: JsonNumber,
+  time: z.string(),
+} satisfies ShapeOf<HistoryEntry>));
+
 export function historyFile(modelDir: string): string {
   return path.join(modelDir, 'history.jsonl');
 }
 
-/** Entries in order; a line a kill cut short is ignored. */
-export function readHistory(modelDir: string): HistoryEntry[] {
-  const file = historyFile(modelDir);
-  if (!fs.existsSync(file)) return [];
-  const out: HistoryEntry[] = [];
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as HistoryEntry);
-    } catch {
-      // a partial last line from a killed run
-    }
-  }
-  return out;
+/**
+ * Entries in order. A last line a kill cut short is left out quietly; a damaged line before it is
+ * left out and said in one line (naming the file and line) through `warn`.
+ */
+export function readHistory(modelDir: string, warn: (line: string) => void = (line) => console.warn(line)): HistoryEntry[] {
+  const { records, problems } = readJsonLines(historyFile(modelDir), HistoryEntrySchema);
+  for (const p of problems) warn(p);
+  return records;
 }
 
-/** Keep only entries up to `step` (the checkpoint a run resumes from). */
-export function truncateHistory(modelDir: string, step: number): HistoryEntry[] {
-  const kept = readHistory(modelDir).filter((e) => e.step <= step);
+/** Keep only entries up to `step` (the checkpoint a run resumes from); damaged lines are dropped. */
+export function truncateHistory(modelDir: string, step: number, warn?: (line: string) => void): HistoryEntry[] {
+  const kept = readHistory(modelDir, warn).filter((e) => e.step <= step);
   writeFileAtomicSync(historyFile(modelDir), kept.map((e) => JSON.stringify(e) + '\n').join(''));
   return kept;
 }

@@ -8,6 +8,9 @@
 // own warm-up and decay: a warm restart, gentler each time, so a continued model improves instead
 // of first getting worse. A run interrupted mid-cycle (Ctrl-C, a crash) resumes the same cycle.
 
+import { z } from 'zod';
+import { schemaFor, type ShapeOf } from '../jsonfile';
+
 export interface LrSchedule {
   /** 'constant': the peak rate throughout; 'cosine': warm-up, then a cosine decay to the floor. */
   shape: 'constant' | 'cosine';
@@ -36,6 +39,15 @@ export interface LrCycle {
   /** The peak rate of this cycle. */
   peak: number;
 }
+
+export const LrCycleSchema = schemaFor<LrCycle>()(z.object({
+  index: z.number(),
+  startStep: z.number(),
+  untilStep: z.number().nullable(),
+  seconds: z.number().nullable(),
+  elapsedSeconds: z.number(),
+  peak: z.number(),
+} satisfies ShapeOf<LrCycle>));
 
 /** How far through the cycle a step is, 0..1 (whichever budget is nearer its end). */
 export function cycleProgress(c: LrCycle, step: number): number {

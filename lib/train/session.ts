@@ -141,7 +141,7 @@ export class TrainingSession {
       const others = ae.config.identities.filter((o) => o !== id).flatMap((o) => faces[o].train.pixels);
       samplers[id] = new FaceSampler(faces[id].train.pixels, ae.config.inputSize, samplerStates[id], mapsOf[id], others);
     }
-    const history = truncateHistory(modelDir, step);
+    const history = truncateHistory(modelDir, step, options.log);
     return new TrainingSession(modelDir, ae, optimizers, settings, faces, samplers, rng, step, ckptDir, history, cycle);
   }
 

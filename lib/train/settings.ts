@@ -2,6 +2,8 @@
 // resumed run and `eval` see the same data split, crop, loss, schedule and augmentation.
 // Recipes (recipes.ts) are named bundles of these settings with a model configuration.
 
+import { z } from 'zod';
+import { schemaFor, type ShapeOf } from '../jsonfile';
 import { DEFAULT_AUGMENT, type AugmentOptions } from './augment';
 import { DEFAULT_LOSS, type LossOptions } from './loss';
 import { CONSTANT_LR, type LrSchedule } from './schedule';
@@ -35,6 +37,32 @@ export type SettingsInput = Partial<Omit<TrainSettings, 'data' | 'adam' | 'sched
   loss?: Partial<LossOptions>;
   augment?: Partial<AugmentOptions>;
 };
+
+/** Settings as a checkpoint saved them: older checkpoints lack the fields added since. */
+export type SavedSettings = SettingsInput & { data: Record<string, string> };
+
+const adamShape = { learningRate: z.number(), beta1: z.number(), beta2: z.number() } satisfies ShapeOf<AdamSettings>;
+const scheduleShape = { shape: z.enum(['constant', 'cosine']), warmup: z.number(), floor: z.number(), restart: z.number() } satisfies ShapeOf<LrSchedule>;
+const lossShape = { ssimWeight: z.number(), maskWeighted: z.boolean(), background: z.number(), eyeWeight: z.number(), mouthWeight: z.number() } satisfies ShapeOf<LossOptions>;
+const augmentShape = {
+  rotation: z.number(), zoom: z.number(), shift: z.number(), flip: z.number(), warpGrid: z.number(), warpScale: z.number(),
+  colourJitter: z.number(), mixBackground: z.number(),
+} satisfies ShapeOf<AugmentOptions>;
+const settingsShape = {
+  data: z.record(z.string(), z.string()),
+  batchSize: z.number(),
+  seed: z.number(),
+  adam: z.object(adamShape).partial(),
+  schedule: z.object(scheduleShape).partial(),
+  loss: z.object(lossShape).partial(),
+  augment: z.object(augmentShape).partial(),
+  masks: z.enum(['landmarks', 'ellipse']),
+  holdout: z.number(),
+  cropFraction: z.number(),
+  recipe: z.object({ name: z.string(), overrides: z.record(z.string(), z.unknown()) }).nullable(),
+} satisfies ShapeOf<TrainSettings>;
+
+export const SavedSettingsSchema = schemaFor<SavedSettings>()(z.object(settingsShape).partial().required({ data: true }));
 
 /** Settings before any recipe: the 2018 code's choices. */
 export const BASE_SETTINGS: Omit<TrainSettings, 'data'> = {
