@@ -185,28 +185,27 @@ export interface InitBackendOptions {
 let current: { options: InitBackendOptions; choice: Promise<BackendChoice> } | null = null;
 
 /**
- * Initialise the fastest working backend once per process and report the choice.
- * Later calls return the same choice, unless they force another backend or ask to probe all
- * (then the choice is made again and the engine switches). Throws BackendUnavailableError when a
- * forced backend cannot be used.
+ * Initialise the fastest working backend once per process and report the choice. Later calls
+ * return the same choice. A later call that forces another backend than the one running throws
+ * (with the reason): switching engines under live models and tensors would strand them, so that
+ * takes a new process. Throws BackendUnavailableError when a forced backend cannot be used; after
+ * a failed start a later call may choose again.
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendChoice> {
   const previous = current;
-  if (previous) {
-    const done = await previous.choice.catch(() => null);
-    const sameBackend = options.force === undefined || options.force === previous.options.force || done?.backend === options.force;
-    const probedEnough = !options.probeAll || previous.options.probeAll === true;
-    if (sameBackend && probedEnough) return previous.choice;
+  const running = previous ? await previous.choice.catch(() => null) : null;
+  if (previous && running) {
+    if (options.force !== undefined && options.force !== running.backend)
+      throw new BackendUnavailableError(
+        `the ${running.backend} backend is already running in this process; ${options.force} needs a new process (DEEPFAKE_BACKEND=${options.force})`,
+      );
+    if (!options.probeAll || previous.options.probeAll) return running;
+    // doctor after a choice: probe the others too; the same request settles on the same backend.
+    options = { ...options, force: previous.options.force };
+  } else if (previous && options.force === previous.options.force && !!options.probeAll === !!previous.options.probeAll) {
+    return previous.choice; // the same request that failed fails the same way
   }
-  const choice = choose(options).catch(async (e: unknown) => {
-    // A forced backend that fails leaves the working choice (and its engine) in place.
-    const kept = previous ? await previous.choice.catch(() => null) : null;
-    if (previous && kept && current?.choice === choice) {
-      await tf.setBackend(kept.engineName);
-      current = previous;
-    }
-    throw e;
-  });
+  const choice = choose(options);
   current = { options, choice };
   return choice;
 }
