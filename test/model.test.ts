@@ -23,28 +23,27 @@ const EXPECTED: Record<PresetName, { encoder: number; decoder: number; total: nu
   tiny: { encoder: 174_864, decoder: 24_607, total: 224_078, size: 32 },
 };
 
-/** The layer structure of the first public deepfake code. */
+/** The layer structure of the first public deepfake code (each conv + LeakyReLU pair fused as one ConvLeaky layer). */
 function checkOriginalStructure(ae: Autoencoder): void {
   const summary = (m: tf.LayersModel) => m.layers.map((l) => `${l.getClassName()}:${JSON.stringify(l.outputShape)}`);
   assert.deepEqual(summary(ae.encoder), [
     'InputLayer:[null,64,64,3]',
-    'Conv2D:[null,32,32,128]', 'LeakyReLU:[null,32,32,128]',
-    'Conv2D:[null,16,16,256]', 'LeakyReLU:[null,16,16,256]',
-    'Conv2D:[null,8,8,512]', 'LeakyReLU:[null,8,8,512]',
-    'Conv2D:[null,4,4,1024]', 'LeakyReLU:[null,4,4,1024]',
+    'ConvLeaky:[null,32,32,128]',
+    'ConvLeaky:[null,16,16,256]',
+    'ConvLeaky:[null,8,8,512]',
+    'ConvLeaky:[null,4,4,1024]',
     'Flatten:[null,16384]', 'Dense:[null,1024]', 'Dense:[null,16384]', 'Reshape:[null,4,4,1024]',
-    'Conv2D:[null,4,4,2048]', 'LeakyReLU:[null,4,4,2048]', 'PixelShuffle:[null,8,8,512]',
+    'ConvLeaky:[null,4,4,2048]', 'PixelShuffle:[null,8,8,512]',
   ]);
   assert.deepEqual(summary(ae.decoders.a), [
     'InputLayer:[null,8,8,512]',
-    'Conv2D:[null,8,8,1024]', 'LeakyReLU:[null,8,8,1024]', 'PixelShuffle:[null,16,16,256]',
-    'Conv2D:[null,16,16,512]', 'LeakyReLU:[null,16,16,512]', 'PixelShuffle:[null,32,32,128]',
-    'Conv2D:[null,32,32,256]', 'LeakyReLU:[null,32,32,256]', 'PixelShuffle:[null,64,64,64]',
+    'ConvLeaky:[null,8,8,1024]', 'PixelShuffle:[null,16,16,256]',
+    'ConvLeaky:[null,16,16,512]', 'PixelShuffle:[null,32,32,128]',
+    'ConvLeaky:[null,32,32,256]', 'PixelShuffle:[null,64,64,64]',
     'Conv2D:[null,64,64,3]',
   ]);
   const conv1 = ae.encoder.getLayer('enc_conv1').getConfig();
-  assert.deepEqual([conv1.kernelSize, conv1.strides], [[5, 5], [2, 2]]);
-  assert.equal(ae.encoder.getLayer('enc_conv1_act').getConfig().alpha, 0.1);
+  assert.deepEqual([conv1.kernelSize, conv1.strides, conv1.alpha], [5, 2, 0.1]);
   assert.equal(ae.decoders.a.getLayer('dec_out').getConfig().activation, 'sigmoid');
 }
 

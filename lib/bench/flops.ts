@@ -16,7 +16,7 @@ export function forwardFlops(model: tf.LayersModel): number {
     if (!kernel) continue;
     const cls = layer.getClassName();
     const out = layer.outputShape as number[];
-    if (cls === 'Conv2D') {
+    if (cls === 'Conv2D' || cls === 'ConvLeaky') {
       const [kh, kw, cin, cout] = kernel.shape;
       total += 2 * out[1] * out[2] * kh * kw * cin * cout;
     } else if (cls === 'Dense') {

@@ -9,6 +9,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { bottleneckSide, resBlocksAt, validateConfig, type ModelConfig } from './config';
+import { ConvLeaky } from './conv-leaky';
 import { PixelShuffle } from './pixel-shuffle';
 
 // The type glorotUniform returns; tfjs does not export its Initializer class by name.
@@ -32,19 +33,31 @@ function initialiserSource(seed: number | undefined): () => Initializer {
   return () => tf.initializers.glorotUniform(next === undefined ? {} : { seed: next++ });
 }
 
+// DEEPFAKE_FUSED_LAYERS=0 builds the two-layer form (for comparing speed; the weights are the same).
+const FUSED = process.env.DEEPFAKE_FUSED_LAYERS !== '0';
+
+/**
+ * A 'same'-padded convolution followed by LeakyReLU: one ConvLeaky layer (see conv-leaky.ts), or
+ * conv2d + leakyReLU. Both name their weights `<name>/kernel` and `<name>/bias`.
+ */
+function convThenLeaky(x: tf.SymbolicTensor, o: { filters: number; kernelSize: number; strides?: number; leak: number; init: Initializer; name: string; actName: string }): tf.SymbolicTensor {
+  if (FUSED && o.leak > 0)
+    return new ConvLeaky({ filters: o.filters, kernelSize: o.kernelSize, strides: o.strides, alpha: o.leak, kernelInitializer: o.init, name: o.name }).apply(x) as tf.SymbolicTensor;
+  const conv = tf.layers.conv2d({ filters: o.filters, kernelSize: o.kernelSize, strides: o.strides ?? 1, padding: 'same', kernelInitializer: o.init, name: o.name });
+  return tf.layers.leakyReLU({ alpha: o.leak, name: o.actName }).apply(conv.apply(x)) as tf.SymbolicTensor;
+}
+
 /** conv3x3 to 4*width, LeakyReLU, pixel shuffle: twice the side, `width` channels. */
 function upscale(x: tf.SymbolicTensor, width: number, name: string, leak: number, init: () => Initializer): tf.SymbolicTensor {
-  const conv = tf.layers.conv2d({ filters: width * 4, kernelSize: 3, padding: 'same', kernelInitializer: init(), name: `${name}_conv` });
-  const act = tf.layers.leakyReLU({ alpha: leak, name: `${name}_act` });
-  return new PixelShuffle({ blockSize: 2, name: `${name}_shuffle` }).apply(act.apply(conv.apply(x))) as tf.SymbolicTensor;
+  const y = convThenLeaky(x, { filters: width * 4, kernelSize: 3, leak, init: init(), name: `${name}_conv`, actName: `${name}_act` });
+  return new PixelShuffle({ blockSize: 2, name: `${name}_shuffle` }).apply(y) as tf.SymbolicTensor;
 }
 
 /** x + conv3x3(LeakyReLU(conv3x3(x))), then LeakyReLU: DeepFaceLab's decoder block. */
 function residualBlock(x: tf.SymbolicTensor, name: string, leak: number, init: () => Initializer): tf.SymbolicTensor {
   const width = x.shape[3] as number;
   const conv = (n: string) => tf.layers.conv2d({ filters: width, kernelSize: 3, padding: 'same', kernelInitializer: init(), name: `${name}_${n}` });
-  let y = conv('conv1').apply(x) as tf.SymbolicTensor;
-  y = tf.layers.leakyReLU({ alpha: leak, name: `${name}_act1` }).apply(y) as tf.SymbolicTensor;
+  let y = convThenLeaky(x, { filters: width, kernelSize: 3, leak, init: init(), name: `${name}_conv1`, actName: `${name}_act1` });
   y = conv('conv2').apply(y) as tf.SymbolicTensor;
   y = tf.layers.add({ name: `${name}_add` }).apply([x, y]) as tf.SymbolicTensor;
   return tf.layers.leakyReLU({ alpha: leak, name: `${name}_act2` }).apply(y) as tf.SymbolicTensor;
@@ -55,8 +68,7 @@ export function buildEncoder(c: ModelConfig, init: () => Initializer = initialis
   const input = tf.input({ shape: [c.inputSize, c.inputSize, 3], name: 'face' });
   let x = input;
   c.encoderWidths.forEach((filters, i) => {
-    const conv = tf.layers.conv2d({ filters, kernelSize: 5, strides: 2, padding: 'same', kernelInitializer: init(), name: `enc_conv${i + 1}` });
-    x = tf.layers.leakyReLU({ alpha: c.leak, name: `enc_conv${i + 1}_act` }).apply(conv.apply(x)) as tf.SymbolicTensor;
+    x = convThenLeaky(x, { filters, kernelSize: 5, strides: 2, leak: c.leak, init: init(), name: `enc_conv${i + 1}`, actName: `enc_conv${i + 1}_act` });
   });
   const side = bottleneckSide(c);
   // No activation on the two dense layers, as in the original: the code is a linear projection.
