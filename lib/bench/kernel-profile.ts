@@ -48,8 +48,9 @@ export async function profileTraining(preset: PresetName, batch: number, steps =
       });
       if (record) {
         wall += performance.now() - t0;
-        // Entries named `<op>__op` are op-level wrappers around kernels already listed: skip them.
-        for (const k of info.kernels.filter((k) => !k.name.endsWith('__op'))) {
+        // Entries named `<op>__op` are op-level wrappers around kernels already listed, and so is
+        // a tf.customGrad node ("unnamed scope": the ConvLeaky layer's op): skip them.
+        for (const k of info.kernels.filter((k) => !k.name.endsWith('__op') && k.name !== 'unnamed scope')) {
           const t = totals.get(k.name) ?? { ms: 0, calls: 0 };
           t.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
           t.calls += 1;
