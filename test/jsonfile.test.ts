@@ -142,7 +142,7 @@ test('a corrupt alignments.json: extract says so in one line, rebuilds it, remov
 });
 
 test('a corrupt checkpoint state.json or config.json: loading fails with one line naming the file', { timeout: 120_000 }, async () => {
-  await initBackend({ force: 'wasm' });
+  await initBackend();  // whichever runs: the extract test above may have started native
   const data = await syntheticFaces(6, 16);
   const s = await TrainingSession.open({ modelDir: data.model, data: { a: data.a, b: data.b }, config: tinyConfig(), settings: { batchSize: 4 }, log: () => undefined });
   await runTraining(s, { steps: 1, checkpointEvery: 100, previewEvery: 0, stream: null });
