@@ -6,7 +6,7 @@
 
 import { parseArgs } from 'util';
 import { BackendUnavailableError } from './backend';
-import { UsageError, type Command, type Options, type Values } from './commands/command';
+import { OutputNotWritable, UsageError, type Command, type Options, type Values } from './commands/command';
 import { benchCommand } from './commands/bench';
 import { doctorCommand } from './commands/doctor';
 import { extractCommand } from './commands/extract';
@@ -67,6 +67,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(values.json ? JSON.stringify(result) + '\n' : text + '\n');
     return exitCode;
   } catch (e) {
+    if (e instanceof OutputNotWritable) {
+      process.stderr.write(`${e.command}: ${e.message}\n`);
+      return 2;
+    }
+    // A full disk mid-run: say so with the file (lib/fsutil.ts adds it to failed writes).
+    const err = (e ?? {}) as NodeJS.ErrnoException;
+    if (err.code === 'ENOSPC' || err.code === 'EDQUOT') {
+      process.stderr.write(`${name}: disk full (no space left on device) writing ${err.path ?? '?'}\n`);
+      return 1;
+    }
     // A forced backend that cannot run is unusable input, like a bad option.
     if (e instanceof UsageError || e instanceof BackendUnavailableError) {
       process.stderr.write(`deepfake-lab: ${e.message}\n`);

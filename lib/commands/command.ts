@@ -1,10 +1,41 @@
 // What a CLI command is. Each command lives in its own file in this folder and is listed in
 // lib/cli.ts; cli.ts parses options, prints the result and maps errors to exit codes.
 
+import * as fs from 'fs';
 import type { ParseArgsConfig } from 'util';
 
 /** Bad usage or unusable input: exit status 2 with this one-line message. */
 export class UsageError extends Error {}
+
+/** An output folder that cannot be written: exit 2, said as `<command>: cannot write to DIR (why)`. */
+export class OutputNotWritable extends UsageError {
+  constructor(readonly command: string, readonly dir: string, reason: string) {
+    super(`cannot write to ${dir} (${reason})`);
+  }
+}
+
+function reasonOf(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EROFS') return 'read-only file system';
+  if (code === 'ENOTDIR' || code === 'EEXIST') return 'not a folder';
+  if (code === 'ENOSPC') return 'no space left on device';
+  return code ?? (e as Error).message;
+}
+
+/**
+ * Create an output folder if missing and check it can be written, before any work starts: a
+ * long run should not fail at its first write (root passes access checks, so this guards users).
+ */
+export function ensureWritableDir(command: string, dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+    fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+  } catch (e) {
+    throw new OutputNotWritable(command, dir, reasonOf(e));
+  }
+}
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 export type Values = Record<string, string | boolean | string[] | undefined>;

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import { DEFAULT_EXTRACT, extractFaces, type ExtractSummary } from '../faces/extract';
-import { UsageError, intOption, numberOption, requireString, type Command } from './command';
+import { ensureWritableDir, UsageError, intOption, numberOption, requireString, type Command } from './command';
 
 const USAGE =
   'deepfake-lab extract --in DIR --out DIR [--size 256] [--margin 0.2] [--detector ssd|tiny] [--identity off|dominant|FILE] ' +
@@ -39,6 +39,7 @@ export const extractCommand: Command = {
     if (detector !== 'ssd' && detector !== 'tiny') throw new UsageError(`--detector must be ssd or tiny, got ${detector}`);
     const identity = (values.identity as string | undefined) ?? 'off';
     if (identity !== 'off' && identity !== 'dominant' && !fs.existsSync(identity)) throw new UsageError(`--identity ${identity}: not off, dominant or an existing reference photo`);
+    ensureWritableDir('extract', outDir);
 
     // Ctrl-C or SIGTERM: finish the current photo, save, and exit; a rerun resumes.
     const controller = new AbortController();

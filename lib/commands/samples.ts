@@ -2,7 +2,7 @@
 
 import { DEFAULT_SAMPLES, writeSamples, type SamplesSummary } from '../samples/dataset';
 import { IDENTITIES } from '../samples/identities';
-import { intOption, requireString, type Command } from './command';
+import { ensureWritableDir, intOption, requireString, type Command } from './command';
 
 const USAGE = 'deepfake-lab samples --out DIR [--count 300] [--pairs 64] [--seed 1] [--json]';
 
@@ -31,6 +31,7 @@ export const samplesCommand: Command = {
     const count = intOption(values, 'count', DEFAULT_SAMPLES.count, 1, 100000);
     const pairs = intOption(values, 'pairs', DEFAULT_SAMPLES.pairs, 0, 100000);
     const seed = intOption(values, 'seed', DEFAULT_SAMPLES.seed, 0, 2 ** 31 - 1);
+    ensureWritableDir('samples', outDir);
     // Ctrl-C or SIGTERM: stop after the current photo; the manifests list what is finished.
     const controller = new AbortController();
     const stop = () => controller.abort();

@@ -2,7 +2,7 @@ import { statSync } from 'fs';
 import { scrape, type ScrapeSummary } from '../scrape/downloader';
 import { PROVIDER_NAMES, type ProviderName } from '../scrape/provider';
 import { createProvider, isProviderName, specProblem, type ProviderSpec } from '../scrape/providers';
-import { intOption, requireString, UsageError, type Command, type Values } from './command';
+import { ensureWritableDir, intOption, requireString, UsageError, type Command, type Values } from './command';
 
 const USAGE =
   'deepfake-lab scrape [--provider wikimedia|openverse|bing|urls|folder] --query WORDS --out DIR [--limit N] ' +
@@ -29,6 +29,7 @@ export const scrapeCommand: Command = {
     const spec = parseSpec(values);
     const out = requireString(values, 'out', USAGE);
     const limit = intOption(values, 'limit', 100, 1, 100_000);
+    ensureWritableDir('scrape', out);
     // A provider whose host cannot be reached throws ProviderUnreachable, which cli.ts reports as
     // one line with exit 1: the network failed, not the user's input (exit 2 is for that).
     const controller = new AbortController();

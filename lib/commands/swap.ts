@@ -7,7 +7,7 @@ import { COLOUR_MATCHERS } from '../swap/colour';
 import { DEFAULT_SWAP, swapPath, type SwapSummary } from '../swap/batch';
 import { DEFAULT_SWAP_MASK } from '../swap/mask';
 import { loadSwapModel, type SwapModel } from '../swap/model';
-import { intOption, numberOption, requireString, UsageError, type Command, type Values } from './command';
+import { ensureWritableDir, intOption, numberOption, requireString, UsageError, type Command, type Values } from './command';
 
 const USAGE =
   'deepfake-lab swap --model DIR --to a|b --in PATH --out DIR [--faces all|source] [--colour histogram|lab-meanstd|none] ' +
@@ -89,6 +89,7 @@ export const swapCommand: Command = {
       measure: values.measure === true,
       overwrite: values.overwrite === true,
     };
+    ensureWritableDir('swap', outDir);
     let model: SwapModel;
     try {
       model = await loadSwapModel(modelDir);

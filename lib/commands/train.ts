@@ -6,7 +6,7 @@ import { isPresetName, presetConfig, PRESETS } from '../model/config';
 import { runTraining } from '../train/run';
 import { TrainingSession } from '../train/session';
 import { DEFAULT_RECIPE, resolveRecipe } from '../train/recipes';
-import { intOption, requireString, UsageError, type Command } from './command';
+import { ensureWritableDir, intOption, requireString, UsageError, type Command } from './command';
 import { RECIPE_OPTIONS, RECIPE_USAGE, recipeOption, recipeOverrides } from './recipe-options';
 
 const USAGE =
@@ -46,6 +46,7 @@ export const trainCommand: Command = {
       resolved.settings.recipe = { name: recipe, overrides: { ...resolved.settings.recipe?.overrides, preset: values.preset } };
     }
 
+    ensureWritableDir('train', modelDir);
     const choice = await initBackend();
     const log = (line: string) => process.stderr.write(`train: ${line}\n`);
     log(describeChoice(choice));

@@ -16,7 +16,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
-import { writeFileAtomic } from '../fsutil';
+import { removeStaleTemps, writeFileAtomic } from '../fsutil';
 import { encodeImage, imageToTensor, listImageFiles, tensorToImage, tryDecodeImage } from '../image';
 import { CorruptFile, readJsonFileIfExists } from '../jsonfile';
 import { Progress, type ProgressState } from '../progress';
@@ -155,6 +155,11 @@ export async function extractFaces(inDir: string, outDir: string, options: Extra
   const started = Date.now();
   const { files } = await listImageFiles(inDir);
   await fs.promises.mkdir(outDir, { recursive: true });
+  // Temporary files of a run that was killed mid-write (crops, alignments.json, rejected crops).
+  removeStaleTemps(outDir);
+  const rejectedRoot = path.join(outDir, 'rejected');
+  if (fs.existsSync(rejectedRoot))
+    for (const d of fs.readdirSync(rejectedRoot, { withFileTypes: true })) if (d.isDirectory()) removeStaleTemps(path.join(rejectedRoot, d.name));
   const alignmentsPath = path.join(outDir, ALIGNMENTS_FILE);
   const settings = outputSettings(s, templateInCrop({ size: s.size, margin: s.margin }));
 
@@ -189,29 +194,33 @@ export async function extractFaces(inDir: string, outDir: string, options: Extra
   let lastSave = Date.now();
   let interrupted = false;
 
-  for (const file of files) {
-    if (options.signal?.aborted) {
-      interrupted = true;
-      break;
+  try {
+    for (const file of files) {
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const rel = path.relative(inDir, file);
+      const st = await fs.promises.stat(file);
+      const prev = byFile.get(rel);
+      if (!(prev && prev.bytes === st.size && prev.mtimeMs === st.mtimeMs)) {
+        if (prev) await removeRecordOutputs(outDir, prev);
+        // Detection, alignment and checks run where face-api runs fastest (wasm beside native).
+        const record = await onFaceBackend(() => processImage(file, rel, st, detector, s, outDir, taken, seen));
+        byFile.set(rel, record);
+        processed++;
+      }
+      progress.tick();
+      if (Date.now() - lastSave > 3000) {
+        data.images = [...byFile.values()];
+        await writeAlignments(alignmentsPath, data);
+        lastSave = Date.now();
+      }
     }
-    const rel = path.relative(inDir, file);
-    const st = await fs.promises.stat(file);
-    const prev = byFile.get(rel);
-    if (!(prev && prev.bytes === st.size && prev.mtimeMs === st.mtimeMs)) {
-      if (prev) await removeRecordOutputs(outDir, prev);
-      // Detection, alignment and checks run where face-api runs fastest (wasm beside native).
-      const record = await onFaceBackend(() => processImage(file, rel, st, detector, s, outDir, taken, seen));
-      byFile.set(rel, record);
-      processed++;
-    }
-    progress.tick();
-    if (Date.now() - lastSave > 3000) {
-      data.images = [...byFile.values()];
-      await writeAlignments(alignmentsPath, data);
-      lastSave = Date.now();
-    }
+  } finally {
+    // Also on a failed write: the bar's timer would otherwise keep the process alive.
+    progress.stop();
   }
-  progress.stop();
   data.images = [...byFile.values()].sort((a, b) => (a.file < b.file ? -1 : 1));
   if (!interrupted) data.identity = await applyIdentity(data, s, outDir);
   await writeAlignments(alignmentsPath, data);

@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
 import { schemaFor } from '../jsonfile';
-import { writeFileAtomic } from '../fsutil';
+import { removeStaleTemps, writeFileAtomic } from '../fsutil';
 import { Progress, type ProgressState } from '../progress';
 import { roundPoints } from '../faces/alignments';
 import { LICENCE_NOTE, type PersonId } from './identities';
@@ -166,23 +166,30 @@ export async function writeSamples(outDir: string, options: SamplesOptions = {})
   for (const job of jobs) needed.set(job.line, (needed.get(job.line) ?? 0) + 1);
   const done = new Map<string, number>();
 
+  // Temporary files of a run that was killed mid-write.
+  for (const dir of new Set(jobs.map((j) => path.dirname(j.file)).concat([...manifests.keys()].map((m) => path.dirname(m))))) removeStaleTemps(dir);
+
   const progress = new Progress('samples', jobs.length, { unit: 'photos', stream: options.progressStream, onUpdate: options.onProgress });
   let rendered = 0, skipped = 0, interrupted = false;
-  for (const job of jobs) {
-    if (options.signal?.aborted) {
-      interrupted = true;
-      break;
+  try {
+    for (const job of jobs) {
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      if (previous.get(job.manifest)!.has(job.line) && fs.existsSync(job.file)) skipped++;
+      else {
+        const r = await render(job.person, job.params);
+        await writeFileAtomic(job.file, r.bytes);
+        rendered++;
+      }
+      done.set(job.line, (done.get(job.line) ?? 0) + 1);
+      progress.tick();
     }
-    if (previous.get(job.manifest)!.has(job.line) && fs.existsSync(job.file)) skipped++;
-    else {
-      const r = await render(job.person, job.params);
-      await writeFileAtomic(job.file, r.bytes);
-      rendered++;
-    }
-    done.set(job.line, (done.get(job.line) ?? 0) + 1);
-    progress.tick();
+  } finally {
+    // Also on a failed write: the bar's timer would otherwise keep the process alive.
+    progress.stop();
   }
-  progress.stop();
   // Manifests last, listing only finished photos: after an interruption a rerun skips those.
   for (const [file, lines] of manifests) {
     const finished = lines.filter((l) => done.get(l) === needed.get(l));

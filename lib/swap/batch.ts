@@ -8,7 +8,7 @@ import { initBackend } from '../backend';
 import { createDetector } from '../faces/extract';
 import { DEFAULT_IDENTITY_THRESHOLD } from '../faces/identity';
 import type { DetectorKind } from '../faces/detector';
-import { writeFileAtomic } from '../fsutil';
+import { removeStaleTemps, writeFileAtomic } from '../fsutil';
 import { listImageFiles, tryDecodeImage } from '../image';
 import { Progress, type ProgressState } from '../progress';
 import type { Blender } from './blend';
@@ -126,37 +126,43 @@ export async function swapPath(model: SwapModel, input: string, outDir: string, 
   const inputs = new Set(files.map((f) => path.resolve(f)));
   const taken = new Set<string>();
   fs.mkdirSync(outDir, { recursive: true });
+  // Temporary files of a run that was killed mid-write.
+  removeStaleTemps(outDir);
   const progress = new Progress('swap', files.length, { unit: 'images', stream: o.progressStream, onUpdate: o.onProgress });
-  for (const file of files) {
-    // Names are given in folder order to the photos that get swapped, so a rerun of the same
-    // folder finds each photo's output under the same name (and skips it when it is there).
-    const target = outputName(file, path.resolve(outDir), o.format === 'jpeg' ? 'jpg' : 'png', taken, inputs);
-    let written = false;
-    if (!o.overwrite && fs.existsSync(target) && (await isLabelled(target))) {
-      count('already swapped');
-      written = true;
-    } else {
-      const decoded = await tryDecodeImage(file);
-      if (decoded.ok === false) count(decoded.reason);
-      else {
-        const r = await swapImage(decoded.image, detector, model, imageOptions);
-        summary.faces += r.faces;
-        summary.swapped += r.swapped;
-        r.skipped.forEach(count);
-        await meter?.add(r.stages);
-        if (r.faces === 0) count('no face');
-        if (r.swapped > 0) {
-          if (o.mark) drawMark(r.image);
-          await writeFileAtomic(target, await encodeLabelled(r.image, o.format, label, o.quality));
-          summary.written.push(target);
-          written = true;
+  try {
+    for (const file of files) {
+      // Names are given in folder order to the photos that get swapped, so a rerun of the same
+      // folder finds each photo's output under the same name (and skips it when it is there).
+      const target = outputName(file, path.resolve(outDir), o.format === 'jpeg' ? 'jpg' : 'png', taken, inputs);
+      let written = false;
+      if (!o.overwrite && fs.existsSync(target) && (await isLabelled(target))) {
+        count('already swapped');
+        written = true;
+      } else {
+        const decoded = await tryDecodeImage(file);
+        if (decoded.ok === false) count(decoded.reason);
+        else {
+          const r = await swapImage(decoded.image, detector, model, imageOptions);
+          summary.faces += r.faces;
+          summary.swapped += r.swapped;
+          r.skipped.forEach(count);
+          await meter?.add(r.stages);
+          if (r.faces === 0) count('no face');
+          if (r.swapped > 0) {
+            if (o.mark) drawMark(r.image);
+            await writeFileAtomic(target, await encodeLabelled(r.image, o.format, label, o.quality));
+            summary.written.push(target);
+            written = true;
+          }
         }
       }
+      if (!written) taken.delete(target);
+      progress.tick();
     }
-    if (!written) taken.delete(target);
-    progress.tick();
+  } finally {
+    // Also on a failed write: the bar's timer would otherwise keep the process alive.
+    progress.stop();
   }
-  progress.stop();
   if (meter) summary.measured = meter.result();
   summary.seconds = (Date.now() - started) / 1000;
   summary.imagesPerSecond = files.length / Math.max(summary.seconds, 1e-3);

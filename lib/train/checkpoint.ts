@@ -94,20 +94,29 @@ export async function saveCheckpoint(modelDir: string, ae: Autoencoder, optimize
   if (fs.existsSync(path.join(final, STATE_JSON))) return final;
   const tmp = path.join(root, `${TEMP_PREFIX}${stepDirName(state.step)}-${process.pid}`);
   await fs.promises.rm(tmp, { recursive: true, force: true });
-  await saveAutoencoder(ae, tmp);
-  const specs: StateFile['optimizers'] = {};
-  for (const [id, opt] of Object.entries(optimizers)) {
-    const weights = await opt.getWeights();
-    const { data, specs: s } = await tf.io.encodeWeights(weights);
-    // getWeights returns the optimizer's own variables plus a fresh iteration-count scalar.
-    tf.dispose(weights.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
-    await writeFileAtomic(path.join(tmp, `optimizer_${id}.bin`), new Uint8Array(data));
-    specs[id] = s;
+  try {
+    await saveAutoencoder(ae, tmp);
+    const specs: StateFile['optimizers'] = {};
+    for (const [id, opt] of Object.entries(optimizers)) {
+      const weights = await opt.getWeights();
+      const { data, specs: s } = await tf.io.encodeWeights(weights);
+      // getWeights returns the optimizer's own variables plus a fresh iteration-count scalar.
+      tf.dispose(weights.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
+      await writeFileAtomic(path.join(tmp, `optimizer_${id}.bin`), new Uint8Array(data));
+      specs[id] = s;
+    }
+    const file: StateFile = { ...state, optimizers: specs, savedAt: new Date().toISOString() };
+    // state.json last: a folder without it was never finished.
+    await writeFileAtomic(path.join(tmp, STATE_JSON), JSON.stringify(file));
+    await fs.promises.rename(tmp, final);
+  } catch (e) {
+    // A failed write (a full disk): no half checkpoint stays; the previous one is untouched.
+    await fs.promises.rm(tmp, { recursive: true, force: true });
+    // Name the checkpoint, not a file in the temporary folder that is gone now.
+    const err = e as NodeJS.ErrnoException;
+    if (err.code && typeof err.path === 'string' && err.path.startsWith(tmp)) err.path = final;
+    throw e;
   }
-  const file: StateFile = { ...state, optimizers: specs, savedAt: new Date().toISOString() };
-  // state.json last: a folder without it was never finished.
-  await writeFileAtomic(path.join(tmp, STATE_JSON), JSON.stringify(file));
-  await fs.promises.rename(tmp, final);
   for (const old of listCheckpoints(modelDir)) if (old !== final) await fs.promises.rm(old, { recursive: true, force: true });
   return final;
 }
