@@ -4,7 +4,7 @@
 // write (run as user nobody through setpriv).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -14,7 +14,7 @@ import { disposeAutoencoder } from '../lib/model/builder';
 import { presetConfig } from '../lib/model/config';
 import { latestCheckpoint, loadCheckpoint } from '../lib/train/checkpoint';
 import { TrainingSession } from '../lib/train/session';
-import { runCli } from './helpers/cli';
+import { runCli, sleep, startCli, waitFor } from './helpers/cli';
 import { PROJECT_ROOT } from './helpers/shared';
 import { syntheticFaces } from './train-fixtures';
 
@@ -24,27 +24,6 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-faults-'));
 const photos = path.join(tmp, 'photos');
 let model: string;
 
-/** Start the CLI without waiting; resolves the exit status and output when it ends. */
-function start(args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: PROJECT_ROOT });
-  let stdout = '', stderr = '';
-  child.stdout.on('data', (b) => (stdout += b));
-  child.stderr.on('data', (b) => (stderr += b));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, done };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(cond: () => boolean, timeoutMs: number, pollMs = 20): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error('timed out waiting');
-    await sleep(pollMs);
-  }
-}
 
 /** Every file under dir, relative, sorted. */
 function tree(dir: string): string[] {
@@ -65,7 +44,7 @@ const countFiles = (dir: string, re: RegExp) => (fs.existsSync(dir) ? fs.readdir
  * the rerun's clean-up is always exercised).
  */
 async function killThenRerun(args: string[], started: () => boolean, watch: string): Promise<number> {
-  const run = start(args);
+  const run = startCli(args);
   await waitFor(started, 60_000);
   await waitFor(() => fs.readdirSync(watch).some((n) => n.endsWith('.tmp')), 1000, 1).catch(() => undefined);
   run.child.kill('SIGKILL');

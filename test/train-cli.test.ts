@@ -2,7 +2,6 @@
 // stop on SIGINT, and SIGKILL during checkpoint writes never leaving an unloadable model.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'child_process';
 import { existsSync, readdirSync } from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -10,7 +9,7 @@ import { initBackend } from '../lib/backend';
 import { autoencode, disposeAutoencoder } from '../lib/model/builder';
 import { latestCheckpoint, loadCheckpoint } from '../lib/train/checkpoint';
 import { readHistory } from '../lib/train/history';
-import { runCli } from './helpers/cli';
+import { runCli, sleep, startCli, waitFor } from './helpers/cli';
 import { PROJECT_ROOT } from './helpers/shared';
 import { mulberry32 } from './helpers/rng';
 import { syntheticFaces } from './train-fixtures';
@@ -22,27 +21,6 @@ function trainArgs(d: { a: string; b: string; model: string }, ...more: string[]
   return ['train', '--a', d.a, '--b', d.b, '--model', d.model, ...TINY, ...more];
 }
 
-/** Start the CLI without waiting; resolves the exit status and output when it ends. */
-function start(args: string[]) {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'deepfake-lab.js'), ...args], { cwd: PROJECT_ROOT });
-  let stdout = '', stderr = '';
-  child.stdout.on('data', (b) => (stdout += b));
-  child.stderr.on('data', (b) => (stderr += b));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, done, stderr: () => stderr };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(cond: () => boolean, timeoutMs: number, pollMs = 20): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error('timed out waiting');
-    await sleep(pollMs);
-  }
-}
 
 test('train --json and eval --json follow the contract', async () => {
   const d = await syntheticFaces(8, 24);
@@ -95,7 +73,7 @@ test('unusable input exits 2 with one line on stderr', async () => {
 
 test('SIGINT saves a checkpoint at the current step and exits 0', async () => {
   const d = await syntheticFaces(6, 16);
-  const run = start([...trainArgs(d, '--steps', '100000', '--checkpoint-every', '100000'), '--json']);
+  const run = startCli([...trainArgs(d, '--steps', '100000', '--checkpoint-every', '100000'), '--json']);
   await waitFor(() => /step \d+\//.test(run.stderr()), 60_000);
   run.child.kill('SIGINT');
   const r = await run.done;
@@ -115,7 +93,7 @@ test('SIGKILL during checkpoint writes never leaves an unloadable model; resume 
   const temps = () => readdirSync(path.join(d.model, 'checkpoints')).some((n) => n.startsWith('.tmp-'));
   for (let kill = 0; kill < 4; kill++) {
     // A checkpoint every step: about half of the run's time is spent writing one.
-    const run = start(trainArgs(d, '--steps', '100000', '--checkpoint-every', '1', '--preview-every', '0'));
+    const run = startCli(trainArgs(d, '--steps', '100000', '--checkpoint-every', '1', '--preview-every', '0'));
     // Past the slow first steps (warm-up), so the kill does not always land in training.
     await waitFor(() => {
       const c = latestCheckpoint(d.model);
