@@ -8,16 +8,23 @@ import type { GradConfig, LeakyReluAttrs, NamedAttrMap } from '@tensorflow/tfjs'
 import { NATIVE_BACKEND } from '../native/backend';
 import { LEAKY_RELU_GRAD } from '../native/kernels';
 
+/**
+ * dy where x > 0, alpha * dy elsewhere: one compiled kernel on native (unless
+ * DEEPFAKE_NATIVE_OFF=DeepfakeLeakyReluGrad unregistered it), TensorFlow.js's formula elsewhere.
+ * For alpha > 0 the activation's output may stand in for x: its sign is the same.
+ */
+export function leakyReluBackward<T extends tf.Tensor>(dy: T, x: T, alpha: number): T {
+  if (tf.getBackend() === NATIVE_BACKEND && tf.getKernel(LEAKY_RELU_GRAD, NATIVE_BACKEND) && tf.util.arraysEqual(dy.shape, x.shape))
+    return tf.engine().runKernel(LEAKY_RELU_GRAD, { dy, x }, { alpha } as unknown as NamedAttrMap) as T;
+  return tf.where(tf.greater(x, 0), dy, tf.mul(dy, alpha)) as T;
+}
+
 export const leakyReluGradConfig: GradConfig = {
   kernelName: 'LeakyRelu',
   inputsToSave: ['x'],
   gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: NamedAttrMap) => {
     const [x] = saved;
-    const g = dy as tf.Tensor;
     const { alpha } = attrs as unknown as LeakyReluAttrs;
-    // (DEEPFAKE_NATIVE_OFF=DeepfakeLeakyReluGrad unregisters the kernel: then the formula runs.)
-    if (tf.getBackend() === NATIVE_BACKEND && tf.getKernel(LEAKY_RELU_GRAD, NATIVE_BACKEND) && tf.util.arraysEqual(g.shape, x.shape))
-      return { x: () => tf.engine().runKernel(LEAKY_RELU_GRAD, { dy: g, x }, { alpha } as unknown as NamedAttrMap) as tf.Tensor };
-    return { x: () => tf.where(tf.greater(x, 0), g, tf.mul(g, alpha)) };
+    return { x: () => leakyReluBackward(dy as tf.Tensor, x, alpha) };
   },
 };

@@ -10,17 +10,9 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap } from '@tensorflow/tfjs';
-import { NATIVE_BACKEND } from '../native/backend';
-import { LEAKY_RELU_GRAD } from '../native/kernels';
+import { leakyReluBackward } from '../kernels/leaky-relu-grad';
 
 type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
-
-/** d(leaky(z))/dz * dy, from the output y = leaky(z) (valid for alpha > 0). */
-function leakyGradFromOutput(dy: tf.Tensor4D, y: tf.Tensor4D, alpha: number): tf.Tensor4D {
-  if (tf.getBackend() === NATIVE_BACKEND && tf.getKernel(LEAKY_RELU_GRAD, NATIVE_BACKEND))
-    return tf.engine().runKernel(LEAKY_RELU_GRAD, { dy, x: y }, { alpha } as unknown as NamedAttrMap) as tf.Tensor4D;
-  return tf.where(tf.greater(y, 0), dy, tf.mul(dy, alpha)) as tf.Tensor4D;
-}
 
 /** leaky(conv2d(x, w, strides, 'same') + b), with a hand-written gradient (see above). */
 export function convLeaky(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, strides: number, alpha: number): tf.Tensor4D {
@@ -36,7 +28,7 @@ export function convLeaky(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, stride
       value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [sx, sw, sy] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-        const dz = leakyGradFromOutput(dy as tf.Tensor4D, sy, alpha);
+        const dz = leakyReluBackward(dy as tf.Tensor4D, sy, alpha);  // from the output: same sign as z
         const conv = { strides, pad: 'same' as const, dataFormat: 'NHWC' as const, dilations: 1 };
         const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy: dz, filter: sw }, { ...conv, inputShape: sx.shape } as unknown as NamedAttrMap) as tf.Tensor;
         const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: sx, dy: dz }, { ...conv, filterShape: sw.shape } as unknown as NamedAttrMap) as tf.Tensor;
