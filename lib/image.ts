@@ -192,7 +192,16 @@ export async function listImageFiles(dir: string): Promise<FolderListing> {
 
 /** [height, width, 3] float32 in [0, 1]. The caller owns (and disposes) the tensor. */
 export function imageToTensor(img: RgbImage): tf.Tensor3D {
-  return tf.tidy(() => tf.tensor3d(img.data, [img.height, img.width, 3], 'int32').toFloat().div(255) as tf.Tensor3D);
+  return tf.tidy(() => tf.div(pixelTensor(img), 255) as tf.Tensor3D);
+}
+
+/**
+ * [height, width, 3] float32 holding 0-255, as face-api's nets take them. Built with one typed-array
+ * conversion: a tensor from the bytes as int32 goes through tfjs's element-by-element copy, and
+ * the cpu backend's cast to float32 then keeps an Int32Array that compiled kernels cannot read.
+ */
+export function pixelTensor(img: RgbImage): tf.Tensor3D {
+  return tf.tensor3d(new Float32Array(img.data), [img.height, img.width, 3], 'float32');
 }
 
 /** Back to 8-bit RGB from a [h, w, 3] (or [h, w, 1]) tensor in [0, 1]; values are clipped. */

@@ -268,3 +268,63 @@ test('the LeakyRelu gradient is one compiled kernel on native (no Greater, Multi
   assert.ok(cpu.kernelNames.includes('Select') && !cpu.kernelNames.includes(LEAKY_RELU_GRAD));
   await tf.setBackend('native');
 });
+
+// The kernels face-api's nets and the face pipeline lean on (see native/src/layout.cc, image.cc).
+test('slices, concatenations, tiles, clips, roundings (halves to even), batch norms and fills match cpu, int32 and int32-backed float32 inputs included', { skip }, async () => {
+  await agree(21, (rand) => {
+    const x = randomTensor(rand, [2, 9, 8, 3]);
+    const out: tf.Tensor[] = [];
+    // Strided boxes (copied) and contiguous ranges (the cpu kernel's view), rank 1 to 6.
+    out.push(tf.slice(x, [0, 2, 1, 0], [2, 5, 6, 3]), tf.slice(x, [1, 3, 0, 1], [1, -1, 8, 2]), tf.slice(x, [1, 0, 0, 0], [1, 9, 8, 3]));
+    out.push(tf.slice(randomTensor(rand, [3, 2, 4, 2, 3, 2]), [1, 0, 1, 0, 1, 0], [2, 2, 2, 2, 2, 1]), tf.slice(randomTensor(rand, [17]), [3], [9]));
+    for (const axis of [0, 1, 2, 3, -1]) out.push(tf.concat([x, tf.mul(x, 2), tf.slice(x, [0, 0, 0, 0], [2, 9, 8, 3])], axis));
+    out.push(tf.concat([tf.zeros([2, 0, 8, 3]), x], 1));
+    // An int32 image as face-api sees it: cast to float32 (an Int32Array under a float32 tensor on cpu).
+    const pixels = tf.tensor3d(Int32Array.from({ length: 6 * 5 * 3 }, () => Math.floor(rand() * 256)), [6, 5, 3], 'int32');
+    const asFloat = tf.cast(pixels, 'float32');
+    out.push(asFloat, tf.slice(asFloat, [1, 1, 0], [3, 3, 3]), tf.concat([asFloat, tf.zeros([2, 5, 3])], 0), tf.div(asFloat, 255));
+    out.push(tf.cast(tf.concat([tf.slice(pixels, [0, 1, 0], [6, 2, 3]), pixels], 1), 'float32'));
+    out.push(tf.clipByValue(x, -0.3, 0.6), tf.clipByValue(tf.mul(x, 8), 0, 6));
+    const c = 3, p = (lo: number) => tf.add(randomTensor(rand, [c]).abs(), lo);
+    out.push(tf.batchNorm(x, randomTensor(rand, [c]), p(0.1), randomTensor(rand, [c]), p(0.5), 0.001));
+    out.push(tf.batchNorm(x, randomTensor(rand, [c]), p(0.1)), tf.batchNorm(x, tf.scalar(0.2), tf.scalar(2), undefined, tf.scalar(3), 1e-3));
+    out.push(tf.tile(x, [1, 2, 1, 3]), tf.tile(tf.slice(x, [0, 0, 0, 0], [1, 5118 % 9, 8, 3]), [2, 1, 1, 1]), tf.cast(tf.tile(pixels, [2, 1, 2]), 'float32'));
+    out.push(tf.round(tf.mul(x, 7.5)), tf.round(tf.tensor1d([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, -2.5001])));
+    out.push(tf.fill([3, 4, 5], 0.7), tf.add(tf.fill([2, 3], -2), x.slice([0, 0, 0, 0], [1, 1, 2, 3]).reshape([2, 3])));
+    return out;
+  }, 1e-6, ['Slice', 'Concat', 'ClipByValue', 'FusedBatchNorm', 'Fill', 'Cast', 'RealDiv', 'Tile', 'Round']);
+});
+
+test('image transforms (bilinear and nearest, every fill mode, projective, other output sizes) and bilinear resizes match cpu', { skip }, async () => {
+  const modes = ['constant', 'reflect', 'wrap', 'nearest'] as const;
+  await agree(22, (rand) => {
+    const image = randomTensor(rand, [1, 11, 13, 3]) as tf.Tensor4D;
+    const out: tf.Tensor[] = [];
+    const matrices = [[1.1, 0.2, -3.5, -0.15, 0.95, 2.25, 0, 0], [0.5, 0, 0.25, 0, 0.5, 0.25, 0, 0], [1, 0.05, 1, 0.02, 1, -1, 0.004, -0.003], [-1, 0, 12, 0, 1, 0, 0, 0]];
+    for (const m of matrices)
+      for (const mode of modes)
+        for (const interp of ['bilinear', 'nearest'] as const) out.push(tf.image.transform(image, tf.tensor2d([m]), interp, mode, 0.25, [9, 15]));
+    for (const [oh, ow] of [[5, 7], [23, 29], [11, 13], [1, 1]] as const)
+      for (const align of [false, true]) for (const half of [false, true]) if (!(align && half)) out.push(tf.image.resizeBilinear(image, [oh, ow], align, half));
+    return out;
+  }, 1e-5, ['Transform', 'ResizeBilinear']);
+});
+
+test('the new layout and image entry points refuse malformed arguments with a message naming them', { skip }, async () => {
+  const addon = (tf.backend() as NativeBackend).addon;
+  const s = (a: number[]) => Int32Array.from(a);
+  const x = new Float32Array(24);
+  assert.throws(() => addon.copyBox(x, s([2, 3, 4]), s([1, 0, 0]), new Float32Array(24), s([2, 3, 4]), s([0, 0, 0]), s([2, 3, 4])), /copyBox: the box does not fit in axis 0/);
+  assert.throws(() => addon.copyBox(x, s([2, 3, 4]), s([0, 0]), new Float32Array(24), s([2, 3, 4]), s([0, 0, 0]), s([2, 3, 4])), /copyBox: srcBegin must have 3 entries/);
+  assert.throws(() => addon.copyBox(x, s([2, 3, 5]), s([0, 0, 0]), new Float32Array(30), s([2, 3, 5]), s([0, 0, 0]), s([2, 3, 5])), /copyBox: src: array has 24 elements, needs 30/);
+  assert.throws(() => addon.copyBox(x, s([24]), s([0]), new Int32Array(24), s([24]), s([0]), s([24])), /cannot copy a Float32Array into an Int32Array/);
+  assert.throws(() => addon.channelAffine(x, new Float32Array(5), new Float32Array(5), x), /channelAffine: x's size 24 is not a multiple of the channels 5/);
+  assert.throws(() => addon.unary(16, x, x, 1, 0), /unary: clip needs min <= max/);
+  assert.throws(() => addon.transform(x, new Float32Array(7), x, 1, 2, 3, 4, 2, 3, true, 0, 0), /transform: transforms must hold 8 numbers/);
+  assert.throws(() => addon.transform(x, new Float32Array(8), x, 1, 2, 3, 4, 2, 3, true, 4, 0), /transform: fillMode = 4 is outside \[0, 3\]/);
+  assert.throws(() => addon.resizeBilinear(x, new Float32Array(10), 1, 2, 3, 4, 2, 3, false, false), /resizeBilinear: out: array has 10 elements, needs 24/);
+  // The addon still works after every refusal.
+  const y = new Float32Array(6);
+  addon.copyBox(Float32Array.from({ length: 24 }, (_, i) => i), s([2, 3, 4]), s([1, 1, 1]), y, s([1, 2, 3]), s([0, 0, 0]), s([1, 2, 3]));
+  assert.deepEqual(Array.from(y), [17, 18, 19, 21, 22, 23]);
+});

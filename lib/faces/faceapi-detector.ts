@@ -2,7 +2,7 @@
 // landmark net on each face.
 
 import * as tf from '@tensorflow/tfjs';
-import type { RgbImage } from '../image';
+import { pixelTensor, type RgbImage } from '../image';
 import { DEFAULT_DETECTOR, type DetectorOptions, type FaceDetector } from './detector';
 import { faceApi, onFaceBackend } from './faceapi';
 import type { DetectedFace, Point } from './types';
@@ -19,7 +19,7 @@ export async function createFaceApiDetector(options: DetectorOptions = {}): Prom
   return {
     name: `face-api ${opts.kind}`,
     detect: (image: RgbImage): Promise<DetectedFace[]> => onFaceBackend(async () => {
-      const input = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
+      const input = pixelTensor(image);
       try {
         const found = await api.detectAllFaces(input, detectorOptions).withFaceLandmarks();
         return found.map((f) => ({

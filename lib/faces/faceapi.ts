@@ -17,30 +17,44 @@ export function modelDir(): string {
 }
 
 let api: FaceApi | null = null;
-let faceBackend: Promise<string> | null = null;
+let wasmReady: Promise<boolean> | null = null;
 
-// The native backend compiles the kernels training needs; face-api's nets (depthwise convolutions,
-// batch norms, slices, clips) run faster on wasm, measured 1.87 against 0.66 photos/s. So when
-// native is chosen, face-api runs on wasm and everything else stays native. Only plain arrays
-// cross between them (images in, boxes and numbers out).
-function faceBackendName(): Promise<string> {
-  faceBackend ??= (async () => {
-    const chosen = (await initBackend()).engineName;
-    if (chosen !== NATIVE_BACKEND) return chosen;
+/**
+ * Where face-api's nets run when the main backend is native: 'native' (the default) or 'wasm'.
+ * Its depthwise convolutions, batch norms, clips, slices, pads and resizes are compiled now, and
+ * extraction measured 2.6x wasm on lfw-pair's photos (6.1 against 2.3 photos/s) with the same boxes
+ * and landmarks; wasm stays as the fallback (DEEPFAKE_FACE_BACKEND=wasm, or when the addon is
+ * missing, where the main backend is wasm anyway). Other main backends run face-api themselves.
+ */
+export type FaceBackend = 'native' | 'wasm';
+let preferred: FaceBackend = process.env.DEEPFAKE_FACE_BACKEND === 'wasm' ? 'wasm' : 'native';
+
+/** Choose where face-api runs beside native from now on (bench and tests compare the two). */
+export function setFaceBackend(b: FaceBackend): void {
+  preferred = b;
+}
+
+function wasmAvailable(chosen: string): Promise<boolean> {
+  wasmReady ??= (async () => {
     try {
       setWasmPaths(wasmBinaryDir());
-      const ok = await tf.setBackend('wasm');
-      return ok ? 'wasm' : chosen;
+      return await tf.setBackend('wasm');
     } catch {
-      return chosen;
+      return false;
     } finally {
       await tf.setBackend(chosen);
     }
   })();
-  return faceBackend;
+  return wasmReady;
 }
 
-/** Run face-api work on the backend face-api is fastest on, then switch back. */
+async function faceBackendName(): Promise<string> {
+  const chosen = (await initBackend()).engineName;
+  if (chosen !== NATIVE_BACKEND || preferred === 'native') return chosen;
+  return (await wasmAvailable(chosen)) ? 'wasm' : chosen;
+}
+
+/** Run face-api work on the backend chosen for it, then switch back. */
 export async function onFaceBackend<T>(fn: () => Promise<T>): Promise<T> {
   const target = await faceBackendName();
   const previous = tf.getBackend();
@@ -51,6 +65,11 @@ export async function onFaceBackend<T>(fn: () => Promise<T>): Promise<T> {
   } finally {
     await tf.setBackend(previous);
   }
+}
+
+/** The backend face-api's nets run on now (for reports). */
+export function faceBackendInUse(): Promise<string> {
+  return faceBackendName();
 }
 
 /** face-api with the given nets loaded (each loaded once per process). */

@@ -11,8 +11,10 @@ import { cpuMismatch } from './cpu';
 export const ACTIVATION = { linear: 0, relu: 1, leakyrelu: 2, sigmoid: 3, relu6: 4, elu: 5 } as const;
 export const UNARY = {
   Abs: 0, Neg: 1, Square: 2, Sqrt: 3, Rsqrt: 4, Exp: 5, Log: 6, Sigmoid: 7, Tanh: 8, Relu: 9,
-  LeakyRelu: 10, Step: 11, Sign: 12, Reciprocal: 13, Relu6: 14, Elu: 15,
+  LeakyRelu: 10, Step: 11, Sign: 12, Reciprocal: 13, Relu6: 14, Elu: 15, Round: 17,
 } as const;
+/** ClipByValue's op code for `unary` (alpha = min, beta = max); not a kernel of its own name there. */
+export const UNARY_CLIP = 16;
 export const BINARY = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6 } as const;
 export const COMPARE = { Greater: 0, GreaterEqual: 1, Less: 2, LessEqual: 3, Equal: 4, NotEqual: 5 } as const;
 
@@ -25,7 +27,7 @@ export interface NativeAddon {
   conv2d(mode: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array, bias?: Float32Array | null, activation?: number, alpha?: number): void;
   matMul(a: Float32Array, b: Float32Array, out: Float32Array, batchA: number, batchB: number, m: number, n: number, k: number,
     transposeA: boolean, transposeB: boolean, bias?: Float32Array | null, activation?: number, alpha?: number): void;
-  unary(op: number, x: Float32Array, y: Float32Array, alpha?: number): void;
+  unary(op: number, x: Float32Array, y: Float32Array, alpha?: number, beta?: number): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   compare(op: number, a: Float32Array, b: Float32Array, out: Uint8Array): void;
   select(cond: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
@@ -35,6 +37,16 @@ export interface NativeAddon {
   reduce(x: Float32Array, outer: number, mid: number, inner: number, out: Float32Array, scale: number): void;
   transpose(x: Float32Array, shape: Int32Array, perm: Int32Array, out: Float32Array): void;
   depthToSpace(x: Float32Array, n: number, h: number, w: number, c: number, block: number, out: Float32Array, inverse: boolean): void;
+  /** dst[dstBegin + i] = src[srcBegin + i] over a box of `size` (Slice, Concat); 4-byte elements. */
+  copyBox(src: Float32Array | Int32Array, srcShape: Int32Array, srcBegin: Int32Array, dst: Float32Array | Int32Array, dstShape: Int32Array,
+    dstBegin: Int32Array, size: Int32Array): void;
+  /** tf.image.transform: 8 numbers per image (or one set for all); fillMode 0 constant, 1 reflect, 2 wrap, 3 nearest. */
+  transform(image: Float32Array, transforms: Float32Array, out: Float32Array, n: number, h: number, w: number, c: number, oh: number, ow: number,
+    bilinear: boolean, fillMode: number, fillValue: number): void;
+  resizeBilinear(image: Float32Array, out: Float32Array, n: number, h: number, w: number, c: number, oh: number, ow: number,
+    alignCorners: boolean, halfPixelCenters: boolean): void;
+  /** out[i] = x[i] * scale[i % C] + shift[i % C], C = scale.length. */
+  channelAffine(x: Float32Array, scale: Float32Array, shift: Float32Array, out: Float32Array): void;
   adam(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number, epsilon: number,
     c1: number, c2: number, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array): void;
   info(): { onednn: string; threads: number };

@@ -66,6 +66,23 @@ export class NativeBackend extends MathBackendCPU {
     return { info: this.makeTensorInfo(shape, 'float32', values), values };
   }
 
+  /** Like output, for int32 tensors (face-api slices and joins int32 images); never recycled. */
+  outputInt32(shape: number[]): { info: TensorInfo; values: Int32Array } {
+    const values = new Int32Array(tf.util.sizeFromShape(shape));
+    return { info: this.makeTensorInfo(shape, 'int32', values), values };
+  }
+
+  /**
+   * The values of a float32 or int32 tensor for copyBox, or null. The cpu backend's Cast from int32
+   * to float32 keeps the Int32Array, so a float32 tensor may hand back one; copyBox converts it.
+   */
+  words(t: TensorInfo): Float32Array | Int32Array | null {
+    if (t.dtype !== 'float32' && t.dtype !== 'int32') return null;
+    const v = this.data.get(t.dataId).values;
+    if (v instanceof Int32Array) return v;
+    return t.dtype === 'float32' && v instanceof Float32Array ? v : null;
+  }
+
   outputBool(shape: number[]): { info: TensorInfo; values: Uint8Array } {
     const values = new Uint8Array(tf.util.sizeFromShape(shape));
     return { info: this.makeTensorInfo(shape, 'bool', values), values };

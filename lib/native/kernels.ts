@@ -5,14 +5,15 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type {
-  BatchMatMulAttrs, Conv2DAttrs, Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, DepthToSpaceAttrs,
+  BatchMatMulAttrs, CastAttrs, ClipByValueAttrs, ResizeBilinearAttrs, TileAttrs, TransformAttrs, ConcatAttrs, FillAttrs, FusedBatchNormAttrs, SliceAttrs, Conv2DAttrs, Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, DepthToSpaceAttrs,
   DepthwiseConv2dNativeAttrs, FusedConv2DAttrs, FusedDepthwiseConv2DAttrs, LeakyReluAttrs, MeanAttrs, NamedAttrMap,
   NamedTensorInfoMap, StepAttrs, SumAttrs, TensorInfo, TransposeAttrs, _FusedMatMulAttrs,
 } from '@tensorflow/tfjs';
 import {
-  ACTIVATION, BINARY, COMPARE, CONV_BACKWARD_FILTER, CONV_BACKWARD_INPUT, CONV_FORWARD, UNARY, type NativeAddon,
+  ACTIVATION, BINARY, COMPARE, CONV_BACKWARD_FILTER, CONV_BACKWARD_INPUT, CONV_FORWARD, UNARY, UNARY_CLIP, type NativeAddon,
 } from './addon';
 import type { NativeBackend } from './backend';
+import type { KernelFunc } from '@tensorflow/tfjs';
 
 export type NativeKernel = (args: { inputs: NamedTensorInfoMap; backend: NativeBackend; attrs: NamedAttrMap }) => TensorInfo | TensorInfo[] | null;
 
@@ -243,29 +244,181 @@ function depthToSpace(addon: NativeAddon): NativeKernel {
   };
 }
 
+function clipByValue(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const x = inputs.x;
+    const xv = x ? backend.f32(x) : null;
+    const { clipValueMin: lo, clipValueMax: hi } = attrs as unknown as ClipByValueAttrs;
+    if (!x || !xv || !Number.isFinite(lo) || !Number.isFinite(hi) || lo > hi) return null;
+    const out = backend.output([...x.shape]);
+    addon.unary(UNARY_CLIP, xv, out.values, lo, hi);
+    return out.info;
+  };
+}
+
+const i32 = (a: readonly number[]) => Int32Array.from(a);
+
+/** Slice: a copy of the box, or (a contiguous range) the cpu kernel's view of the same memory. */
+function slice(addon: NativeAddon): NativeKernel {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { x } = inputs;
+    const xv = x ? backend.words(x) : null;
+    if (!x || !xv || x.shape.length === 0 || x.shape.length > 6) return null;
+    const { begin: b, size: z } = attrs as unknown as SliceAttrs;
+    const [begin, sz] = tf.slice_util.parseSliceParams(x, b, z);
+    tf.slice_util.assertParamsValid(x, begin, sz);
+    if (size(sz) === 0 || tf.slice_util.isSliceContinous(x.shape, begin, sz)) {
+      return tf.getKernel('Slice', 'cpu')!.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
+    }
+    const out = x.dtype === 'int32' ? backend.outputInt32(sz) : backend.output(sz);
+    addon.copyBox(xv, i32(x.shape), i32(begin), out.values, i32(sz), i32(sz.map(() => 0)), i32(sz));
+    return out.info;
+  };
+}
+
+/** Concat: each input copied into its place along the axis. */
+function concat(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    // Concat's inputs arrive as an array (tensors 0..n-1), not by name.
+    const all = Object.values(inputs).filter((t): t is TensorInfo => t !== undefined);
+    if (all.length === 0) return null;
+    const dtype = all[0].dtype;
+    if (dtype !== 'float32' && dtype !== 'int32') return null;
+    const axis = tf.util.parseAxisParam((attrs as unknown as ConcatAttrs).axis, all[0].shape)[0];
+    const parts = all.filter((t) => size(t.shape) > 0);
+    if (parts.length === 0 || parts.some((t) => t.dtype !== dtype || t.shape.length !== all[0].shape.length || t.shape.length > 6)) return null;
+    const shape = tf.backend_util.computeOutShape(parts.map((t) => t.shape), axis);
+    const out = dtype === 'int32' ? backend.outputInt32(shape) : backend.output(shape);
+    let at = 0;
+    for (const t of parts) {
+      const v = backend.words(t);
+      if (!v) return null;
+      const begin = shape.map((_, i) => (i === axis ? at : 0));
+      addon.copyBox(v, i32(t.shape), i32(t.shape.map(() => 0)), out.values, i32(shape), i32(begin), i32(t.shape));
+      at += t.shape[axis];
+    }
+    return out.info;
+  };
+}
+
+/** Tile: the input copied once per repetition (at most 256 copies; more go to the cpu kernel). */
+function tile(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { x } = inputs;
+    const xv = x ? backend.words(x) : null;
+    const { reps } = attrs as unknown as TileAttrs;
+    if (!x || !xv || x.shape.length === 0 || x.shape.length > 6 || reps.length !== x.shape.length || size(x.shape) === 0) return null;
+    const copies = size(reps);
+    if (copies === 0 || copies > 256) return null;
+    const shape = x.shape.map((d, i) => d * reps[i]!);
+    const out = x.dtype === 'int32' ? backend.outputInt32(shape) : backend.output(shape);
+    const inShape = i32(x.shape), zeros = i32(x.shape.map(() => 0)), outShape = i32(shape);
+    for (let c = 0; c < copies; c++) {
+      // The c-th repetition's index along each axis, last axis fastest.
+      let rest = c;
+      const at = new Int32Array(reps.length);
+      for (let i = reps.length - 1; i >= 0; i--) {
+        at[i] = (rest % reps[i]!) * x.shape[i]!;
+        rest = Math.floor(rest / reps[i]!);
+      }
+      addon.copyBox(xv, inShape, zeros, out.values, outShape, at, inShape);
+    }
+    return out.info;
+  };
+}
+
+/** FusedBatchNorm (inference): x * scale + shift per channel, the constants folded here. */
+function batchNorm(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { x, mean, variance, offset, scale } = inputs;
+    if (!x || !mean || !variance || x.shape.length === 0) return null;
+    const xv = backend.f32(x);
+    const c = x.shape[x.shape.length - 1];
+    // Each parameter: per channel (the last axis) or one value; anything else goes to the cpu kernel.
+    const perChannel = (t: TensorInfo | undefined, fill: number): Float32Array | null => {
+      if (!t) return new Float32Array(c).fill(fill);
+      const v = backend.f32(t);
+      if (!v || (v.length !== c && v.length !== 1)) return null;
+      return v.length === c ? v : new Float32Array(c).fill(v[0]);
+    };
+    const m = perChannel(mean, 0), va = perChannel(variance, 1), o = perChannel(offset, 0), g = perChannel(scale, 1);
+    if (!xv || !m || !va || !o || !g || size(x.shape) === 0) return null;
+    const eps = (attrs as unknown as FusedBatchNormAttrs).varianceEpsilon ?? 0.001;
+    const k = new Float32Array(c), shift = new Float32Array(c);
+    for (let i = 0; i < c; i++) {
+      k[i] = g[i] / Math.sqrt(va[i] + eps);
+      shift[i] = o[i] - m[i] * k[i];
+    }
+    const out = backend.output([...x.shape]);
+    addon.channelAffine(xv, k, shift, out.values);
+    return out.info;
+  };
+}
+
+/** Fill (float32): one typed-array fill instead of the cpu kernel's element loop. */
+function fill(): NativeKernel {
+  return ({ backend, attrs }) => {
+    const { shape, value, dtype } = attrs as unknown as FillAttrs;
+    if ((dtype ?? 'float32') !== 'float32' || typeof value !== 'number' || size(shape) === 0) return null;
+    const out = backend.output([...shape]);
+    out.values.fill(value);
+    return out.info;
+  };
+}
+
+const FILL_MODES: Record<string, number> = { constant: 0, reflect: 1, wrap: 2, nearest: 3 };
+
 /**
- * Transform (tf.image.transform) is not compiled: this runs the cpu kernel one image at a time,
- * because in tfjs 4.22 the cpu kernel returns after the first image of a batch (the rest stay
- * at the fill value). Single images go straight to it.
+ * Transform (tf.image.transform): every image of the batch. (tfjs 4.22's cpu kernel returns after
+ * the first image of a batch, leaving the rest at the fill value.)
  */
-function transformPerImage(): NativeKernel {
+function transform(addon: NativeAddon): NativeKernel {
   return ({ inputs, backend, attrs }) => {
     const { image, transforms } = inputs;
-    if (!image || !transforms || image.shape[0] === 1) return null;
-    const cpu = tf.getKernel('Transform', 'cpu');
+    if (!image || !transforms || image.shape.length !== 4) return null;
     const iv = backend.f32(image), tv = backend.f32(transforms);
-    if (!cpu || !iv || !tv) return null;
+    const a = attrs as unknown as TransformAttrs;
+    const mode = FILL_MODES[a.fillMode];
+    if (!iv || !tv || mode === undefined || !Number.isFinite(a.fillValue) || size(image.shape) === 0) return null;
+    if (a.interpolation !== 'bilinear' && a.interpolation !== 'nearest') return null;
     const [batch, h, w, c] = image.shape as Shape4;
-    const { outputShape } = attrs as unknown as { outputShape?: [number, number] | null };
-    const [oh, ow] = outputShape ?? [h, w];
+    const [oh, ow] = a.outputShape ?? [h, w];
+    if (tv.length !== 8 && tv.length !== batch * 8) return null;
     const out = backend.output([batch, oh, ow, c]);
-    for (let b = 0; b < batch; b++) {
-      const one = backend.makeTensorInfo([1, h, w, c], 'float32', iv.subarray(b * h * w * c, (b + 1) * h * w * c));
-      const t = backend.makeTensorInfo([1, 8], 'float32', tv.length === 8 ? tv : tv.subarray(b * 8, b * 8 + 8));
-      const y = cpu.kernelFunc({ inputs: { image: one, transforms: t }, backend, attrs }) as TensorInfo;
-      out.values.set(backend.f32(y)!, b * oh * ow * c);
-      for (const info of [one, t, y]) backend.disposeData(info.dataId);
-    }
+    addon.transform(iv, tv, out.values, batch, h, w, c, oh, ow, a.interpolation === 'bilinear', mode, a.fillValue);
+    return out.info;
+  };
+}
+
+function resizeBilinear(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { images } = inputs;
+    const iv = images ? backend.f32(images) : null;
+    if (!images || !iv || images.shape.length !== 4 || size(images.shape) === 0) return null;
+    const { alignCorners, halfPixelCenters, size: [oh, ow] } = attrs as unknown as ResizeBilinearAttrs;
+    const [n, h, w, c] = images.shape as Shape4;
+    const out = backend.output([n, oh, ow, c]);
+    addon.resizeBilinear(iv, out.values, n, h, w, c, oh, ow, alignCorners, halfPixelCenters);
+    return out.info;
+  };
+}
+
+/**
+ * Cast from int32 to float32 as a real Float32Array. The cpu kernel keeps the Int32Array under the
+ * float32 tensor, and every compiled kernel downstream (which reads Float32Arrays) then fell back
+ * to JavaScript: the photo / 255 of face extraction ran 80 ms a photo that way.
+ */
+function cast(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { x } = inputs;
+    if (!x || x.dtype !== 'int32' || (attrs as unknown as CastAttrs).dtype !== 'float32' || x.shape.length > 6 || size(x.shape) === 0) return null;
+    const xv = backend.words(x);
+    if (!(xv instanceof Int32Array)) return null;
+    const shape = x.shape.length ? [...x.shape] : [1];
+    const out = backend.output([...x.shape]);
+    const zeros = i32(shape.map(() => 0));
+    addon.copyBox(xv, i32(shape), zeros, out.values, i32(shape), zeros, i32(shape));
     return out.info;
   };
 }
@@ -299,7 +452,15 @@ export function nativeKernels(addon: NativeAddon): Record<string, NativeKernel> 
     Mean: reduce(addon, true),
     Transpose: transpose(addon),
     DepthToSpace: depthToSpace(addon),
-    Transform: transformPerImage(),
+    Transform: transform(addon),
+    ResizeBilinear: resizeBilinear(addon),
+    Cast: cast(addon),
+    ClipByValue: clipByValue(addon),
+    Slice: slice(addon),
+    Concat: concat(addon),
+    FusedBatchNorm: batchNorm(addon),
+    Fill: fill(),
+    Tile: tile(addon),
     [FUSED_ADAM]: fusedAdam(addon),
     [LEAKY_RELU_GRAD]: leakyReluGrad(addon),
   };

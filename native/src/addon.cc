@@ -58,6 +58,10 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reduce", Napi::Function::New(env, Guard<Reduce>));
   exports.Set("transpose", Napi::Function::New(env, Guard<Transpose>));
   exports.Set("depthToSpace", Napi::Function::New(env, Guard<DepthToSpace>));
+  exports.Set("transform", Napi::Function::New(env, Guard<Transform>));
+  exports.Set("resizeBilinear", Napi::Function::New(env, Guard<ResizeBilinear>));
+  exports.Set("copyBox", Napi::Function::New(env, Guard<CopyBox>));
+  exports.Set("channelAffine", Napi::Function::New(env, Guard<ChannelAffine>));
   exports.Set("adam", Napi::Function::New(env, Guard<Adam>));
   exports.Set("info", Napi::Function::New(env, Guard<Info>));
   exports.Set("cacheInfo", Napi::Function::New(env, Guard<CacheInfo>));

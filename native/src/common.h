@@ -109,6 +109,10 @@ Napi::Value Reduce(const Napi::CallbackInfo& info);
 Napi::Value Transpose(const Napi::CallbackInfo& info);
 Napi::Value DepthToSpace(const Napi::CallbackInfo& info);
 Napi::Value Adam(const Napi::CallbackInfo& info);
+Napi::Value CopyBox(const Napi::CallbackInfo& info);
+Napi::Value Transform(const Napi::CallbackInfo& info);
+Napi::Value ResizeBilinear(const Napi::CallbackInfo& info);
+Napi::Value ChannelAffine(const Napi::CallbackInfo& info);
 Napi::Value Info(const Napi::CallbackInfo& info);
 Napi::Value CacheInfo(const Napi::CallbackInfo& info);
 

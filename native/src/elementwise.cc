@@ -12,7 +12,7 @@ namespace dfl {
 // Below this many elements threads cost more than they save.
 static constexpr size_t kParallel = 1 << 15;
 
-enum UnaryOp { U_ABS, U_NEG, U_SQUARE, U_SQRT, U_RSQRT, U_EXP, U_LOG, U_SIGMOID, U_TANH, U_RELU, U_LEAKY, U_STEP, U_SIGN, U_RECIPROCAL, U_RELU6, U_ELU, U_COUNT };
+enum UnaryOp { U_ABS, U_NEG, U_SQUARE, U_SQRT, U_RSQRT, U_EXP, U_LOG, U_SIGMOID, U_TANH, U_RELU, U_LEAKY, U_STEP, U_SIGN, U_RECIPROCAL, U_RELU6, U_ELU, U_CLIP, U_ROUND, U_COUNT };
 enum BinaryOp { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_SQDIFF, B_COUNT };
 enum CompareOp { C_GT, C_GE, C_LT, C_LE, C_EQ, C_NE, C_COUNT };
 
@@ -22,7 +22,7 @@ static void Map(const float* x, float* y, size_t n, F f) {
   for (size_t i = 0; i < n; i++) y[i] = f(x[i]);
 }
 
-static void RunUnary(int op, const float* x, float* y, size_t n, float alpha) {
+static void RunUnary(int op, const float* x, float* y, size_t n, float alpha, float beta = 0.f) {
   switch (op) {
     case U_ABS: return Map(x, y, n, [](float v) { return std::fabs(v); });
     case U_NEG: return Map(x, y, n, [](float v) { return -v; });
@@ -41,6 +41,10 @@ static void RunUnary(int op, const float* x, float* y, size_t n, float alpha) {
     case U_RECIPROCAL: return Map(x, y, n, [](float v) { return 1.f / v; });
     case U_RELU6: return Map(x, y, n, [](float v) { return v < 0.f ? 0.f : v > 6.f ? 6.f : v; });
     case U_ELU: return Map(x, y, n, [](float v) { return v >= 0.f ? v : std::exp(v) - 1.f; });
+    // ClipByValue to [alpha, beta]; NaN stays NaN, as in TensorFlow.js.
+    case U_CLIP: return Map(x, y, n, [alpha, beta](float v) { return v < alpha ? alpha : v > beta ? beta : v; });
+    // Halves to even, as TensorFlow.js rounds (the default floating-point rounding mode).
+    case U_ROUND: return Map(x, y, n, [](float v) { return std::nearbyint(v); });
   }
 }
 
@@ -54,7 +58,7 @@ void ApplyActivation(float* y, size_t n, int act, float alpha) {
   }
 }
 
-// unary(op, x, y, alpha)
+// unary(op, x, y, alpha, beta)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* fn = "unary";
@@ -63,7 +67,9 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   F32 x = f32(info[1], fn, "x"), y = f32(info[2], fn, "y");
   RequireSize(env, y.n, x.n, "unary: y");
   const float alpha = info.Length() > 3 && !info[3].IsUndefined() ? static_cast<float>(Real(info[3], fn, "alpha")) : 0.f;
-  RunUnary(op, x.p, y.p, x.n, alpha);
+  const float beta = info.Length() > 4 && !info[4].IsUndefined() ? static_cast<float>(Real(info[4], fn, "beta")) : 0.f;
+  if (op == U_CLIP && !(alpha <= beta)) Fail(env, fn, "clip needs min <= max");
+  RunUnary(op, x.p, y.p, x.n, alpha, beta);
   return env.Undefined();
 }
 

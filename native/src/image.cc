@@ -1,0 +1,144 @@
+// Image resampling: tf.image.transform (projective warps: face alignment, the swap's paste-back,
+// random-warp augmentation) and tf.image.resizeBilinear, with TensorFlow.js's exact arithmetic
+// (coordinates in double, its fill modes and rounding), so results match the cpu kernels.
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include "common.h"
+
+namespace dfl {
+
+enum FillMode { FILL_CONSTANT = 0, FILL_REFLECT = 1, FILL_WRAP = 2, FILL_NEAREST = 3 };
+
+static double Clamp(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+// Where an output coordinate reads from, as TensorFlow.js maps it (image_ops.h in TensorFlow).
+static double MapCoord(double c, int64_t len, int mode) {
+  const double n = static_cast<double>(len);
+  switch (mode) {
+    case FILL_REFLECT:
+      if (c < 0) {
+        if (len <= 1) c = 0;
+        else {
+          const double sz2 = 2 * n;
+          if (c < sz2) c = sz2 * std::trunc(-c / sz2) + c;
+          c = c < -n ? c + sz2 : -c - 1;
+        }
+      } else if (c > n - 1) {
+        if (len <= 1) c = 0;
+        else {
+          const double sz2 = 2 * n;
+          c -= sz2 * std::trunc(c / sz2);
+          if (c >= n) c = sz2 - c - 1;
+        }
+      }
+      return Clamp(c, 0, n - 1);
+    case FILL_WRAP:
+      if (c < 0) {
+        if (len <= 1) c = 0;
+        else c += n * (std::trunc(-c / (n - 1)) + 1);
+      } else if (c > n - 1) {
+        if (len <= 1) c = 0;
+        else c -= n * std::trunc(c / (n - 1));
+      }
+      return Clamp(c, 0, n - 1);
+    case FILL_NEAREST: return Clamp(c, 0, n - 1);
+    default: return c;  // constant: out-of-image reads give the fill value
+  }
+}
+
+// transform(image, transforms, out, N, H, W, C, OH, OW, bilinear, fillMode, fillValue)
+// transforms: 8 numbers per image [a0 a1 a2 b0 b1 b2 c0 c1], or 8 for the whole batch; the output
+// pixel (x, y) reads the input at ((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k), k = c0 x + c1 y + 1.
+Napi::Value Transform(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* fn = "transform";
+  RequireArgs(info, 12, fn);
+  F32 img = f32(info[0], fn, "image"), tr = f32(info[1], fn, "transforms"), out = f32(info[2], fn, "out");
+  const int64_t N = Int(info[3], fn, "N", 1), H = Int(info[4], fn, "H", 1), W = Int(info[5], fn, "W", 1), C = Int(info[6], fn, "C", 1);
+  const int64_t OH = Int(info[7], fn, "OH", 1), OW = Int(info[8], fn, "OW", 1);
+  const bool bilinear = Flag(info[9], fn, "bilinear");
+  const int mode = static_cast<int>(Int(info[10], fn, "fillMode", 0, 3));
+  const float fill = static_cast<float>(Real(info[11], fn, "fillValue"));
+  RequireSize(env, img.n, Product(env, fn, "image", {N, H, W, C}), "transform: image");
+  RequireSize(env, out.n, Product(env, fn, "out", {N, OH, OW, C}), "transform: out");
+  if (tr.n != 8 && tr.n != static_cast<size_t>(N) * 8) Fail(env, fn, "transforms must hold 8 numbers, or 8 per image");
+  const size_t rowIn = W * C, batchIn = H * rowIn;
+#pragma omp parallel for collapse(2) if (N * OH * OW * C > (1 << 15))
+  for (int64_t b = 0; b < N; b++)
+    for (int64_t oy = 0; oy < OH; oy++) {
+      const float* t = tr.n == 8 ? tr.p : tr.p + b * 8;
+      const float* im = img.p + b * batchIn;
+      float* o = out.p + ((b * OH + oy) * OW) * C;
+      // A read outside the image gives the fill value (after the fill mode's mapping).
+      auto at = [&](int64_t y, int64_t x, int64_t c) -> double {
+        return y >= 0 && y < H && x >= 0 && x < W ? im[y * rowIn + x * C + c] : fill;
+      };
+      for (int64_t ox = 0; ox < OW; ox++, o += C) {
+        const double k = static_cast<double>(t[6]) * ox + static_cast<double>(t[7]) * oy + 1;
+        if (k == 0) {
+          for (int64_t c = 0; c < C; c++) o[c] = fill;
+          continue;
+        }
+        const double inX = (static_cast<double>(t[0]) * ox + static_cast<double>(t[1]) * oy + t[2]) / k;
+        const double inY = (static_cast<double>(t[3]) * ox + static_cast<double>(t[4]) * oy + t[5]) / k;
+        const double x = MapCoord(inX, W, mode), y = MapCoord(inY, H, mode);
+        if (!bilinear) {
+          // Math.round: halves round up.
+          const int64_t ry = static_cast<int64_t>(std::floor(y + 0.5)), rx = static_cast<int64_t>(std::floor(x + 0.5));
+          for (int64_t c = 0; c < C; c++) o[c] = static_cast<float>(at(ry, rx, c));
+          continue;
+        }
+        const double fy = std::floor(y), fx = std::floor(x);
+        const int64_t y0 = static_cast<int64_t>(fy), x0 = static_cast<int64_t>(fx);
+        const double wx1 = x - fx, wx0 = fx + 1 - x, wy1 = y - fy, wy0 = fy + 1 - y;
+        for (int64_t c = 0; c < C; c++) {
+          const double top = wx0 * at(y0, x0, c) + wx1 * at(y0, x0 + 1, c);
+          const double bottom = wx0 * at(y0 + 1, x0, c) + wx1 * at(y0 + 1, x0 + 1, c);
+          o[c] = static_cast<float>(wy0 * top + wy1 * bottom);
+        }
+      }
+    }
+  return env.Undefined();
+}
+
+// resizeBilinear(image, out, N, H, W, C, OH, OW, alignCorners, halfPixelCenters)
+Napi::Value ResizeBilinear(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* fn = "resizeBilinear";
+  RequireArgs(info, 10, fn);
+  F32 img = f32(info[0], fn, "image"), out = f32(info[1], fn, "out");
+  const int64_t N = Int(info[2], fn, "N", 1), H = Int(info[3], fn, "H", 1), W = Int(info[4], fn, "W", 1), C = Int(info[5], fn, "C", 1);
+  const int64_t OH = Int(info[6], fn, "OH", 1), OW = Int(info[7], fn, "OW", 1);
+  const bool align = Flag(info[8], fn, "alignCorners"), half = Flag(info[9], fn, "halfPixelCenters");
+  RequireSize(env, img.n, Product(env, fn, "image", {N, H, W, C}), "resizeBilinear: image");
+  RequireSize(env, out.n, Product(env, fn, "out", {N, OH, OW, C}), "resizeBilinear: out");
+  const double ry = static_cast<double>(align && OH > 1 ? H - 1 : H) / static_cast<double>(align && OH > 1 ? OH - 1 : OH);
+  const double rx = static_cast<double>(align && OW > 1 ? W - 1 : W) / static_cast<double>(align && OW > 1 ? OW - 1 : OW);
+#pragma omp parallel for collapse(2) if (N * OH * OW * C > (1 << 15))
+  for (int64_t b = 0; b < N; b++)
+    for (int64_t r = 0; r < OH; r++) {
+      const double sy = half ? ry * (r + 0.5) - 0.5 : ry * r;
+      const int64_t y0 = std::max<int64_t>(0, static_cast<int64_t>(std::floor(sy)));
+      const double fy = sy - static_cast<double>(y0);
+      const int64_t y1 = std::min<int64_t>(H - 1, static_cast<int64_t>(std::ceil(sy)));
+      const float* top = img.p + (b * H + y0) * W * C;
+      const float* bot = img.p + (b * H + y1) * W * C;
+      float* o = out.p + ((b * OH + r) * OW) * C;
+      for (int64_t c = 0; c < OW; c++, o += C) {
+        const double sx = half ? rx * (c + 0.5) - 0.5 : rx * c;
+        const int64_t x0 = std::max<int64_t>(0, static_cast<int64_t>(std::floor(sx)));
+        const double fx = sx - static_cast<double>(x0);
+        const int64_t x1 = std::min<int64_t>(W - 1, static_cast<int64_t>(std::ceil(sx)));
+        for (int64_t d = 0; d < C; d++) {
+          const double tl = top[x0 * C + d], tr = top[x1 * C + d], bl = bot[x0 * C + d], br = bot[x1 * C + d];
+          const double t = tl + (tr - tl) * fx, bo = bl + (br - bl) * fx;
+          o[d] = static_cast<float>(t + (bo - t) * fy);
+        }
+      }
+    }
+  return env.Undefined();
+}
+
+}  // namespace dfl

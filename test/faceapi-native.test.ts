@@ -1,0 +1,103 @@
+// face-api on the native backend gives what it gives on wasm (its reference here): the same faces,
+// boxes within 1 px, landmarks within 0.5 px, descriptors within 0.01, and the same faces kept
+// and rejected by extraction. Photos: face-api's six demo photos (1920 px group photos) and LFW
+// photos of one person from ../shared. Skips without the addon (fails instead in strict mode).
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../lib/backend';
+import { readAlignments } from '../lib/faces/alignments';
+import { createDetector, extractFaces } from '../lib/faces/extract';
+import { faceBackendInUse, setFaceBackend, type FaceBackend } from '../lib/faces/faceapi';
+import { descriptorDistance, faceDescriptor } from '../lib/faces/recognition';
+import type { DetectedFace } from '../lib/faces/types';
+import { decodeImage, imageToTensor, type RgbImage } from '../lib/image';
+import { fallbacks } from '../lib/native/backend';
+import { sharedPath, skipWithoutShared } from './helpers/shared';
+import { nativeSkip } from './helpers/strict';
+
+const skip = nativeSkip();
+const lfwSkip = skip || skipWithoutShared('data/lfw-pair');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-faceapi-native-'));
+const photos: Array<{ name: string; image: RgbImage }> = [];
+
+before(async () => {
+  if (skip) return;
+  await initBackend({ force: 'native' });
+  for (let i = 1; i <= 6; i++) photos.push({ name: `sample${i}`, image: await decodeImage(require.resolve(`@vladmandic/face-api/demo/sample${i}.jpg`)) });
+  const lfw = sharedPath('data/lfw-pair/Colin_Powell');
+  if (lfw) for (const f of fs.readdirSync(lfw).sort().slice(0, 10)) photos.push({ name: f, image: await decodeImage(path.join(lfw, f)) });
+});
+
+async function detectAll(on: FaceBackend): Promise<DetectedFace[][]> {
+  setFaceBackend(on);
+  assert.equal(await faceBackendInUse(), on);
+  const detector = await createDetector();
+  const out: DetectedFace[][] = [];
+  for (const p of photos) out.push(await detector.detect(p.image));
+  return out;
+}
+
+test('detection and landmarks on native match wasm: same faces, boxes within 1 px, landmarks within 0.5 px', { skip }, async (t) => {
+  fallbacks.clear();
+  const native = await detectAll('native');
+  // The nets' heavy kernels ran compiled, not as the cpu backend's JavaScript.
+  for (const k of ['Conv2D', 'DepthwiseConv2dNative', 'FusedBatchNorm', 'ClipByValue', 'Slice', 'Concat', 'ResizeBilinear'])
+    assert.equal(fallbacks.get(k) ?? 0, 0, `${k} fell back to JavaScript`);
+  const wasm = await detectAll('wasm');
+  let faces = 0, worstBox = 0, worstPoint = 0;
+  for (const [i, p] of photos.entries()) {
+    const a = native[i]!, b = wasm[i]!;
+    assert.equal(a.length, b.length, `${p.name}: ${a.length} faces on native, ${b.length} on wasm`);
+    for (const [j, fa] of a.entries()) {
+      const fb = b[j]!;
+      assert.equal(fa.detector, fb.detector, `${p.name} face ${j}: found by ${fa.detector} on native, ${fb.detector} on wasm`);
+      assert.ok(Math.abs(fa.score - fb.score) < 0.01, `${p.name} face ${j}: score ${fa.score} vs ${fb.score}`);
+      for (const k of ['x', 'y', 'width', 'height'] as const) worstBox = Math.max(worstBox, Math.abs(fa.box[k] - fb.box[k]));
+      for (const [m, q] of fa.landmarks.entries()) worstPoint = Math.max(worstPoint, Math.hypot(q[0] - fb.landmarks[m]![0], q[1] - fb.landmarks[m]![1]));
+      faces++;
+    }
+  }
+  t.diagnostic(`${faces} faces on ${photos.length} photos; worst box edge ${worstBox.toFixed(4)} px, worst landmark ${worstPoint.toFixed(4)} px`);
+  assert.ok(faces >= 22, `the demo photos alone hold 22 faces, found ${faces}`);
+  assert.ok(worstBox <= 1, `a box edge differs by ${worstBox.toFixed(3)} px`);
+  assert.ok(worstPoint <= 0.5, `a landmark differs by ${worstPoint.toFixed(3)} px`);
+});
+
+test('face descriptors on native are within 0.01 of wasm (the same-person threshold is 0.6)', { skip }, async (t) => {
+  const crops = photos.slice(0, 4).map((p) => tf.tidy(() => tf.image.resizeBilinear(imageToTensor(p.image), [200, 200])) as tf.Tensor3D);
+  try {
+    setFaceBackend('native');
+    const native = [];
+    for (const c of crops) native.push(await faceDescriptor(c));
+    setFaceBackend('wasm');
+    for (const [i, c] of crops.entries()) {
+      const d = descriptorDistance(native[i]!, await faceDescriptor(c));
+      t.diagnostic(`photo ${i}: descriptor distance native-wasm ${d.toExponential(2)}`);
+      assert.ok(d < 0.01, `photo ${i}: descriptors ${d.toFixed(4)} apart`);
+    }
+  } finally {
+    tf.dispose(crops);
+    setFaceBackend('native');
+  }
+});
+
+test('extraction with the identity filter keeps and rejects the same faces on native as on wasm', { skip: lfwSkip }, async () => {
+  const src = path.join(tmp, 'photos');
+  fs.mkdirSync(src);
+  const lfw = sharedPath('data/lfw-pair/Colin_Powell')!;
+  for (const f of fs.readdirSync(lfw).sort().slice(0, 16)) fs.copyFileSync(path.join(lfw, f), path.join(src, f));
+  const outcome = async (on: FaceBackend) => {
+    setFaceBackend(on);
+    const s = await extractFaces(src, path.join(tmp, on), { identity: 'dominant', progressStream: null });
+    return readAlignments(s.alignments)!.images.flatMap((img) => img.faces.map((f) => `${img.file}#${f.index}: ${f.rejected ?? 'kept'}`));
+  };
+  const native = await outcome('native');
+  const wasm = await outcome('wasm');
+  setFaceBackend('native');
+  assert.ok(native.filter((s) => s.endsWith('kept')).length >= 12, `most of 16 LFW photos give a kept face: ${native.join(', ')}`);
+  assert.deepEqual(native, wasm);
+});
