@@ -59,3 +59,23 @@ test('the PyTorch reference builds the same lite model (5,137,190 parameters)', 
   assert.equal(j.params, 5_137_190);
   assert.ok(j.facesPerSecond > 0);
 });
+
+test('bench --precision fp32,bf16: a row per precision naming oneDNN\'s implementation, and the bf16/fp32 ratio; bad values exit 2', { timeout: 300_000 }, async () => {
+  assert.equal(runCli(['bench', '--presets', 'tiny', '--precision', 'fp8', '--no-extract']).status, 2);
+  await initBackend();
+  const { bf16Unavailable } = await import('../lib/native/precision');
+  const why = bf16Unavailable();
+  // lite: its largest convolution is wide enough for bf16 (tiny's run in fp32 either way).
+  const r = runCli(['bench', '--presets', 'lite', '--batch', '2', '--steps', '2', '--precision', 'fp32,bf16', '--no-extract', '--json'], {}, 300_000);
+  if (why) {
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr.trim().split('\n').pop(), `bench: ${why}`);
+    return;
+  }
+  assert.equal(r.status, 0, r.stderr);
+  const j = r.json as { train: Array<{ preset: string; precision: string; convImplementation: string; facesPerSecond: number }>; bf16OverFp32: Record<string, number> };
+  assert.deepEqual(j.train.map((t) => [t.preset, t.precision]), [['lite', 'fp32'], ['lite', 'bf16']]);
+  assert.doesNotMatch(j.train[0]!.convImplementation, /bf16/);
+  assert.match(j.train[1]!.convImplementation, /bf16/);
+  assert.ok(j.bf16OverFp32.lite! > 0 && Math.abs(j.bf16OverFp32.lite! - j.train[1]!.facesPerSecond / j.train[0]!.facesPerSecond) < 0.01);
+});

@@ -2,7 +2,7 @@
 // stop on SIGINT, and SIGKILL during checkpoint writes never leaving an unloadable model.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'fs';
+import { existsSync, readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
@@ -126,4 +126,36 @@ test('SIGKILL during checkpoint writes never leaves an unloadable model; resume 
   assert.match(String(r.json?.resumedFrom), new RegExp(`step-0*${lastStep}$`));
   const steps = readHistory(d.model).map((e) => e.step);
   assert.deepEqual(steps, Array.from({ length: lastStep + 2 }, (_, i) => i + 1), 'the loss curve continues without gaps or repeats');
+});
+
+test('train --precision: bf16 is recorded in the checkpoint, a continued run keeps it, --precision fp32 switches back; a bad value exits 2', async (t) => {
+  const d = await syntheticFaces(6, 16);
+  const bad = runCli([...trainArgs(d, '--steps', '1'), '--precision', 'fp16']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--precision must be fp32 or bf16, got fp16/);
+  await initBackend();
+  const { bf16Unavailable } = await import('../lib/native/precision');
+  const why = bf16Unavailable();
+  if (why) {
+    // Where bf16 cannot run, asking for it is refused with that reason, before any training.
+    const r = runCli([...trainArgs(d, '--steps', '1'), '--precision', 'bf16']);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr.trim().split('\n').pop(), `train: ${why}`);
+    t.diagnostic(`bf16 unavailable here: ${why}`);
+    return;
+  }
+  // The setting as the checkpoint's state.json records it.
+  const saved = async () => (JSON.parse(readFileSync(path.join(latestCheckpoint(d.model)!, 'state.json'), 'utf8')) as { settings: { precision?: string } }).settings.precision;
+  const first = runCli([...trainArgs(d, '--steps', '2', '--checkpoint-every', '2'), '--precision', 'bf16', '--json']);
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal((first.json as { precision: string }).precision, 'bf16');
+  assert.match(first.stderr, /convolutions in bf16/);
+  assert.equal(await saved(), 'bf16');
+  const kept = runCli([...trainArgs(d, '--steps', '4', '--checkpoint-every', '2'), '--json']);
+  assert.equal(kept.status, 0, kept.stderr);
+  assert.equal((kept.json as { precision: string }).precision, 'bf16');
+  const back = runCli([...trainArgs(d, '--steps', '6', '--checkpoint-every', '2'), '--precision', 'fp32', '--json']);
+  assert.equal(back.status, 0, back.stderr);
+  assert.equal((back.json as { precision: string }).precision, 'fp32');
+  assert.equal(await saved(), 'fp32');
 });

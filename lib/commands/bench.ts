@@ -13,6 +13,7 @@ import { median } from '../stats';
 import { extractFaces } from '../faces/extract';
 import { faceBackendInUse, setFaceBackend } from '../faces/faceapi';
 import { NATIVE_BACKEND } from '../native/backend';
+import { bf16Unavailable, isPrecision, type Precision } from '../native/precision';
 import { CorruptFile, parseJson, schemaFor } from '../jsonfile';
 import { isPresetName } from '../model/config';
 import { jupyterPython } from '../notebook-runner';
@@ -23,10 +24,10 @@ import { intOption, numberOption, UsageError, type Command, type Values } from '
 import { RECIPE_OPTIONS, RECIPE_USAGE, recipeOption, recipeOverrides } from './recipe-options';
 
 const USAGE =
-  'deepfake-lab bench [--presets lite,original] [--batch 16] [--steps 5] [--runs 1] [--reference torch] [--profile] [--no-extract] [--json]\n' +
+  'deepfake-lab bench [--presets lite,original] [--batch 16] [--steps 5] [--runs 1] [--reference torch] [--precision fp32|bf16|fp32,bf16] [--profile] [--no-extract] [--json]\n' +
   `       deepfake-lab bench --quality [--minutes 10] [--recipe NAME ...|all] [--a DIR --b DIR | --count 300 --pairs 64] [--seed 1] [--cache DIR] [--out DIR] [--no-photos] ${RECIPE_USAGE} [--json]`;
 
-type Measured = TrainSpeed & { peakRssMB?: number; profile?: KernelProfile };
+type Measured = TrainSpeed & { peakRssMB?: number; profile?: KernelProfile; precision?: Precision; convImplementation?: string | null };
 interface Reference { preset: string; batch: number; facesPerSecond?: number; stepMs?: number; threads?: number; torch?: string; error?: string }
 
 // The children's last stdout line. Loose objects: what else they report (the worker's backend,
@@ -51,6 +52,8 @@ const WorkerReplySchema = z.union([
     error: z.string().optional(),
     peakRssMB: z.number().optional(),
     profile: KernelProfileSchema.optional(),
+    precision: z.enum(['fp32', 'bf16']).optional(),
+    convImplementation: z.string().nullable().optional(),
   }),
   // What the worker prints when it fails.
   z.looseObject({ error: z.string() }),
@@ -66,9 +69,9 @@ const ReferenceSchema = schemaFor<Reference>()(z.looseObject({
 }));
 
 /** One preset in a child process (see lib/bench/worker.ts). */
-function runWorker(preset: string, batch: number, steps: number, profile: boolean): Promise<Measured> {
+function runWorker(preset: string, batch: number, steps: number, profile: boolean, precision: Precision): Promise<Measured> {
   return new Promise((resolve) => {
-    const child = fork(path.join(PROJECT_ROOT, 'lib', 'bench', 'worker.ts'), [preset, String(batch), String(steps), profile ? 'profile' : ''], {
+    const child = fork(path.join(PROJECT_ROOT, 'lib', 'bench', 'worker.ts'), [preset, String(batch), String(steps), profile ? 'profile' : '', precision], {
       execArgv: ['--require', require.resolve('tsx/cjs')],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
@@ -80,13 +83,13 @@ function runWorker(preset: string, batch: number, steps: number, profile: boolea
       try {
         const parsed = parseJson(last, WorkerReplySchema, `bench worker output (${preset})`);
         // The failure form carries only `error`; the table reads nothing else from such a row.
-        resolve({ ...parsed, preset, batch } as Measured);
+        resolve({ ...parsed, preset, batch, precision } as Measured);
       } catch (e) {
         // The wasm module aborts the process when it runs out of memory (the `original` preset).
         // A worker that exited cleanly with a reply of another shape is named as such.
         const shape = code === 0 && e instanceof CorruptFile && e.kind === 'shape' ? e.message : null;
         const why = /Aborted|out of memory|RangeError/i.test(err) ? 'out of memory on this backend' : (shape ?? `worker exited (${signal ?? code})`);
-        resolve({ preset, batch, error: why } as Measured);
+        resolve({ preset, batch, precision, error: why } as Measured);
       }
     });
   });
@@ -170,6 +173,7 @@ export const benchCommand: Command = {
     reference: { type: 'string' },
     runs: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    precision: { type: 'string' },
     'no-extract': { type: 'boolean', default: false },
     quality: { type: 'boolean', default: false },
     minutes: { type: 'string' },
@@ -193,19 +197,32 @@ export const benchCommand: Command = {
     const batch = intOption(values, 'batch', 16, 1, 256);
     const steps = intOption(values, 'steps', 5, 1, 1000);
     const runs = intOption(values, 'runs', 1, 1, 20);
+    const precisions = [...new Set(((values.precision as string | undefined) ?? 'fp32').split(',').map((p) => p.trim()))];
+    for (const p of precisions) if (!isPrecision(p)) throw new UsageError(`--precision must be fp32, bf16 or fp32,bf16, got ${p}`);
     const choice = await initBackend();
+    if (precisions.includes('bf16')) {
+      const why = bf16Unavailable();
+      if (why) throw new UsageError(why);
+    }
     const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 
     log(`${describeChoice(choice)}; matrix-multiply peak...`);
     const peak = await matmulGflops();
     // Ours and PyTorch alternate within each run, so both see the same machine load; the ratio
     // reported is the median of the per-run ratios.
+    // ours[preset] is the first precision asked for (fp32 unless only bf16 was); the ratio to
+    // PyTorch's fp32 uses it. Other precisions: oursAt[precision][preset].
     const ours: Record<string, Measured[]> = {};
+    const oursAt: Record<string, Record<string, Measured[]>> = {};
     const theirs: Record<string, Reference[]> = {};
     for (let run = 1; run <= runs; run++) {
       for (const preset of presets) {
-        log(`${runs > 1 ? `run ${run}/${runs}: ` : ''}training ${preset}, batch ${batch}, ${steps} timed steps after one warm-up...`);
-        (ours[preset] ??= []).push(await runWorker(preset, batch, steps, values.profile === true && run === 1));
+        for (const precision of precisions as Precision[]) {
+          log(`${runs > 1 ? `run ${run}/${runs}: ` : ''}training ${preset}${precisions.length > 1 || precision !== 'fp32' ? ` in ${precision}` : ''}, batch ${batch}, ${steps} timed steps after one warm-up...`);
+          const m = await runWorker(preset, batch, steps, values.profile === true && run === 1, precision);
+          ((oursAt[precision] ??= {})[preset] ??= []).push(m);
+        }
+        ours[preset] = oursAt[precisions[0]!]![preset]!;
         if (reference) {
           log(`${runs > 1 ? `run ${run}/${runs}: ` : ''}PyTorch ${preset}...`);
           (theirs[preset] ??= []).push(torchReference(preset, batch, steps));
@@ -216,8 +233,8 @@ export const benchCommand: Command = {
       const ok = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
       return ok.length ? median(ok) : undefined;
     };
-    const train: (Measured & { runsFacesPerSecond: number[] })[] = presets.map((p) => {
-      const list = ours[p]!;
+    const train: (Measured & { runsFacesPerSecond: number[] })[] = precisions.flatMap((precision) => presets.map((p) => {
+      const list = oursAt[precision]![p]!;
       const good = list.filter((m) => !m.error);
       if (!good.length) return { ...list[0]!, runsFacesPerSecond: [] };
       const fps = good.map((m) => m.facesPerSecond);
@@ -231,7 +248,17 @@ export const benchCommand: Command = {
         profile: list[0]!.profile,
         runsFacesPerSecond: fps.map((x) => Number(x.toFixed(2))),
       };
-    });
+    }));
+    // bf16 against fp32, run by run (they alternate, as ours and PyTorch do), the median.
+    const bf16OverFp32: Record<string, number> = {};
+    if (oursAt.fp32 && oursAt.bf16)
+      for (const p of presets) {
+        const rs = oursAt.fp32[p]!.flatMap((f, i) => {
+          const b = oursAt.bf16![p]![i];
+          return f.facesPerSecond && b?.facesPerSecond ? [b.facesPerSecond / f.facesPerSecond] : [];
+        });
+        if (rs.length) bf16OverFp32[p] = Number(median(rs).toFixed(3));
+      }
     const refs: (Reference & { runsFacesPerSecond?: number[] })[] = presets.flatMap((p) => {
       const list = theirs[p];
       if (!list) return [];
@@ -251,14 +278,14 @@ export const benchCommand: Command = {
       }),
     );
     const peakRssMB = Math.max(Math.round(process.resourceUsage().maxRSS / 1024), ...train.map((t) => t.peakRssMB ?? 0));
-    const result = { backend: choice.backend, matmulGflops: Number(peak.toFixed(1)), runs, train, reference: refs, ratio, runRatios, extract, peakRssMB };
+    const result = { backend: choice.backend, matmulGflops: Number(peak.toFixed(1)), runs, train, reference: refs, ratio, runRatios, bf16OverFp32, extract, peakRssMB };
     const fmt = (x: number | undefined, d = 1) => (x === undefined ? '-' : x.toFixed(d));
     const text = [
       `backend ${choice.backend}: matrix multiply ${fmt(peak)} GFLOP/s`,
       ...train.map((t) =>
         t.error
           ? `${t.preset}: ${t.error}`
-          : `${t.preset} batch ${t.batch}: ${fmt(t.facesPerSecond)} faces/s${runs > 1 ? ` (median of ${t.runsFacesPerSecond.join(', ')})` : ''} (${fmt(t.effectiveGflops)} GFLOP/s, ${fmt(t.prepMsPerBatch)} ms data prep per batch, peak ${t.peakRssMB} MB)`,
+          : `${t.preset} batch ${t.batch}${t.precision && t.precision !== 'fp32' ? ` ${t.precision}` : ''}: ${fmt(t.facesPerSecond)} faces/s${runs > 1 ? ` (median of ${t.runsFacesPerSecond.join(', ')})` : ''} (${fmt(t.effectiveGflops)} GFLOP/s, ${fmt(t.prepMsPerBatch)} ms data prep per batch, peak ${t.peakRssMB} MB)`,
       ),
       ...refs.map((r) =>
         r.error
@@ -266,6 +293,8 @@ export const benchCommand: Command = {
           : `PyTorch ${r.preset}: ${fmt(r.facesPerSecond)} faces/s (${r.threads} threads); ours/PyTorch ${ratio[r.preset] ?? '-'}` +
             (runs > 1 ? ` (median of ${runs} runs side by side: ${(runRatios[r.preset] ?? []).join(', ')})` : ''),
       ),
+      ...Object.entries(bf16OverFp32).map(([p, r]) => `${p}: bf16/fp32 ${r}`),
+      ...train.flatMap((t) => (t.convImplementation ? [`${t.preset} ${t.precision}: largest convolution runs ${t.convImplementation}`] : [])),
       ...train.flatMap((t) => (t.profile ? [formatProfile(t.profile)] : [])),
       extract
         ? `extraction: ${fmt(extract.imagesPerSecond, 2)} images/s (${extract.images} photos, ${extract.faces} faces; face-api on ${extract.faceBackend})` +

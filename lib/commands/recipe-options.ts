@@ -1,6 +1,7 @@
 // The options `train` and `bench --quality` share: a recipe, and single settings on top of it.
 
 import { isRecipeName, recipeNames, type RecipeName, type RecipeOverrides } from '../train/recipes';
+import { isPrecision, type Precision } from '../native/precision';
 import { intOption, numberOption, UsageError, type Options, type Values } from './command';
 
 export const RECIPE_OPTIONS: Options = {
@@ -39,4 +40,12 @@ export function recipeOverrides(values: Values): RecipeOverrides {
     mask: has('mask') ? values.mask === true : undefined,
     schedule: schedule as RecipeOverrides['schedule'],
   };
+}
+
+/** --precision fp32|bf16, or undefined when not given (a continued run keeps its checkpoint's). */
+export function precisionOption(values: Values): Precision | undefined {
+  const p = values.precision;
+  if (p === undefined) return undefined;
+  if (!isPrecision(p)) throw new UsageError(`--precision must be fp32 or bf16, got ${String(p)}`);
+  return p;
 }

@@ -7,11 +7,11 @@ import { runTraining } from '../train/run';
 import { TrainingSession } from '../train/session';
 import { DEFAULT_RECIPE, resolveRecipe } from '../train/recipes';
 import { ensureWritableDir, intOption, requireString, UsageError, type Command } from './command';
-import { RECIPE_OPTIONS, RECIPE_USAGE, recipeOption, recipeOverrides } from './recipe-options';
+import { precisionOption, RECIPE_OPTIONS, RECIPE_USAGE, recipeOption, recipeOverrides } from './recipe-options';
 
 const USAGE =
   'deepfake-lab train --a DIR --b DIR --model DIR [--recipe NAME] [--steps N] [--seed S] ' +
-  `${RECIPE_USAGE} [--preset NAME] [--checkpoint-every N] [--preview-every N] [--json]`;
+  `${RECIPE_USAGE} [--preset NAME] [--precision fp32|bf16] [--checkpoint-every N] [--preview-every N] [--json]`;
 
 export const trainCommand: Command = {
   summary: 'train the shared encoder and the two decoders (continues from the checkpoint in --model)',
@@ -26,6 +26,7 @@ export const trainCommand: Command = {
     seed: { type: 'string' },
     'checkpoint-every': { type: 'string' },
     'preview-every': { type: 'string' },
+    precision: { type: 'string' },
     ...RECIPE_OPTIONS,
   },
   async run(values) {
@@ -38,6 +39,7 @@ export const trainCommand: Command = {
     const previewEvery = intOption(values, 'preview-every', 100, 0);
     const overrides = { ...recipeOverrides(values), seed: values.seed === undefined ? undefined : intOption(values, 'seed', 1) };
     const resolved = resolveRecipe(recipe, overrides);
+    const precision = precisionOption(values);
     // --preset swaps the recipe's model for one of the plain presets (same settings otherwise).
     let config = resolved.config;
     if (typeof values.preset === 'string') {
@@ -57,6 +59,7 @@ export const trainCommand: Command = {
         data: { a, b },
         config,
         settings: resolved.settings,
+        precision,
         log,
       });
     } catch (e) {
@@ -88,6 +91,7 @@ export const trainCommand: Command = {
         prepMsPerStep: r.prepMsPerStep,
         stepMs: r.stepMs,
         backend: choice.backend,
+        precision: session.settings.precision,
         recipe: session.settings.recipe,
         checkpoint: r.checkpoint,
         preview: r.preview,

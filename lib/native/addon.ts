@@ -50,8 +50,17 @@ export interface NativeAddon {
   adam(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number, epsilon: number,
     c1: number, c2: number, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array): void;
   info(): { onednn: string; threads: number };
-  /** The convolution primitive cache: entries now, its bound, and how many were built and evicted. */
-  cacheInfo(): { entries: number; capacity: number; built: number; evicted: number };
+  /**
+   * The convolution primitive cache: entries now, its bound, and how many were built and evicted;
+   * the largest convolution built (multiply-adds, oneDNN's implementation of each pass) and the precision.
+   */
+  cacheInfo(): {
+    entries: number; capacity: number; built: number; evicted: number;
+    largest: { macs: number; forward: string; backwardData: string; backwardWeights: string };
+    precision: 'fp32' | 'bf16';
+  };
+  /** Convolutions in bf16 (inputs) with fp32 accumulation and outputs, or fp32; process-wide. */
+  setPrecision(p: 'fp32' | 'bf16'): void;
 }
 
 /** Where the set-up puts the addon; DEEPFAKE_NATIVE_ADDON points elsewhere (tests use it to hide it). */

@@ -2,6 +2,7 @@
 // count, opened fresh or from the newest checkpoint in a model folder. Notebooks drive it step by
 // step; runTraining (run.ts) drives it for the CLI.
 
+import { setPrecision, type Precision } from '../native/precision';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -32,6 +33,8 @@ export interface OpenOptions {
   config?: ModelConfig;
   /** Settings for a new run. On resume the checkpoint's settings stay, except batchSize. */
   settings?: SettingsInput;
+  /** fp32 or bf16 convolutions. Default: settings.precision for a new run, the checkpoint's on resume. */
+  precision?: Precision;
   /** Where notes (resumed from, skipped files) go. Default: nowhere. */
   log?: (line: string) => void;
 }
@@ -105,22 +108,31 @@ export class TrainingSession {
     if (ckptDir) {
       const ck = await loadCheckpoint(ckptDir);
       ({ ae, optimizers } = ck);
-      settings = { ...ck.state.settings, data, batchSize: options.settings?.batchSize ?? ck.state.settings.batchSize };
+      // The batch size, folders and precision may change; the rest is the checkpoint's.
+      settings = {
+        ...ck.state.settings,
+        data,
+        batchSize: options.settings?.batchSize ?? ck.state.settings.batchSize,
+        precision: options.precision ?? ck.state.settings.precision,
+      };
       step = ck.state.step;
       rng = new Rng(settings.seed, ck.state.rng);
       samplerStates = ck.state.samplers;
       cycle = ck.state.cycle;
-      log(`resuming from ${ckptDir} at step ${step}; its model and settings continue (only the batch size and folders may change)`);
+      log(`resuming from ${ckptDir} at step ${step}; its model and settings continue (only the batch size, folders and precision may change)`);
     } else {
       const config = options.config ?? presetConfig('lite');
       validateConfig(config);
-      settings = defaultSettings(data, options.settings);
+      settings = defaultSettings(data, { ...options.settings, ...(options.precision ? { precision: options.precision } : {}) });
       ae = buildAutoencoder(config, { seed: settings.seed });
       optimizers = Object.fromEntries(config.identities.map((id) => [id, makeOptimizer(settings.adam)]));
       step = 0;
       rng = new Rng(settings.seed);
       await writeFileAtomic(path.join(modelDir, CONFIG_JSON), JSON.stringify(config, null, 2) + '\n');
     }
+    // Before any training step; throws PrecisionUnavailable (one line) where bf16 cannot run.
+    setPrecision(settings.precision);
+    if (settings.precision !== 'fp32') log(`convolutions in ${settings.precision} (fp32 accumulation, weights and Adam)`);
     const faces: Record<string, IdentityFaces> = {};
     const samplers: Record<string, FaceSampler> = {};
     const mapsOf: Record<string, FaceMaps[] | undefined> = {};

@@ -8,6 +8,7 @@ import { DEFAULT_AUGMENT, type AugmentOptions } from './augment';
 import { DEFAULT_LOSS, type LossOptions } from './loss';
 import { CONSTANT_LR, type LrSchedule } from './schedule';
 import { CLASSIC_ADAM, type AdamSettings } from './step';
+import type { Precision } from '../native/precision';
 
 export interface TrainSettings {
   /** Face folder of each identity (absolute paths). */
@@ -28,6 +29,8 @@ export interface TrainSettings {
   cropFraction: number;
   /** The recipe these settings came from and what was given on top of it; null: none. */
   recipe: { name: string; overrides: Record<string, unknown> } | null;
+  /** Convolutions in fp32, or bf16 with fp32 accumulation (native backend; lib/native/precision.ts). */
+  precision: Precision;
 }
 
 /** Settings as callers give them: any part, nested records too. */
@@ -60,6 +63,7 @@ const settingsShape = {
   holdout: z.number(),
   cropFraction: z.number(),
   recipe: z.object({ name: z.string(), overrides: z.record(z.string(), z.unknown()) }).nullable(),
+  precision: z.enum(['fp32', 'bf16']),
 } satisfies ShapeOf<TrainSettings>;
 
 export const SavedSettingsSchema = schemaFor<SavedSettings>()(z.object(settingsShape).partial().required({ data: true }));
@@ -76,6 +80,7 @@ export const BASE_SETTINGS: Omit<TrainSettings, 'data'> = {
   holdout: 0.1,
   cropFraction: 1,
   recipe: null,
+  precision: 'fp32',
 };
 
 export function defaultSettings(data: Record<string, string>, overrides: SettingsInput = {}): TrainSettings {

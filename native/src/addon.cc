@@ -64,6 +64,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("channelAffine", Napi::Function::New(env, Guard<ChannelAffine>));
   exports.Set("adam", Napi::Function::New(env, Guard<Adam>));
   exports.Set("info", Napi::Function::New(env, Guard<Info>));
+  exports.Set("setPrecision", Napi::Function::New(env, Guard<SetPrecision>));
   exports.Set("cacheInfo", Napi::Function::New(env, Guard<CacheInfo>));
   return exports;
 }

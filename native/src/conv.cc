@@ -40,8 +40,8 @@ struct ConvShape {
 };
 
 // NHWC activations as oneDNN sees them: logical dims N, C, H, W with NHWC strides.
-static memory::desc Nhwc(int64_t n, int64_t c, int64_t h, int64_t w) {
-  return memory::desc({n, c, h, w}, dt::f32, memory::dims{h * w * c, 1, w * c, c});
+static memory::desc Nhwc(int64_t n, int64_t c, int64_t h, int64_t w, dt type = dt::f32) {
+  return memory::desc({n, c, h, w}, type, memory::dims{h * w * c, 1, w * c, c});
 }
 
 // TensorFlow's filter, [KH][KW][C][OC] (or [KH][KW][C][multiplier] for depthwise), in place.
@@ -52,20 +52,51 @@ static memory::desc UserWeights(const ConvShape& s) {
   return memory::desc({s.G, m, 1, s.KH, s.KW}, dt::f32, memory::dims{m, 1, m, s.KW * s.C * m, s.C * m});
 }
 
-static memory::desc AnyWeights(const ConvShape& s) {
-  if (s.G == 1) return memory::desc({s.OC, s.C, s.KH, s.KW}, dt::f32, tag::any);
-  return memory::desc({s.G, s.OC / s.G, 1, s.KH, s.KW}, dt::f32, tag::any);
+static memory::desc AnyWeights(const ConvShape& s, dt type) {
+  if (s.G == 1) return memory::desc({s.OC, s.C, s.KH, s.KW}, type, tag::any);
+  return memory::desc({s.G, s.OC / s.G, 1, s.KH, s.KW}, type, tag::any);
 }
+
+// One operand as the user holds it (f32; NHWC or TensorFlow's filter layout) and as the primitive
+// reads or writes it. When the two differ (a blocked filter layout; bf16) a reorder converts it on
+// the way in (or, for the weight gradient, on the way out) through a scratch buffer.
+struct Operand {
+  memory::desc user, prim;
+  bool reorder = false;
+  dnnl::reorder conv;
+  std::vector<uint8_t> buf;
+  void Init(const memory::desc& u, const memory::desc& p, bool out) {
+    user = u, prim = p, reorder = u != p;
+    if (!reorder) return;
+    buf.resize(p.get_size() + 64);
+    conv = out ? dnnl::reorder(reorder::primitive_desc(Eng(), p, Eng(), u)) : dnnl::reorder(reorder::primitive_desc(Eng(), u, Eng(), p));
+  }
+  // The memory the primitive uses; for an input, converted from the user's array first.
+  memory In(float* data) {
+    memory u(user, Eng(), data);
+    if (!reorder) return u;
+    memory m(prim, Eng(), buf.data());
+    conv.execute(Strm(), u, m);
+    return m;
+  }
+  memory Out(float* data) { return reorder ? memory(prim, Eng(), buf.data()) : memory(user, Eng(), data); }
+  void Finish(memory m, float* data) {
+    if (!reorder) return;
+    memory u(user, Eng(), data);
+    conv.execute(Strm(), m, u);
+  }
+};
 
 struct ConvEntry {
   primitive prim;
-  memory::desc primWeights;  // the layout the primitive reads (or writes) its filter in
-  memory::desc userWeights;
-  bool needsReorder = false;
-  reorder weightReorder;  // user -> primitive (forward, backward data) or back (backward weights)
-  std::vector<float> weightBuf;
+  Operand a, b, out;  // mode 0: src, weights, dst; mode 1: diff_dst, weights, diff_src; mode 2: src, diff_dst, diff_weights
   bool bias = false;
+  std::string impl;  // oneDNN's implementation name, e.g. "brgconv:avx512_core"
 };
+
+// Convolutions in bf16 (inputs rounded to bf16, products accumulated and written in f32) or f32.
+// A process-wide setting of the training session (lib/native/precision.ts).
+static bool g_bf16 = false;
 
 // Least recently used first. Never destroyed, like the engine (see above).
 constexpr size_t kConvCacheSize = 96;
@@ -73,6 +104,9 @@ struct ConvCache {
   std::list<std::pair<std::string, std::unique_ptr<ConvEntry>>> order;  // most recent at the front
   std::unordered_map<std::string, decltype(order)::iterator> index;
   size_t built = 0, evicted = 0;
+  // The largest convolution built so far (by multiply-adds) and the implementation of each pass.
+  double largestMacs = 0;
+  std::string largestShape, largest[3];
 };
 static ConvCache& Cache() {
   static ConvCache* c = new ConvCache();
@@ -89,8 +123,15 @@ static algorithm ActAlgorithm(int act) {
   }
 }
 
+// bf16 applies to the layers of a network: convolutions with at least 8 input and output
+// channels. Single-channel filters stay fp32: SSIM's Gaussian window and the Laplacian compute
+// variances as E[x^2] - E[x]^2, which bf16's 8-bit mantissa turns into noise (a bf16 run with the
+// SSIM loss stopped learning at a loss 50% above fp32's), and they cost next to nothing.
+static bool UseBf16(const ConvShape& s) { return g_bf16 && s.G == 1 && s.C >= 8 && s.OC >= 8; }
+
 static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, float alpha) {
-  std::string key = std::to_string(mode) + ":" + std::to_string(bias) + ":" + std::to_string(act) + ":" + std::to_string(alpha);
+  const bool bf16 = UseBf16(s);
+  std::string key = std::to_string(mode) + ":" + std::to_string(bias) + ":" + std::to_string(act) + ":" + std::to_string(alpha) + (bf16 ? ":bf16" : ":f32");
   for (int64_t v : {s.N, s.H, s.W, s.C, s.KH, s.KW, s.OC, s.OH, s.OW, s.sh, s.sw, s.pt, s.pl, s.pb, s.pr, s.dh, s.dw, s.G})
     key += "," + std::to_string(v);
   ConvCache& cache = Cache();
@@ -106,14 +147,18 @@ static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, floa
   const int64_t padB = (s.OH - 1) * s.sh + (s.KH - 1) * s.dh + 1 - s.H - s.pt;
   const int64_t padR_ = (s.OW - 1) * s.sw + (s.KW - 1) * s.dw + 1 - s.W - s.pl;
   memory::dims strides{s.sh, s.sw}, dil{s.dh - 1, s.dw - 1}, padL{s.pt, s.pl}, padR{padB, padR_};
-  auto src = Nhwc(s.N, s.C, s.H, s.W), dst = Nhwc(s.N, s.OC, s.OH, s.OW);
-  auto wAny = AnyWeights(s);
-  e->userWeights = UserWeights(s);
+  const auto x = Nhwc(s.N, s.C, s.H, s.W), y = Nhwc(s.N, s.OC, s.OH, s.OW), w = UserWeights(s);
+  // Activations NHWC, filters in the primitive's layout. bf16: inputs converted to bf16 NHWC (with
+  // a blocked layout for them, oneDNN 2.6 fell back to its reference code); outputs stay f32.
+  const dt in = bf16 ? dt::bf16 : dt::f32;
+  const auto xIn = bf16 ? Nhwc(s.N, s.C, s.H, s.W, in) : x;
+  const auto yIn = bf16 ? Nhwc(s.N, s.OC, s.OH, s.OW, in) : y;
+  auto wAny = AnyWeights(s, in);
   e->bias = bias;
-  auto fwdDesc = bias ? convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wAny,
-                                                  memory::desc({s.OC}, dt::f32, tag::a), dst, strides, dil, padL, padR)
-                      : convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wAny,
-                                                  dst, strides, dil, padL, padR);
+  auto fwdDesc = bias ? convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, xIn, wAny,
+                                                  memory::desc({s.OC}, dt::f32, tag::a), y, strides, dil, padL, padR)
+                      : convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, xIn, wAny,
+                                                  y, strides, dil, padL, padR);
   primitive_attr attr;
   if (mode == 0 && act != ACT_LINEAR) {
     post_ops po;
@@ -125,23 +170,35 @@ static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, floa
   convolution_forward::primitive_desc fwdPd(fwdDesc, attr, Eng());
   if (mode == 0) {
     e->prim = convolution_forward(fwdPd);
-    e->primWeights = fwdPd.weights_desc();
+    e->a.Init(x, fwdPd.src_desc(), false);
+    e->b.Init(w, fwdPd.weights_desc(), false);
+    e->out.Init(y, fwdPd.dst_desc(), true);
+    e->impl = fwdPd.impl_info_str();
   } else if (mode == 1) {
-    convolution_backward_data::desc d(algorithm::convolution_direct, src, wAny, dst, strides, dil, padL, padR);
+    convolution_backward_data::desc d(algorithm::convolution_direct, x, wAny, yIn, strides, dil, padL, padR);
     convolution_backward_data::primitive_desc pd(d, Eng(), fwdPd);
     e->prim = convolution_backward_data(pd);
-    e->primWeights = pd.weights_desc();
+    e->a.Init(y, pd.diff_dst_desc(), false);
+    e->b.Init(w, pd.weights_desc(), false);
+    e->out.Init(x, pd.diff_src_desc(), true);
+    e->impl = pd.impl_info_str();
   } else {
-    convolution_backward_weights::desc d(algorithm::convolution_direct, src, wAny, dst, strides, dil, padL, padR);
+    convolution_backward_weights::desc d(algorithm::convolution_direct, xIn, AnyWeights(s, dt::f32), yIn, strides, dil, padL, padR);
     convolution_backward_weights::primitive_desc pd(d, Eng(), fwdPd);
     e->prim = convolution_backward_weights(pd);
-    e->primWeights = pd.diff_weights_desc();
+    e->a.Init(x, pd.src_desc(), false);
+    e->b.Init(y, pd.diff_dst_desc(), false);
+    e->out.Init(w, pd.diff_weights_desc(), true);
+    e->impl = pd.impl_info_str();
   }
-  e->needsReorder = e->primWeights != e->userWeights;
-  if (e->needsReorder) {
-    e->weightBuf.resize(e->primWeights.get_size() / sizeof(float) + 16);
-    e->weightReorder = mode == 2 ? reorder(reorder::primitive_desc(Eng(), e->primWeights, Eng(), e->userWeights))
-                                 : reorder(reorder::primitive_desc(Eng(), e->userWeights, Eng(), e->primWeights));
+  // The largest convolution (the first of equal ones): its shape without the pass, and each pass's implementation.
+  const double macs = static_cast<double>(s.N) * s.OH * s.OW * s.OC * s.KH * s.KW * (s.C / s.G);
+  const std::string shapeKey = key.substr(key.find(bf16 ? ":bf16" : ":f32"));
+  if (macs > cache.largestMacs || (macs == cache.largestMacs && shapeKey == cache.largestShape)) {
+    if (shapeKey != cache.largestShape) cache.largest[0] = cache.largest[1] = cache.largest[2] = "";
+    cache.largestMacs = macs;
+    cache.largestShape = shapeKey;
+    cache.largest[mode] = e->impl;
   }
   auto* raw = e.get();
   cache.order.emplace_front(key, std::move(e));
@@ -158,22 +215,20 @@ static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, floa
 // Run one convolution on arrays already checked for size.
 static void RunConv(int mode, const ConvShape& s, float* a, float* b, float* out, float* bias, int act, float alpha) {
   ConvEntry* e = GetConv(mode, s, bias != nullptr, act, alpha);
-  auto src = Nhwc(s.N, s.C, s.H, s.W), dst = Nhwc(s.N, s.OC, s.OH, s.OW);
-  memory userW(e->userWeights, Eng(), mode == 2 ? out : b);
-  memory primW = e->needsReorder ? memory(e->primWeights, Eng(), e->weightBuf.data()) : userW;
-  if (mode != 2 && e->needsReorder) e->weightReorder.execute(Strm(), userW, primW);
+  memory ma = e->a.In(a), mb = e->b.In(b), mo = e->out.Out(out);
   if (mode == 0) {
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src, Eng(), a)}, {DNNL_ARG_WEIGHTS, primW}, {DNNL_ARG_DST, memory(dst, Eng(), out)}};
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mo}};
     if (bias) args.emplace(DNNL_ARG_BIAS, memory(memory::desc({s.OC}, dt::f32, tag::a), Eng(), bias));
     e->prim.execute(Strm(), args);
   } else if (mode == 1) {
     // Input pixels no filter tap reaches (stride larger than the filter) get no write: zero first.
-    std::fill(out, out + s.N * s.H * s.W * s.C, 0.f);
-    e->prim.execute(Strm(), {{DNNL_ARG_DIFF_DST, memory(dst, Eng(), a)}, {DNNL_ARG_WEIGHTS, primW}, {DNNL_ARG_DIFF_SRC, memory(src, Eng(), out)}});
+    if (!e->out.reorder) std::fill(out, out + s.N * s.H * s.W * s.C, 0.f);
+    else std::fill(e->out.buf.begin(), e->out.buf.end(), 0);
+    e->prim.execute(Strm(), {{DNNL_ARG_DIFF_DST, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DIFF_SRC, mo}});
   } else {
-    e->prim.execute(Strm(), {{DNNL_ARG_SRC, memory(src, Eng(), a)}, {DNNL_ARG_DIFF_DST, memory(dst, Eng(), b)}, {DNNL_ARG_DIFF_WEIGHTS, primW}});
-    if (e->needsReorder) e->weightReorder.execute(Strm(), primW, userW);
+    e->prim.execute(Strm(), {{DNNL_ARG_SRC, ma}, {DNNL_ARG_DIFF_DST, mb}, {DNNL_ARG_DIFF_WEIGHTS, mo}});
   }
+  e->out.Finish(mo, out);
   Strm().wait();
 }
 
@@ -273,7 +328,30 @@ Napi::Value CacheInfo(const Napi::CallbackInfo& info) {
   o.Set("capacity", static_cast<double>(kConvCacheSize));
   o.Set("built", static_cast<double>(c.built));
   o.Set("evicted", static_cast<double>(c.evicted));
+  auto largest = Napi::Object::New(env);
+  largest.Set("macs", c.largestMacs);
+  largest.Set("forward", c.largest[0]);
+  largest.Set("backwardData", c.largest[1]);
+  largest.Set("backwardWeights", c.largest[2]);
+  o.Set("largest", largest);
+  o.Set("precision", g_bf16 ? "bf16" : "fp32");
   return o;
+}
+
+// setPrecision("fp32" | "bf16"): the data type of every convolution from now on. bf16 needs a CPU
+// with avx512_bf16 or AMX; oneDNN refuses to build the primitives otherwise (lib/native/precision.ts
+// checks first and says why).
+Napi::Value SetPrecision(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* fn = "setPrecision";
+  RequireArgs(info, 1, fn);
+  if (!info[0].IsString()) FailType(env, fn, "precision must be a string");
+  const std::string p = info[0].As<Napi::String>().Utf8Value();
+  if (p != "fp32" && p != "bf16") Fail(env, fn, "precision must be fp32 or bf16, got " + p);
+  g_bf16 = p == "bf16";
+  ConvCache& c = Cache();
+  c.largestMacs = 0, c.largestShape.clear(), c.largest[0] = c.largest[1] = c.largest[2] = "";  // report this precision's
+  return env.Undefined();
 }
 
 // matMul(a, b, out, batchA, batchB, M, N, K, transposeA, transposeB, bias | null, activation, alpha)

@@ -1,0 +1,57 @@
+// bf16 mixed precision for the native backend's convolutions: inputs (activations, filters,
+// gradients) rounded to bfloat16 as oneDNN reads them, products accumulated and written in fp32,
+// weights and Adam kept in fp32 by TensorFlow.js as always. A setting of the training session
+// (saved in its checkpoint), applied process-wide here.
+//
+// Worth it only where the CPU multiplies bf16 faster than fp32: AMX, or avx512_bf16 on CPUs whose
+// bf16 dot product beats two fp32 FMAs. Measured on this project's CI machine (Xeon with
+// avx512_bf16, no AMX): one vdpbf16ps per cycle against two vfmadd231ps, 142 against 141 GMAC/s
+// per core, the same peak; oneDNN 2.6's bf16 convolutions ran at half its fp32 rate there. So fp32
+// stays the default and bench reports both side by side.
+
+import * as tf from '@tensorflow/tfjs';
+import { cpuFlags } from './cpu';
+import type { NativeAddon } from './addon';
+import { NATIVE_BACKEND, NativeBackend } from './backend';
+
+export type Precision = 'fp32' | 'bf16';
+export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
+
+export function isPrecision(s: unknown): s is Precision {
+  return s === 'fp32' || s === 'bf16';
+}
+
+/** Thrown when bf16 is asked for where it cannot run; the message is the one-line reason. */
+export class PrecisionUnavailable extends Error {}
+
+/** Why bf16 cannot run here, or null when it can. */
+export function bf16Unavailable(backend = tf.getBackend(), flags: Set<string> | null = cpuFlags()): string | null {
+  if (backend !== NATIVE_BACKEND) return `bf16 needs the native backend (running: ${backend}); only its convolutions have a bf16 path`;
+  if (flags && !flags.has('avx512_bf16') && !flags.has('amx_bf16')) return 'bf16 needs a CPU with avx512_bf16 or AMX (amx_bf16); this one has neither';
+  return null;
+}
+
+function addon(): NativeAddon | null {
+  const b = tf.getBackend() === NATIVE_BACKEND ? tf.backend() : null;
+  return b instanceof NativeBackend ? b.addon : null;
+}
+
+/** Run convolutions in `p` from now on; bf16 where unavailable throws PrecisionUnavailable. */
+export function setPrecision(p: Precision): void {
+  const a = addon();
+  if (p === 'bf16') {
+    const why = bf16Unavailable();
+    if (why) throw new PrecisionUnavailable(why);
+  }
+  a?.setPrecision(p);
+}
+
+export function currentPrecision(): Precision {
+  return addon()?.cacheInfo().precision ?? 'fp32';
+}
+
+/** oneDNN's implementation of each pass of the largest convolution run so far (native only). */
+export function largestConvolution(): { macs: number; forward: string; backwardData: string; backwardWeights: string } | null {
+  const info = addon()?.cacheInfo();
+  return info && info.largest.macs > 0 ? info.largest : null;
+}

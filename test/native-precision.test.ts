@@ -1,0 +1,119 @@
+// bf16 mixed precision on the native backend: convolutions (forward and both gradients) in bf16
+// agree with fp32 on cpu to bf16's precision, oneDNN reports bf16 implementations, and where bf16
+// cannot run the reason is one line. Skips without the addon (fails instead in strict mode), and
+// the bf16 runs skip on a CPU without avx512_bf16 or AMX.
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../lib/backend';
+import { bf16Unavailable, currentPrecision, largestConvolution, PrecisionUnavailable, setPrecision } from '../lib/native/precision';
+import { mulberry32 } from './helpers/rng';
+import { nativeSkip } from './helpers/strict';
+
+const skip = nativeSkip();
+let bf16Skip: string | false = skip;
+
+before(async () => {
+  if (skip) return;
+  await initBackend({ force: 'native' });
+  bf16Skip = bf16Unavailable() ?? false;
+});
+
+/** y = conv(x, w) and the gradients of sum(y * r) with respect to x and w, as plain arrays. */
+function convAndGradients(backend: string, seed: number, [n, h, c, k, oc, stride]: number[]): Float32Array[] {
+  tf.setBackend(backend);
+  const rand = mulberry32(seed);
+  const t = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1), shape);
+  return tf.tidy(() => {
+    const x = t([n!, h!, h!, c!]) as tf.Tensor4D, w = t([k!, k!, c!, oc!]) as tf.Tensor4D;
+    const f = (xx: tf.Tensor4D, ww: tf.Tensor4D) => tf.conv2d(xx, ww, stride!, 'same');
+    const y = f(x, w);
+    const r = t(y.shape);
+    const [dx, dw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(f(xx as tf.Tensor4D, ww as tf.Tensor4D), r)))([x, w]);
+    return [y, dx!, dw!].map((v) => v.dataSync() as Float32Array);
+  });
+}
+
+/** Largest difference relative to the largest reference value. */
+function relativeError(ref: Float32Array, got: Float32Array): number {
+  let scale = 1e-12, worst = 0;
+  for (let i = 0; i < ref.length; i++) {
+    scale = Math.max(scale, Math.abs(ref[i]!));
+    worst = Math.max(worst, Math.abs(ref[i]! - got[i]!));
+  }
+  return worst / scale;
+}
+
+const SHAPES = [[2, 16, 8, 5, 16, 2], [3, 9, 16, 3, 32, 1], [1, 32, 8, 5, 8, 2]];
+
+test('bf16 convolutions (forward, input and filter gradients) agree with fp32 on cpu within 2% of the largest value', { skip: bf16Skip }, (t) => {
+  try {
+    for (const [i, shape] of SHAPES.entries()) {
+      const ref = convAndGradients('cpu', i, shape);
+      tf.setBackend('native');
+      setPrecision('bf16');
+      const bf = convAndGradients('native', i, shape);
+      setPrecision('fp32');
+      const fp = convAndGradients('native', i, shape);
+      for (const [j, name] of ['y', 'dx', 'dw'].entries()) {
+        const eb = relativeError(ref[j]!, bf[j]!), ef = relativeError(ref[j]!, fp[j]!);
+        t.diagnostic(`shape ${shape.join('x')} ${name}: bf16 ${eb.toExponential(2)}, fp32 ${ef.toExponential(2)}`);
+        assert.ok(eb < 0.02, `${name}: bf16 is ${eb} off`);
+        // Not fp32 under another name: bf16 rounding shows, and fp32 is far tighter.
+        assert.ok(eb > 1e-4 && ef < 1e-4, `${name}: bf16 ${eb}, fp32 ${ef}`);
+      }
+    }
+  } finally {
+    tf.setBackend('native');
+    setPrecision('fp32');
+  }
+});
+
+test('oneDNN runs bf16 implementations in bf16 and fp32 ones in fp32, and cacheInfo names them', { skip: bf16Skip }, () => {
+  try {
+    setPrecision('bf16');
+    assert.equal(currentPrecision(), 'bf16');
+    convAndGradients('native', 7, [2, 64, 8, 5, 24, 2]); // the largest convolution of this process so far
+    const bf = largestConvolution()!;
+    for (const impl of [bf.forward, bf.backwardData, bf.backwardWeights]) assert.match(impl, /bf16/, `bf16 run used ${impl}`);
+    setPrecision('fp32');
+    convAndGradients('native', 7, [2, 64, 8, 5, 25, 2]);
+    const fp = largestConvolution()!;
+    for (const impl of [fp.forward, fp.backwardData, fp.backwardWeights]) assert.doesNotMatch(impl, /bf16/, `fp32 run used ${impl}`);
+  } finally {
+    tf.setBackend('native');
+    setPrecision('fp32');
+  }
+});
+
+test('in bf16, single-channel filters (SSIM\'s window) and narrow layers stay fp32: SSIM gives the fp32 number exactly', { skip: bf16Skip }, async () => {
+  const { ssim } = await import('../lib/metrics/image');
+  const rand = mulberry32(9);
+  const img = () => tf.tensor4d(Float32Array.from({ length: 2 * 24 * 24 * 3 }, () => rand()), [2, 24, 24, 3]);
+  const [a, b] = [img(), img()];
+  try {
+    setPrecision('fp32');
+    const want = ssim(a, b).dataSync().slice();
+    const narrow = convAndGradients('native', 3, [2, 16, 3, 5, 4, 2]);
+    setPrecision('bf16');
+    assert.deepEqual(Array.from(ssim(a, b).dataSync()), Array.from(want));
+    // 3 input channels: the first layer of every model here, left in fp32.
+    const again = convAndGradients('native', 3, [2, 16, 3, 5, 4, 2]);
+    for (const [j, v] of narrow.entries()) assert.deepEqual(Array.from(again[j]!), Array.from(v));
+  } finally {
+    tf.dispose([a, b]);
+    setPrecision('fp32');
+  }
+});
+
+test('bf16 where it cannot run: one line naming why (another backend; a CPU without avx512_bf16 or AMX)', { skip }, async () => {
+  assert.match(bf16Unavailable('wasm') ?? '', /^bf16 needs the native backend \(running: wasm\)/);
+  assert.match(bf16Unavailable('native', new Set(['avx2', 'avx512f'])) ?? '', /^bf16 needs a CPU with avx512_bf16 or AMX \(amx_bf16\); this one has neither$/);
+  assert.equal(bf16Unavailable('native', new Set(['avx512f', 'amx_bf16'])), null);
+  tf.setBackend('cpu');
+  try {
+    assert.throws(() => setPrecision('bf16'), (e: unknown) => e instanceof PrecisionUnavailable && /native backend \(running: cpu\)/.test(e.message));
+  } finally {
+    tf.setBackend('native');
+  }
+});
