@@ -270,7 +270,7 @@ test('the LeakyRelu gradient is one compiled kernel on native (no Greater, Multi
 });
 
 // The kernels face-api's nets and the face pipeline lean on (see native/src/layout.cc, image.cc).
-test('slices, concatenations, tiles, clips, roundings (halves to even), batch norms and fills match cpu, int32 and int32-backed float32 inputs included', { skip }, async () => {
+test('slices, concatenations, pads, tiles, max and average pools, clips, roundings (halves to even), batch norms and fills match cpu, int32 and int32-backed float32 inputs included', { skip }, async () => {
   await agree(21, (rand) => {
     const x = randomTensor(rand, [2, 9, 8, 3]);
     const out: tf.Tensor[] = [];
@@ -290,9 +290,12 @@ test('slices, concatenations, tiles, clips, roundings (halves to even), batch no
     out.push(tf.batchNorm(x, randomTensor(rand, [c]), p(0.1)), tf.batchNorm(x, tf.scalar(0.2), tf.scalar(2), undefined, tf.scalar(3), 1e-3));
     out.push(tf.tile(x, [1, 2, 1, 3]), tf.tile(tf.slice(x, [0, 0, 0, 0], [1, 5118 % 9, 8, 3]), [2, 1, 1, 1]), tf.cast(tf.tile(pixels, [2, 1, 2]), 'float32'));
     out.push(tf.round(tf.mul(x, 7.5)), tf.round(tf.tensor1d([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, -2.5001])));
+    out.push(tf.pad(x, [[0, 1], [2, 0], [1, 3], [0, 0]], 0.5), tf.pad(tf.slice(x, [0, 0, 0, 0], [1, 2, 8, 3]), [[1, 1], [0, 0], [0, 2], [1, 0]]));
+    for (const [k, st, padding] of [[2, 2, 'valid'], [3, 2, 'same'], [3, 1, 'same'], [2, 1, 'valid'], [5, 3, 'same']] as const)
+      out.push(tf.maxPool(x as tf.Tensor4D, k, st, padding), tf.avgPool(x as tf.Tensor4D, k, st, padding));
     out.push(tf.fill([3, 4, 5], 0.7), tf.add(tf.fill([2, 3], -2), x.slice([0, 0, 0, 0], [1, 1, 2, 3]).reshape([2, 3])));
     return out;
-  }, 1e-6, ['Slice', 'Concat', 'ClipByValue', 'FusedBatchNorm', 'Fill', 'Cast', 'RealDiv', 'Tile', 'Round']);
+  }, 1e-6, ['Slice', 'Concat', 'ClipByValue', 'FusedBatchNorm', 'Fill', 'Cast', 'RealDiv', 'Tile', 'Round', 'PadV2', 'MaxPool', 'AvgPool']);
 });
 
 test('image transforms (bilinear and nearest, every fill mode, projective, other output sizes) and bilinear resizes match cpu', { skip }, async () => {

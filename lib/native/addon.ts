@@ -45,6 +45,9 @@ export interface NativeAddon {
     bilinear: boolean, fillMode: number, fillValue: number): void;
   resizeBilinear(image: Float32Array, out: Float32Array, n: number, h: number, w: number, c: number, oh: number, ow: number,
     alignCorners: boolean, halfPixelCenters: boolean): void;
+  /** MaxPool (max) or AvgPool over NHWC, the window clipped to the image. */
+  pool(x: Float32Array, out: Float32Array, n: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number,
+    strideH: number, strideW: number, padTop: number, padLeft: number, max: boolean): void;
   /** out[i] = x[i] * scale[i % C] + shift[i % C], C = scale.length. */
   channelAffine(x: Float32Array, scale: Float32Array, shift: Float32Array, out: Float32Array): void;
   adam(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number, epsilon: number,

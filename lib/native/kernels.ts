@@ -5,7 +5,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type {
-  BatchMatMulAttrs, CastAttrs, ClipByValueAttrs, ResizeBilinearAttrs, TileAttrs, TransformAttrs, ConcatAttrs, FillAttrs, FusedBatchNormAttrs, SliceAttrs, Conv2DAttrs, Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, DepthToSpaceAttrs,
+  AvgPoolAttrs, BatchMatMulAttrs, CastAttrs, PadV2Attrs, ClipByValueAttrs, ResizeBilinearAttrs, TileAttrs, TransformAttrs, ConcatAttrs, FillAttrs, FusedBatchNormAttrs, SliceAttrs, Conv2DAttrs, Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, DepthToSpaceAttrs,
   DepthwiseConv2dNativeAttrs, FusedConv2DAttrs, FusedDepthwiseConv2DAttrs, LeakyReluAttrs, MeanAttrs, NamedAttrMap,
   NamedTensorInfoMap, StepAttrs, SumAttrs, TensorInfo, TransposeAttrs, _FusedMatMulAttrs,
 } from '@tensorflow/tfjs';
@@ -328,6 +328,38 @@ function tile(addon: NativeAddon): NativeKernel {
   };
 }
 
+/** MaxPool and AvgPool (NHWC, no dilation); the window is clipped to the image, as on cpu. */
+function pool(addon: NativeAddon, max: boolean): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { x } = inputs;
+    const xv = x ? backend.f32(x) : null;
+    if (!x || !xv || x.shape.length !== 4 || size(x.shape) === 0) return null;
+    const a = attrs as unknown as AvgPoolAttrs;
+    const ci = tf.backend_util.computePool2DInfo(x.shape as Shape4, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+    if (size(ci.outShape) === 0) return null;
+    const out = backend.output(ci.outShape);
+    addon.pool(xv, out.values, ci.batchSize, ci.inHeight, ci.inWidth, ci.inChannels, ci.outHeight, ci.outWidth, ci.effectiveFilterHeight,
+      ci.effectiveFilterWidth, ci.strideHeight, ci.strideWidth, ci.padInfo.top, ci.padInfo.left, max);
+    return out.info;
+  };
+}
+
+/** PadV2 (constant padding): the fill, then the input copied into its place. */
+function pad(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { x } = inputs;
+    const xv = x ? backend.words(x) : null;
+    const { paddings, constantValue } = attrs as unknown as PadV2Attrs;
+    if (!x || !xv || x.shape.length === 0 || x.shape.length > 6 || size(x.shape) === 0 || !Number.isFinite(constantValue)) return null;
+    if (paddings.some((p) => p[0] < 0 || p[1] < 0)) return null;
+    const shape = x.shape.map((d, i) => paddings[i]![0] + d + paddings[i]![1]);
+    const out = x.dtype === 'int32' ? backend.outputInt32(shape) : backend.output(shape);
+    out.values.fill(constantValue);
+    addon.copyBox(xv, i32(x.shape), i32(x.shape.map(() => 0)), out.values, i32(shape), i32(paddings.map((p) => p[0])), i32(x.shape));
+    return out.info;
+  };
+}
+
 /** FusedBatchNorm (inference): x * scale + shift per channel, the constants folded here. */
 function batchNorm(addon: NativeAddon): NativeKernel {
   return ({ inputs, backend, attrs }) => {
@@ -410,8 +442,11 @@ function resizeBilinear(addon: NativeAddon): NativeKernel {
  * to JavaScript: the photo / 255 of face extraction ran 80 ms a photo that way.
  */
 function cast(addon: NativeAddon): NativeKernel {
-  return ({ inputs, backend, attrs }) => {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
     const { x } = inputs;
+    // To its own type: the cpu kernel's identity (a new reference to the same data), not a fallback.
+    if (x && x.dtype === (attrs as unknown as CastAttrs).dtype) return tf.getKernel('Cast', 'cpu')!.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
     if (!x || x.dtype !== 'int32' || (attrs as unknown as CastAttrs).dtype !== 'float32' || x.shape.length > 6 || size(x.shape) === 0) return null;
     const xv = backend.words(x);
     if (!(xv instanceof Int32Array)) return null;
@@ -461,6 +496,9 @@ export function nativeKernels(addon: NativeAddon): Record<string, NativeKernel> 
     FusedBatchNorm: batchNorm(addon),
     Fill: fill(),
     Tile: tile(addon),
+    MaxPool: pool(addon, true),
+    AvgPool: pool(addon, false),
+    PadV2: pad(addon),
     [FUSED_ADAM]: fusedAdam(addon),
     [LEAKY_RELU_GRAD]: leakyReluGrad(addon),
   };

@@ -112,6 +112,7 @@ Napi::Value Adam(const Napi::CallbackInfo& info);
 Napi::Value CopyBox(const Napi::CallbackInfo& info);
 Napi::Value Transform(const Napi::CallbackInfo& info);
 Napi::Value ResizeBilinear(const Napi::CallbackInfo& info);
+Napi::Value Pool(const Napi::CallbackInfo& info);
 Napi::Value ChannelAffine(const Napi::CallbackInfo& info);
 Napi::Value Info(const Napi::CallbackInfo& info);
 Napi::Value CacheInfo(const Napi::CallbackInfo& info);

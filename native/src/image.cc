@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 #include "common.h"
 
 namespace dfl {
@@ -135,6 +136,50 @@ Napi::Value ResizeBilinear(const Napi::CallbackInfo& info) {
           const double tl = top[x0 * C + d], tr = top[x1 * C + d], bl = bot[x0 * C + d], br = bot[x1 * C + d];
           const double t = tl + (tr - tl) * fx, bo = bl + (br - bl) * fx;
           o[d] = static_cast<float>(t + (bo - t) * fy);
+        }
+      }
+    }
+  return env.Undefined();
+}
+
+// pool(x, out, N, H, W, C, OH, OW, KH, KW, strideH, strideW, padTop, padLeft, max): MaxPool or
+// AvgPool over NHWC, TensorFlow.js's way: the window is clipped to the image, and an average
+// divides by the pixels inside it (padding does not count).
+Napi::Value Pool(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* fn = "pool";
+  RequireArgs(info, 15, fn);
+  F32 x = f32(info[0], fn, "x"), out = f32(info[1], fn, "out");
+  const int64_t N = Int(info[2], fn, "N", 1), H = Int(info[3], fn, "H", 1), W = Int(info[4], fn, "W", 1), C = Int(info[5], fn, "C", 1);
+  const int64_t OH = Int(info[6], fn, "OH", 1), OW = Int(info[7], fn, "OW", 1), KH = Int(info[8], fn, "KH", 1), KW = Int(info[9], fn, "KW", 1);
+  const int64_t sh = Int(info[10], fn, "strideH", 1), sw = Int(info[11], fn, "strideW", 1), pt = Int(info[12], fn, "padTop"), pl = Int(info[13], fn, "padLeft");
+  const bool isMax = Flag(info[14], fn, "max");
+  RequireSize(env, x.n, Product(env, fn, "x", {N, H, W, C}), "pool: x");
+  RequireSize(env, out.n, Product(env, fn, "out", {N, OH, OW, C}), "pool: out");
+#pragma omp parallel for collapse(2) if (N * OH * OW * C > (1 << 15))
+  for (int64_t b = 0; b < N; b++)
+    for (int64_t oy = 0; oy < OH; oy++) {
+      const int64_t y0 = std::max<int64_t>(0, oy * sh - pt), y1 = std::min<int64_t>(H, oy * sh - pt + KH);
+      std::vector<double> acc(C);
+      for (int64_t ox = 0; ox < OW; ox++) {
+        const int64_t x0 = std::max<int64_t>(0, ox * sw - pl), x1 = std::min<int64_t>(W, ox * sw - pl + KW);
+        float* o = out.p + ((b * OH + oy) * OW + ox) * C;
+        if (isMax) {
+          for (int64_t c = 0; c < C; c++) o[c] = -INFINITY;
+          for (int64_t yy = y0; yy < y1; yy++)
+            for (int64_t xx = x0; xx < x1; xx++) {
+              const float* px = x.p + ((b * H + yy) * W + xx) * C;
+              for (int64_t c = 0; c < C; c++) o[c] = px[c] > o[c] ? px[c] : o[c];
+            }
+        } else {
+          std::fill(acc.begin(), acc.end(), 0.0);
+          for (int64_t yy = y0; yy < y1; yy++)
+            for (int64_t xx = x0; xx < x1; xx++) {
+              const float* px = x.p + ((b * H + yy) * W + xx) * C;
+              for (int64_t c = 0; c < C; c++) acc[c] += px[c];
+            }
+          const double count = static_cast<double>((y1 - y0) * (x1 - x0));
+          for (int64_t c = 0; c < C; c++) o[c] = static_cast<float>(acc[c] / count);
         }
       }
     }
