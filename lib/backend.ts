@@ -1,6 +1,7 @@
 // Picks and initialises the fastest TensorFlow.js backend that works on this machine.
 //
-// Order, fastest first: tfjs-node-gpu (only with a usable CUDA GPU), native (this project's
+// Order, fastest first: tfjs-node-gpu (only with a usable CUDA GPU), webgpu (any vendor's GPU
+// through Dawn, lib/webgpu.ts; never a software adapter unless forced), native (this project's
 // compiled kernels on oneDNN, built by the set-up; see lib/native/backend.ts), tfjs-node, wasm
 // (SIMD, local binaries), cpu (pure JavaScript, too slow to train). tfjs-node and tfjs-node-gpu are
 // never dependencies of this project: their install downloads libtensorflow from Google's
@@ -15,14 +16,17 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerProjectKernels } from './kernels/index';
 import { loadAddon } from './native/addon';
 import { NATIVE_BACKEND, registerNativeBackend } from './native/backend';
+import { probeWebgpu, releaseWebgpu, type AdapterInfo } from './webgpu';
 
-export const BACKENDS = ['tfjs-node-gpu', 'native', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['tfjs-node-gpu', 'webgpu', 'native', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 export interface BackendStatus {
   available: boolean;
   /** Why it is (not) available, and for the ones not chosen, why. */
   reason: string;
+  /** webgpu: the adapter found (vendor, architecture, limits), even when it is not used. */
+  adapter?: AdapterInfo;
 }
 
 export interface BackendChoice {
@@ -155,8 +159,9 @@ async function probeCpu(): Promise<BackendStatus> {
     : { available: false, reason: 'failed to initialise' };
 }
 
-const PROBES: Record<BackendName, () => Promise<BackendStatus>> = {
+const PROBES: Record<BackendName, (force: BackendName | undefined) => Promise<BackendStatus>> = {
   'tfjs-node-gpu': probeNodeGpu,
+  webgpu: (force) => probeWebgpu(force === 'webgpu'),
   native: probeNative,
   'tfjs-node': probeNode,
   wasm: probeWasm,
@@ -165,6 +170,7 @@ const PROBES: Record<BackendName, () => Promise<BackendStatus>> = {
 
 const ENGINE_NAME: Record<BackendName, string> = {
   'tfjs-node-gpu': 'tensorflow',
+  webgpu: 'webgpu',
   native: NATIVE_BACKEND,
   'tfjs-node': 'tensorflow',
   wasm: 'wasm',
@@ -230,7 +236,7 @@ async function choose(options: InitBackendOptions): Promise<BackendChoice> {
       backends[name] = { available: false, reason: `not probed: DEEPFAKE_BACKEND=${force}` };
       continue;
     }
-    const status = await PROBES[name]();
+    const status = await PROBES[name](force);
     backends[name] = status;
     if (status.available && !chosen && (!force || force === name)) chosen = name;
   }
@@ -241,7 +247,9 @@ async function choose(options: InitBackendOptions): Promise<BackendChoice> {
         : 'no TensorFlow.js backend could be initialised',
     );
   }
-  // Probing may have switched the engine around; settle on the chosen one.
+  // Probing may have switched the engine around; settle on the chosen one. A probed but unused
+  // WebGPU instance would keep the process from exiting.
+  if (chosen !== 'webgpu') releaseWebgpu();
   await tf.setBackend(ENGINE_NAME[chosen]);
   await tf.ready();
   for (const name of BACKENDS) {

@@ -4,6 +4,7 @@
 // JSON object; progress and logs go to standard error. Exit status 0 done, 1 failed, 2 bad usage
 // or unusable input, with a one-line reason on standard error.
 
+import { releaseWebgpu } from './webgpu';
 import { parseArgs } from 'util';
 import { BackendUnavailableError } from './backend';
 import { OutputNotWritable, UsageError, type Command, type Options, type Values } from './commands/command';
@@ -85,5 +86,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`deepfake-lab: ${(e as Error).message?.split('\n')[0] ?? String(e)}\n`);
     if (process.env.DEEPFAKE_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     return 1;
+  } finally {
+    // Dawn's instance (webgpu backend) would keep the process alive after the command.
+    releaseWebgpu();
   }
 }

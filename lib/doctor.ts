@@ -16,8 +16,9 @@ export interface DoctorReport {
 }
 
 /** Forward and backward pass of a strided conv + sub-pixel upscale: the ops the autoencoder trains with. */
-function trainingStep(): { ok: boolean; detail: string } {
-  return tf.tidy(() => {
+async function trainingStep(): Promise<{ ok: boolean; detail: string }> {
+  // Read back asynchronously: the webgpu backend has no synchronous read in Node.js.
+  const checks = tf.tidy(() => {
     const x = tf.randomUniform([2, 16, 16, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
     const w1 = tf.randomNormal([5, 5, 3, 8], 0, 0.1, 'float32', 2);
     const w2 = tf.randomNormal([3, 3, 8, 12], 0, 0.1, 'float32', 3);
@@ -27,12 +28,14 @@ function trainingStep(): { ok: boolean; detail: string } {
       return y.sub(x).abs().mean();
     };
     const grads = tf.grads(loss)([w1, w2]);
-    const finite = grads.every((g) => tf.all(tf.isFinite(g)).dataSync()[0] === 1);
-    const nonzero = grads.every((g) => g.abs().sum().dataSync()[0] > 0);
-    return finite && nonzero
-      ? { ok: true, detail: 'conv, sub-pixel upscale and their gradients work' }
-      : { ok: false, detail: 'gradients are not finite or are all zero' };
+    return tf.stack(grads.flatMap((g) => [tf.all(tf.isFinite(g)).cast('float32'), g.abs().sum()]));
   });
+  const v = await checks.data();
+  checks.dispose();
+  const finite = [0, 2].every((i) => v[i] === 1), nonzero = [1, 3].every((i) => v[i]! > 0);
+  return finite && nonzero
+    ? { ok: true, detail: 'conv, sub-pixel upscale and their gradients work' }
+    : { ok: false, detail: 'gradients are not finite or are all zero' };
 }
 
 export async function runDoctor(): Promise<DoctorReport> {
@@ -40,7 +43,7 @@ export async function runDoctor(): Promise<DoctorReport> {
   const t0 = performance.now();
   let trainingCheck: DoctorReport['trainingCheck'];
   try {
-    trainingCheck = { ...trainingStep(), ms: 0 };
+    trainingCheck = { ...(await trainingStep()), ms: 0 };
   } catch (e) {
     trainingCheck = { ok: false, detail: (e as Error).message.split('\n')[0], ms: 0 };
   }

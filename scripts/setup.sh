@@ -25,8 +25,10 @@ DEBIAN_PACKAGES=(
   jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook chromium
   build-essential pkg-config libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev
 )
-# Wanted but not required: oneDNN for the native training kernels (without it: wasm, ~20x slower).
-OPTIONAL_PACKAGES=(libdnnl-dev)
+# Wanted but not required: oneDNN for the native training kernels (without it: wasm, ~20x slower);
+# the Vulkan loader for the WebGPU backend (Dawn, from npm's `webgpu`): with a GPU driver it trains
+# there, and without one the tests run it on the SwiftShader Vulkan that Debian's chromium ships.
+OPTIONAL_PACKAGES=(libdnnl-dev libvulkan1)
 # Optional: PyTorch from Debian, the reference `deepfake-lab bench --reference torch` compares with.
 [ "${DEEPFAKE_SETUP_TORCH:-0}" = 1 ] && DEBIAN_PACKAGES+=(python3-torch)
 if command -v dpkg-query >/dev/null 2>&1; then

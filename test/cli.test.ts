@@ -49,7 +49,18 @@ test('forcing an unavailable backend exits 2 with a one-line reason', () => {
   assert.match(lines[0], /DEEPFAKE_BACKEND=tfjs-node is unavailable: not installed/);
   const bogus = runCli(['doctor'], { DEEPFAKE_BACKEND: 'tpu' });
   assert.equal(bogus.status, 2);
-  assert.match(bogus.stderr, /not a backend; use one of tfjs-node-gpu, native, tfjs-node, wasm, cpu/);
+  assert.match(bogus.stderr, /not a backend; use one of tfjs-node-gpu, webgpu, native, tfjs-node, wasm, cpu/);
+});
+
+test('doctor names WebGPU in one line, and on a machine without a GPU driver the CPU path stays chosen', () => {
+  const r = runCli(['doctor', '--json'], { DEEPFAKE_BACKEND: undefined });
+  assert.equal(r.status, 0, r.stderr);
+  const j = r.json as { backend: string; backends: Record<string, { available: boolean; reason: string; adapter?: { software: boolean } }> };
+  const w = j.backends.webgpu!;
+  assert.ok(w && typeof w.reason === 'string' && !w.reason.includes('\n'), JSON.stringify(w));
+  // A software adapter is never chosen on its own; only a GPU makes webgpu the choice.
+  if (!w.available || w.adapter?.software) assert.equal(j.backend, EXPECTED_BACKEND);
+  assert.doesNotMatch(r.stderr, /vkCreateInstance/, 'no Vulkan loader warnings when there is no driver');
 });
 
 test('human doctor output names the chosen backend and each other one', () => {

@@ -133,14 +133,14 @@ test('train --precision: bf16 is recorded in the checkpoint, a continued run kee
   const bad = runCli([...trainArgs(d, '--steps', '1'), '--precision', 'fp16']);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--precision must be fp32 or bf16, got fp16/);
-  await initBackend();
+  // As the child process will see it (this process may have moved to another backend).
   const { bf16Unavailable } = await import('../lib/native/precision');
-  const why = bf16Unavailable();
+  const why = bf16Unavailable(expectedBackend());
   if (why) {
     // Where bf16 cannot run, asking for it is refused with that reason, before any training.
     const r = runCli([...trainArgs(d, '--steps', '1'), '--precision', 'bf16']);
     assert.equal(r.status, 2);
-    assert.equal(r.stderr.trim().split('\n').pop(), `train: ${why}`);
+    assert.equal(r.stderr.trim().split('\n').pop(), `deepfake-lab: ${why}`);
     t.diagnostic(`bf16 unavailable here: ${why}`);
     return;
   }

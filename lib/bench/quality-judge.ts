@@ -18,7 +18,7 @@ import { decodeImage, imageToTensor } from '../image';
 import { JsonNumber, schemaFor, type ShapeOf } from '../jsonfile';
 import { encodeLatent } from '../latent/codes';
 import { calibrateVerifier, identityTransfer, verify, type Verifier } from '../metrics/identity';
-import { laplacianVariance, psnr, ssim } from '../metrics/image';
+import { laplacianVariance, psnr, readScalar, ssim } from '../metrics/image';
 import { eachFace } from '../metrics/landmarks';
 import { autoencodeRgb, type Autoencoder } from '../model/builder';
 import { readTruthManifest, loadTruthFaces } from '../samples/truth';
@@ -104,8 +104,8 @@ export function toScoringFrame(faces: tf.Tensor4D, cropFraction: number): tf.Ten
 }
 
 /** Mean of a per-image metric over a batch. */
-function meanOf(f: (x: tf.Tensor4D, y: tf.Tensor4D) => tf.Tensor1D, x: tf.Tensor4D, y: tf.Tensor4D): number {
-  return tf.tidy(() => f(x, y).mean().dataSync()[0]);
+async function meanOf(f: (x: tf.Tensor4D, y: tf.Tensor4D) => tf.Tensor1D, x: tf.Tensor4D, y: tf.Tensor4D): Promise<number> {
+  return readScalar(tf.tidy(() => f(x, y).mean()));
 }
 
 /** Masks [n, s, s, 1] from per-face landmarks in the faces' own pixels. */
@@ -172,7 +172,7 @@ export class QualityJudge {
       const refFaces = facesToTensor(ref.pixels, size), refMasks = await masksOf(ref);
       try {
         real[id] = await eachFace(refFaces, faceDescriptor);
-        realSharpness[id] = mean(laplacianVariance(refFaces, refMasks));
+        realSharpness[id] = mean(await laplacianVariance(refFaces, refMasks));
       } finally {
         tf.dispose([refFaces, refMasks]);
       }
@@ -190,7 +190,7 @@ export class QualityJudge {
       const ta = await describe(truth.a), tb = await describe(truth.b);
       truthCeiling = {
         verification: { a2b: r4(verify(tb, verifiers.b).rate), b2a: r4(verify(ta, verifiers.a).rate) },
-        sharpness: { a2b: r4(mean(laplacianVariance(truth.b, truthMasks.b)) / realSharpness.b), b2a: r4(mean(laplacianVariance(truth.a, truthMasks.a)) / realSharpness.a) },
+        sharpness: { a2b: r4(mean(await laplacianVariance(truth.b, truthMasks.b)) / realSharpness.b), b2a: r4(mean(await laplacianVariance(truth.a, truthMasks.a)) / realSharpness.a) },
       };
     }
     const ceiling: Ceiling = {
@@ -257,28 +257,28 @@ export class QualityJudge {
     const keep: tf.Tensor[] = [];
     try {
       const s = this.scoring;
-      const recon = (id: 'a' | 'b') => {
+      const recon = async (id: 'a' | 'b') => {
         const y = this.decodeScoring(ae, f.heldOut[id], id, cropFraction);
         keep.push(y);
-        return { psnr: r4(meanOf(psnr, y, s.heldOut[id])), ssim: r4(meanOf(ssim, y, s.heldOut[id])) };
+        return { psnr: r4(await meanOf(psnr, y, s.heldOut[id])), ssim: r4(await meanOf(ssim, y, s.heldOut[id])) };
       };
-      const reconstruction = { a: recon('a'), b: recon('b') };
+      const reconstruction = { a: await recon('a'), b: await recon('b') };
       const sab = this.decodeScoring(ae, f.heldOut.a, 'b', cropFraction), sba = this.decodeScoring(ae, f.heldOut.b, 'a', cropFraction);
       keep.push(sab, sba);
       const dab = await eachFace(sab, faceDescriptor), dba = await eachFace(sba, faceDescriptor);
       const verification = { a2b: r4(verify(dab, this.verifiers.b).rate), b2a: r4(verify(dba, this.verifiers.a).rate) };
       const transfer = { a2b: r4(identityTransfer(dab, this.verifiers.a.mean, this.verifiers.b.mean)), b2a: r4(identityTransfer(dba, this.verifiers.b.mean, this.verifiers.a.mean)) };
       const sharpness = {
-        a2b: r4(mean(laplacianVariance(sab, this.masks.heldOut.a)) / this.realSharpness.b),
-        b2a: r4(mean(laplacianVariance(sba, this.masks.heldOut.b)) / this.realSharpness.a),
+        a2b: r4(mean(await laplacianVariance(sab, this.masks.heldOut.a)) / this.realSharpness.b),
+        b2a: r4(mean(await laplacianVariance(sba, this.masks.heldOut.b)) / this.realSharpness.a),
       };
       let truth: QualityScores['truth'] = null;
       let overlap: QualityScores['overlap'];
       if (f.truth && s.truth) {
         const tab = this.decodeScoring(ae, f.truth.a, 'b', cropFraction), tba = this.decodeScoring(ae, f.truth.b, 'a', cropFraction);
         keep.push(tab, tba);
-        const both = (x: tf.Tensor4D, y: tf.Tensor4D) => ({ psnr: r4(meanOf(psnr, x, y)), ssim: r4(meanOf(ssim, x, y)) });
-        truth = { pairs: f.truth.a.shape[0], a2b: both(tab, s.truth.b), b2a: both(tba, s.truth.a), unswapped: both(s.truth.a, s.truth.b) };
+        const both = async (x: tf.Tensor4D, y: tf.Tensor4D) => ({ psnr: r4(await meanOf(psnr, x, y)), ssim: r4(await meanOf(ssim, x, y)) });
+        truth = { pairs: f.truth.a.shape[0], a2b: await both(tab, s.truth.b), b2a: await both(tba, s.truth.a), unswapped: await both(s.truth.a, s.truth.b) };
         overlap = await codeOverlap(ae, f.truth.a, f.truth.b, true);
       } else {
         overlap = await codeOverlap(ae, f.heldOut.a, f.heldOut.b, false);
@@ -339,14 +339,20 @@ async function photoScores(truthDir: string, model: SwapModel, pairs: number): P
       // Model pixels per photo pixel: the scale of the photo -> model-input matrix.
       const m = faceFrame(landmarks, model.geometry, model.cropFraction, model.inputSize).model;
       const k = Math.sqrt(Math.abs(m[0][0] * m[1][1] - m[0][1] * m[1][0]));
-      const [sharp, ceiling] = tf.tidy(() => {
+      const [x, y, w, back] = tf.tidy(() => {
         const x = imageToTensor(swapped.image).expandDims(0) as tf.Tensor4D, y = imageToTensor(answer).expandDims(0) as tf.Tensor4D;
         const w = tf.tensor4d(mask, [1, source.height, source.width, 1]);
         const small = tf.image.resizeBilinear(y, [Math.max(1, Math.round(source.height * k)), Math.max(1, Math.round(source.width * k))], false, true);
-        const back = tf.image.resizeBilinear(small, [source.height, source.width], false, true) as tf.Tensor4D;
-        const reference = Math.max(1e-9, laplacianVariance(y, w)[0]);
-        return [laplacianVariance(x, w)[0] / reference, laplacianVariance(back, w)[0] / reference];
+        return [x, y, w, tf.image.resizeBilinear(small, [source.height, source.width], false, true) as tf.Tensor4D];
       });
+      let sharp: number, ceiling: number;
+      try {
+        const reference = Math.max(1e-9, (await laplacianVariance(y, w))[0]!);
+        sharp = (await laplacianVariance(x, w))[0]! / reference;
+        ceiling = (await laplacianVariance(back, w))[0]! / reference;
+      } finally {
+        tf.dispose([x, y, w, back]);
+      }
       out[`${from}2${to}` as 'a2b' | 'b2a'].sharp.push(sharp);
       out[`${from}2${to}` as 'a2b' | 'b2a'].ceiling.push(ceiling);
     }

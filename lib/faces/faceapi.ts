@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import type * as FaceApiModule from '@vladmandic/face-api';
 import { initBackend, wasmBinaryDir } from '../backend';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { NATIVE_BACKEND } from '../native/backend';
+import { loadAddon } from '../native/addon';
+import { NATIVE_BACKEND, registerNativeBackend } from '../native/backend';
 
 export type FaceApi = typeof FaceApiModule;
 export type NetName = 'ssdMobilenetv1' | 'tinyFaceDetector' | 'faceLandmark68Net' | 'faceRecognitionNet';
@@ -50,6 +51,16 @@ function wasmAvailable(chosen: string): Promise<boolean> {
 
 async function faceBackendName(): Promise<string> {
   const chosen = (await initBackend()).engineName;
+  // face-api reads tensors synchronously (dataSync, arraySync), which the webgpu backend cannot
+  // do in Node.js (it needs a browser's OffscreenCanvas): beside webgpu it runs on native, or wasm.
+  if (chosen === 'webgpu') {
+    const load = process.env.DEEPFAKE_NATIVE === '0' || preferred === 'wasm' ? null : loadAddon();
+    if (load?.ok) {
+      registerNativeBackend(load.addon);
+      return NATIVE_BACKEND;
+    }
+    return (await wasmAvailable(chosen)) ? 'wasm' : chosen;
+  }
   if (chosen !== NATIVE_BACKEND || preferred === 'native') return chosen;
   return (await wasmAvailable(chosen)) ? 'wasm' : chosen;
 }

@@ -69,8 +69,8 @@ export function ssimMap(a: tf.Tensor4D, b: tf.Tensor4D, options: SsimOptions = {
  * the usual focus measure, taken inside `masks` ([n, h, w, 1] weights in [0, 1]) when given, so
  * that a sharp background cannot make up for a blurred face. [n, h, w, 3] -> one number per image.
  */
-export function laplacianVariance(images: tf.Tensor4D, masks?: tf.Tensor4D): number[] {
-  return tf.tidy(() => {
+export async function laplacianVariance(images: tf.Tensor4D, masks?: tf.Tensor4D): Promise<number[]> {
+  const v = tf.tidy(() => {
     const [n, h, w] = images.shape;
     const grey = images.mean(3, true).mul(255) as tf.Tensor4D;
     const kernel = tf.tensor4d([0, 1, 0, 1, -4, 1, 0, 1, 0], [3, 3, 1, 1]);
@@ -80,6 +80,22 @@ export function laplacianVariance(images: tf.Tensor4D, masks?: tf.Tensor4D): num
     const total = weight.sum([1, 2, 3]).add(1e-6);
     const m = lap.mul(weight).sum([1, 2, 3]).div(total);
     const m2 = lap.square().mul(weight).sum([1, 2, 3]).div(total);
-    return Array.from(m2.sub(m.square()).dataSync());
+    return m2.sub(m.square());
   });
+  // Read back asynchronously: the webgpu backend has no synchronous read in Node.js.
+  const out = Array.from(await v.data());
+  v.dispose();
+  return out;
+}
+
+/**
+ * A scalar tensor's value, read asynchronously (the webgpu backend has no synchronous read in
+ * Node.js); the tensor is disposed.
+ */
+export async function readScalar(t: tf.Tensor): Promise<number> {
+  try {
+    return (await t.data())[0]!;
+  } finally {
+    t.dispose();
+  }
 }

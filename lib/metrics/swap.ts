@@ -55,8 +55,8 @@ export const NO_SWAP_METRICS: SwapMetrics = {
 const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e4) / 1e4 : null);
 
 /** Mean sharpness of `swaps` (masked by their sources' masks) over that of `real` (their own masks). */
-export function sharpnessRatio(swaps: tf.Tensor4D, swapMasks: tf.Tensor4D | undefined, real: tf.Tensor4D, realMasks: tf.Tensor4D | undefined): number {
-  return mean(laplacianVariance(swaps, swapMasks)) / Math.max(1e-9, mean(laplacianVariance(real, realMasks)));
+export async function sharpnessRatio(swaps: tf.Tensor4D, swapMasks: tf.Tensor4D | undefined, real: tf.Tensor4D, realMasks: tf.Tensor4D | undefined): Promise<number> {
+  return mean(await laplacianVariance(swaps, swapMasks)) / Math.max(1e-9, mean(await laplacianVariance(real, realMasks)));
 }
 
 export async function faceApiSwapMetrics(faces: SwapFaces): Promise<SwapMetrics> {
@@ -73,7 +73,7 @@ export async function faceApiSwapMetrics(faces: SwapFaces): Promise<SwapMetrics>
   return {
     identityTransfer: { a2b: round(identityTransfer(dab, meanA, meanB)), b2a: round(identityTransfer(dba, meanB, meanA)) },
     verification: { a2b: vab && round(vab.rate), b2a: vba && round(vba.rate) },
-    sharpness: { a2b: round(sharpnessRatio(faces.aToB, m?.a, faces.b, m?.b)), b2a: round(sharpnessRatio(faces.bToA, m?.b, faces.a, m?.a)) },
+    sharpness: { a2b: round(await sharpnessRatio(faces.aToB, m?.a, faces.b, m?.b)), b2a: round(await sharpnessRatio(faces.bToA, m?.b, faces.a, m?.a)) },
     landmarkError: { a2b: round(await landmarkError(faces.a, faces.aToB)), b2a: round(await landmarkError(faces.b, faces.bToA)) },
     descriptorDistance: { a2b: vab && round(vab.medianDistance), b2a: vba && round(vba.medianDistance), realA: vba && round(vba.realMedian), realB: vab && round(vab.realMedian) },
   };

@@ -56,7 +56,7 @@ export async function targetReference(dir: string, size: number, cropFraction: n
   const faces = facesToTensor(set.pixels, size);
   const masks = await faceMaskTensor(set, cropFraction);
   try {
-    return { verifier: calibrateVerifier(await eachFace(faces, faceDescriptor)), sharpness: mean(laplacianVariance(faces, masks)) };
+    return { verifier: calibrateVerifier(await eachFace(faces, faceDescriptor)), sharpness: mean(await laplacianVariance(faces, masks)) };
   } finally {
     tf.dispose([faces, masks]);
   }
@@ -90,7 +90,7 @@ export class SwapMeter {
         const swaps = stack(images);
         try {
           this.descriptors[stage].push(...(await eachFace(swaps, faceDescriptor)));
-          this.sharpness[stage].push(...laplacianVariance(swaps, masks));
+          this.sharpness[stage].push(...(await laplacianVariance(swaps, masks)));
           this.landmarkSum[stage] += (await landmarkError(sources, swaps)) * stages.length;
         } finally {
           swaps.dispose();

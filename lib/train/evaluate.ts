@@ -68,18 +68,20 @@ async function evaluationFaces(dir: string, trainedDir: string | undefined, size
 
 /** Mean PSNR and SSIM of decoder_identity(encoder(faces)) against `target` (default: the faces), in chunks to bound memory. */
 /** Mean PSNR and SSIM of `make(faces)` against `target`, 16 faces at a time. */
-function meanScores(faces: tf.Tensor4D, target: tf.Tensor4D, make: (x: tf.Tensor4D) => tf.Tensor4D): { psnr: number | null; ssim: number | null } {
+async function meanScores(faces: tf.Tensor4D, target: tf.Tensor4D, make: (x: tf.Tensor4D) => tf.Tensor4D): Promise<{ psnr: number | null; ssim: number | null }> {
   const n = faces.shape[0];
   if (n === 0) return { psnr: null, ssim: null };
   let p = 0, s = 0;
   for (let i = 0; i < n; i += 16) {
-    const [dp, ds] = tf.tidy(() => {
+    const sums = tf.tidy(() => {
       const y = make(faces.slice(i, Math.min(16, n - i)));
       const t = target.slice(i, Math.min(16, n - i));
-      return [psnr(y, t).sum().dataSync()[0], ssim(y, t).sum().dataSync()[0]];
+      return tf.stack([psnr(y, t).sum(), ssim(y, t).sum()]);
     });
-    p += dp;
-    s += ds;
+    const [dp, ds] = await sums.data(); // asynchronously: webgpu has no synchronous read in Node.js
+    sums.dispose();
+    p += dp!;
+    s += ds!;
   }
   return { psnr: p / n, ssim: s / n };
 }
@@ -106,8 +108,8 @@ export async function evaluateModel(options: EvaluateOptions): Promise<EvalRepor
     const fb = facesToTensor(sets.b.faces.pixels.slice(0, limit), size);
     tensors.push(fa, fb);
     const recon = {
-      a: { ...reconstruction(ae, fa, 'a'), faces: fa.shape[0], source: sets.a.source },
-      b: { ...reconstruction(ae, fb, 'b'), faces: fb.shape[0], source: sets.b.source },
+      a: { ...(await reconstruction(ae, fa, 'a')), faces: fa.shape[0], source: sets.a.source },
+      b: { ...(await reconstruction(ae, fb, 'b')), faces: fb.shape[0], source: sets.b.source },
     };
     let metrics: SwapMetrics = NO_SWAP_METRICS;
     if (options.swapMetrics && fa.shape[0] > 0 && fb.shape[0] > 0) {
@@ -131,7 +133,7 @@ export async function evaluateModel(options: EvaluateOptions): Promise<EvalRepor
       const ta = facesToTensor(pairs.a, size);
       const tb = facesToTensor(pairs.b, size);
       tensors.push(ta, tb);
-      truth = { pairs: ta.shape[0], a2b: reconstruction(ae, ta, 'b', tb), b2a: reconstruction(ae, tb, 'a', ta), unswapped: meanScores(ta, tb, (x) => x) };
+      truth = { pairs: ta.shape[0], a2b: await reconstruction(ae, ta, 'b', tb), b2a: await reconstruction(ae, tb, 'a', ta), unswapped: await meanScores(ta, tb, (x) => x) };
     }
     return { checkpoint: ckptDir, step: state.step, reconstruction: recon, swap: { ...metrics, preview, truth } };
   } finally {

@@ -8,7 +8,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { SCORING_FRAME, toScoringFrame } from '../bench/quality-judge';
 import type { CropGeometry } from '../faces/template';
-import { psnr } from '../metrics/image';
+import { psnr, readScalar } from '../metrics/image';
 import { autoencodeRgb, type Autoencoder } from '../model/builder';
 import type { ModelConfig } from '../model/config';
 import { loadTruthFaces } from '../samples/truth';
@@ -71,9 +71,9 @@ async function scoringSet(o: CompareOptions, size: number, crop: number, holdout
   };
 }
 
-function meanPsnr(ae: Autoencoder, input: tf.Tensor4D, want: tf.Tensor4D, identity: string, crop: number): number {
+async function meanPsnr(ae: Autoencoder, input: tf.Tensor4D, want: tf.Tensor4D, identity: string, crop: number): Promise<number> {
   if (input.shape[0] === 0) return NaN;
-  return tf.tidy(() => psnr(toScoringFrame(autoencodeRgb(ae, input, identity), crop), want).mean().dataSync()[0]);
+  return readScalar(tf.tidy(() => psnr(toScoringFrame(autoencodeRgb(ae, input, identity), crop), want).mean()));
 }
 
 /** Train every recipe for `minutes` (continuing any earlier run), scoring as it goes. */
@@ -91,19 +91,19 @@ export async function compareRecipes(o: CompareOptions): Promise<RecipeCompariso
     measure = set.swap ? 'swap vs truth' : 'reconstruction';
     const [toA, toB] = set.swap ? ['b', 'a'] : ['a', 'b'];
     const track: RecipeTrack = { recipe: name, minutes: [], steps: [], a: [], b: [], preview: '', facesPerSecond: 0 };
-    const score = (at: number) => {
+    const score = async (at: number) => {
       track.minutes.push(Math.round(at * 100) / 100);
       track.steps.push(session.step);
-      track.a.push(meanPsnr(session.ae, set.inA, set.wantA, toA, crop));
-      track.b.push(meanPsnr(session.ae, set.inB, set.wantB, toB, crop));
+      track.a.push(await meanPsnr(session.ae, set.inA, set.wantA, toA, crop));
+      track.b.push(await meanPsnr(session.ae, set.inB, set.wantB, toB, crop));
     };
     try {
       const cycle = session.beginCycle({ seconds: o.minutes * 60 }, { continueSaved: false });
       const from = session.step;
-      score(0);
+      await score(0);
       for (let k = 1; k <= points; k++) {
         while (cycle.elapsedSeconds < (o.minutes * 60 * k) / points) await session.trainStep();
-        score((o.minutes * k) / points);
+        await score((o.minutes * k) / points);
       }
       track.facesPerSecond = ((session.step - from) * session.settings.batchSize * session.identities.length) / Math.max(1e-9, cycle.elapsedSeconds);
       await session.saveCheckpoint();
