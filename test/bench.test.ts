@@ -79,3 +79,14 @@ test('bench --precision fp32,bf16: a row per precision naming oneDNN\'s implemen
   assert.match(j.train[1]!.convImplementation, /bf16/);
   assert.ok(j.bf16OverFp32.lite! > 0 && Math.abs(j.bf16OverFp32.lite! - j.train[1]!.facesPerSecond / j.train[0]!.facesPerSecond) < 0.01);
 });
+
+test('bench --batch 2,3 measures each batch size; --backend picks the backend; bad values exit 2', { timeout: 300_000 }, () => {
+  const r = runCli(['bench', '--presets', 'tiny', '--batch', '2,3', '--steps', '1', '--backend', expectedBackend(), '--no-extract', '--json'], { DEEPFAKE_BACKEND: undefined }, 300_000);
+  assert.equal(r.status, 0, r.stderr);
+  const j = r.json as { backend: string; train: Array<{ preset: string; batch: number; facesPerSecond: number; backend: string }> };
+  assert.deepEqual(j.train.map((t) => [t.preset, t.batch]), [['tiny', 2], ['tiny', 3]]);
+  assert.ok(j.train.every((t) => t.facesPerSecond > 0));
+  assert.equal(j.backend, expectedBackend());
+  assert.equal(runCli(['bench', '--presets', 'tiny', '--backend', 'tpu', '--no-extract']).status, 2);
+  assert.equal(runCli(['bench', '--presets', 'tiny', '--batch', '2,x', '--no-extract']).status, 2);
+});

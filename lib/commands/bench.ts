@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { z } from 'zod';
-import { describeChoice, initBackend } from '../backend';
+import { BACKENDS, describeChoice, initBackend, isBackendName } from '../backend';
 import { formatProfile, type KernelProfile } from '../bench/kernel-profile';
 import { matmulGflops, type TrainSpeed } from '../bench/train-speed';
 import { median } from '../stats';
@@ -24,7 +24,7 @@ import { intOption, numberOption, UsageError, type Command, type Values } from '
 import { RECIPE_OPTIONS, RECIPE_USAGE, recipeOption, recipeOverrides } from './recipe-options';
 
 const USAGE =
-  'deepfake-lab bench [--presets lite,original] [--batch 16] [--steps 5] [--runs 1] [--reference torch] [--precision fp32|bf16|fp32,bf16] [--profile] [--no-extract] [--json]\n' +
+  'deepfake-lab bench [--presets lite,original] [--batch 16[,64]] [--backend NAME] [--steps 5] [--runs 1] [--reference torch] [--precision fp32|bf16|fp32,bf16] [--profile] [--no-extract] [--json]\n' +
   `       deepfake-lab bench --quality [--minutes 10] [--recipe NAME ...|all] [--a DIR --b DIR | --count 300 --pairs 64] [--seed 1] [--cache DIR] [--out DIR] [--no-photos] ${RECIPE_USAGE} [--json]`;
 
 type Measured = TrainSpeed & { peakRssMB?: number; profile?: KernelProfile; precision?: Precision; convImplementation?: string | null };
@@ -174,6 +174,7 @@ export const benchCommand: Command = {
     runs: { type: 'string' },
     profile: { type: 'boolean', default: false },
     precision: { type: 'string' },
+    backend: { type: 'string' },
     'no-extract': { type: 'boolean', default: false },
     quality: { type: 'boolean', default: false },
     minutes: { type: 'string' },
@@ -194,7 +195,21 @@ export const benchCommand: Command = {
     for (const p of presets) if (!isPresetName(p)) throw new UsageError(`--presets: unknown preset ${p}`);
     const reference = values.reference as string | undefined;
     if (reference !== undefined && reference !== 'torch') throw new UsageError(`--reference must be torch, got ${reference}`);
-    const batch = intOption(values, 'batch', 16, 1, 256);
+    // Several batch sizes (--batch 16,64) and a backend (--backend webgpu) in one command: every case
+    // a GPU needs measured. With one batch the result's keys are the preset names, as always;
+    // with several, "preset@batch".
+    const batches = [...new Set(String(values.batch ?? '16').split(',').map((b) => b.trim()))].map((b) => {
+      const n = Number(b);
+      if (!Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError(`--batch must be whole numbers from 1 to 1024 (comma-separated), got ${b}`);
+      return n;
+    });
+    if (values.backend !== undefined) {
+      const b = String(values.backend);
+      if (!isBackendName(b)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got ${b}`);
+      process.env.DEEPFAKE_BACKEND = b; // this process and its workers
+    }
+    const keyOf = (c: { preset: string; batch: number }) => (batches.length > 1 ? `${c.preset}@${c.batch}` : c.preset);
+    const cases = presets.flatMap((preset) => batches.map((batch) => ({ preset, batch, key: keyOf({ preset, batch }) })));
     const steps = intOption(values, 'steps', 5, 1, 1000);
     const runs = intOption(values, 'runs', 1, 1, 20);
     const precisions = [...new Set(((values.precision as string | undefined) ?? 'fp32').split(',').map((p) => p.trim()))];
@@ -216,16 +231,16 @@ export const benchCommand: Command = {
     const oursAt: Record<string, Record<string, Measured[]>> = {};
     const theirs: Record<string, Reference[]> = {};
     for (let run = 1; run <= runs; run++) {
-      for (const preset of presets) {
+      for (const { preset, batch, key } of cases) {
         for (const precision of precisions as Precision[]) {
           log(`${runs > 1 ? `run ${run}/${runs}: ` : ''}training ${preset}${precisions.length > 1 || precision !== 'fp32' ? ` in ${precision}` : ''}, batch ${batch}, ${steps} timed steps after one warm-up...`);
           const m = await runWorker(preset, batch, steps, values.profile === true && run === 1, precision);
-          ((oursAt[precision] ??= {})[preset] ??= []).push(m);
+          ((oursAt[precision] ??= {})[key] ??= []).push(m);
         }
-        ours[preset] = oursAt[precisions[0]!]![preset]!;
+        ours[key] = oursAt[precisions[0]!]![key]!;
         if (reference) {
-          log(`${runs > 1 ? `run ${run}/${runs}: ` : ''}PyTorch ${preset}...`);
-          (theirs[preset] ??= []).push(torchReference(preset, batch, steps));
+          log(`${runs > 1 ? `run ${run}/${runs}: ` : ''}PyTorch ${preset}, batch ${batch}...`);
+          (theirs[key] ??= []).push(torchReference(preset, batch, steps));
         }
       }
     }
@@ -233,7 +248,7 @@ export const benchCommand: Command = {
       const ok = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
       return ok.length ? median(ok) : undefined;
     };
-    const train: (Measured & { runsFacesPerSecond: number[] })[] = precisions.flatMap((precision) => presets.map((p) => {
+    const train: (Measured & { runsFacesPerSecond: number[] })[] = precisions.flatMap((precision) => cases.map(({ key: p }) => {
       const list = oursAt[precision]![p]!;
       const good = list.filter((m) => !m.error);
       if (!good.length) return { ...list[0]!, runsFacesPerSecond: [] };
@@ -252,14 +267,14 @@ export const benchCommand: Command = {
     // bf16 against fp32, run by run (they alternate, as ours and PyTorch do), the median.
     const bf16OverFp32: Record<string, number> = {};
     if (oursAt.fp32 && oursAt.bf16)
-      for (const p of presets) {
+      for (const { key: p } of cases) {
         const rs = oursAt.fp32[p]!.flatMap((f, i) => {
           const b = oursAt.bf16![p]![i];
           return f.facesPerSecond && b?.facesPerSecond ? [b.facesPerSecond / f.facesPerSecond] : [];
         });
         if (rs.length) bf16OverFp32[p] = Number(median(rs).toFixed(3));
       }
-    const refs: (Reference & { runsFacesPerSecond?: number[] })[] = presets.flatMap((p) => {
+    const refs: (Reference & { runsFacesPerSecond?: number[] })[] = cases.flatMap(({ key: p }) => {
       const list = theirs[p];
       if (!list) return [];
       const fps = list.map((r) => r.facesPerSecond).filter((x): x is number => x !== undefined);
@@ -290,8 +305,8 @@ export const benchCommand: Command = {
       ...refs.map((r) =>
         r.error
           ? `PyTorch ${r.preset}: ${r.error}`
-          : `PyTorch ${r.preset}: ${fmt(r.facesPerSecond)} faces/s (${r.threads} threads); ours/PyTorch ${ratio[r.preset] ?? '-'}` +
-            (runs > 1 ? ` (median of ${runs} runs side by side: ${(runRatios[r.preset] ?? []).join(', ')})` : ''),
+          : `PyTorch ${r.preset} batch ${r.batch}: ${fmt(r.facesPerSecond)} faces/s (${r.threads} threads); ours/PyTorch ${ratio[keyOf(r)] ?? '-'}` +
+            (runs > 1 ? ` (median of ${runs} runs side by side: ${(runRatios[keyOf(r)] ?? []).join(', ')})` : ''),
       ),
       ...Object.entries(bf16OverFp32).map(([p, r]) => `${p}: bf16/fp32 ${r}`),
       ...train.flatMap((t) => (t.convImplementation ? [`${t.preset} ${t.precision}: largest convolution runs ${t.convImplementation}`] : [])),

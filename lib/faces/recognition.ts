@@ -10,11 +10,22 @@ export const DESCRIPTOR_INPUT = 150;
 
 // face-api's nets take pixel values 0-255; the project's image tensors hold 0-1.
 
+/**
+ * A crop handed to face-api's backend as plain numbers, read asynchronously: that backend may be
+ * another engine than the crop's, and moving a tensor between engines reads it synchronously,
+ * which the webgpu backend cannot do in Node.js. Returns a maker for the tensor on the current one.
+ */
+async function plain(crop: tf.Tensor3D): Promise<() => tf.Tensor3D> {
+  const values = (await crop.data()) as Float32Array;
+  return () => tf.tensor3d(values, crop.shape, 'float32');
+}
+
 /** Descriptor of one face crop ([h, w, 3] in [0, 1]; resized to 150x150 here). */
 export async function faceDescriptor(crop: tf.Tensor3D): Promise<Float32Array> {
   const api = await faceApi('faceRecognitionNet');
+  const pixels = await plain(crop);
   return onFaceBackend(async () => {
-    const input = tf.tidy(() => tf.image.resizeBilinear(crop.mul(255) as tf.Tensor3D, [DESCRIPTOR_INPUT, DESCRIPTOR_INPUT]));
+    const input = tf.tidy(() => tf.image.resizeBilinear(pixels().mul(255) as tf.Tensor3D, [DESCRIPTOR_INPUT, DESCRIPTOR_INPUT]));
     try {
       return (await api.computeFaceDescriptor(input)) as Float32Array;
     } finally {
@@ -27,8 +38,9 @@ export async function faceDescriptor(crop: tf.Tensor3D): Promise<Float32Array> {
 export async function cropLandmarks(crop: tf.Tensor3D): Promise<Point[]> {
   const api = await faceApi('faceLandmark68Net');
   const [h, w] = crop.shape;
+  const pixels = await plain(crop);
   return onFaceBackend(async () => {
-    const input = tf.tidy(() => crop.mul(255));
+    const input = tf.tidy(() => pixels().mul(255));
     try {
       const result = (await api.nets.faceLandmark68Net.detectLandmarks(input as tf.Tensor3D)) as { positions: Array<{ x: number; y: number }> };
       // face-api reports positions in the input's pixels (it pads to a square internally and maps back).
