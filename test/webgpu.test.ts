@@ -169,22 +169,25 @@ async function tinySteps(backend: string, batches: Array<Record<'a' | 'b', Batch
 
 // Rounding differences of 1e-7 grow over steps (a LeakyReLU input near 0 goes one way or the
 // other); measured: 7e-3 at worst over 20 steps at a 1e-3 learning rate. Split-K's error was 1.4.
-test('a 20-step tiny run on webgpu follows native (losses within 2%) with tensors and GPU memory flat from step 5 on', { skip, timeout: 240_000 }, async (t) => {
+test('a 20-step tiny run on webgpu follows native (losses within 2%) and a warm run keeps tensors and GPU memory flat', { skip, timeout: 240_000 }, async (t) => {
   const rng = new Rng(4);
   const sampler = new FaceSampler(syntheticFaces(16, 32, rng), 32);
   const batches = Array.from({ length: 20 }, () => ({ a: sampler.next(4, rng, DEFAULT_AUGMENT), b: sampler.next(4, rng, DEFAULT_AUGMENT) }));
   try {
     const want = await tinySteps('native', batches, 20);
-    // The same run records tensors and GPU bytes after every step (a software adapter takes ~2 s a step).
-    const memory: Array<{ tensors: number; bytes: number }> = [];
-    const got = await tinySteps('webgpu', batches, 20, memory);
+    const got = await tinySteps('webgpu', batches, 20);
     const worst = Math.max(...want.map((w, i) => Math.abs(w - got[i]!) / w));
     t.diagnostic(`losses ${want[0]!.toFixed(4)} -> ${want[want.length - 1]!.toFixed(4)} on native; worst relative difference ${worst.toExponential(2)}`);
     const mean = (xs: number[]) => xs.reduce((p, q) => p + q, 0) / xs.length;
     assert.ok(mean(want.slice(-4)) < 0.9 * mean(want.slice(0, 4)), `the run learns: ${want.map((l) => l.toFixed(3)).join(' ')}`);
     assert.ok(worst < 2e-2, `losses differ by up to ${worst}`);
+    // Memory: a second run of a new model, once the backend's buffer pool has warmed up on the
+    // first (from cold, the buffers in use grew from 5.1 MB at step 5 to 8.0 MB at step 20, then
+    // stayed: 8,020,008 bytes at steps 10 and 60 of a warm run). From step 5 to 20 nothing may grow.
+    const memory: Array<{ tensors: number; bytes: number }> = [];
+    await tinySteps('webgpu', batches, 20, memory);
     const [at5, at20] = [memory[4]!, memory[19]!];
-    t.diagnostic(`after 5 steps ${at5.tensors} tensors, ${at5.bytes} bytes on the GPU; after 20 ${at20.tensors}, ${at20.bytes}`);
+    t.diagnostic(`warm run: after 5 steps ${at5.tensors} tensors, ${at5.bytes} bytes on the GPU; after 20 ${at20.tensors}, ${at20.bytes}`);
     assert.equal(at20.tensors, at5.tensors);
     assert.equal(at20.bytes, at5.bytes);
   } finally {
