@@ -1,7 +1,6 @@
 // FaceDetector on face-api: SSD MobileNet v1 or the Tiny Face Detector, then the 68-point
 // landmark net on each face.
 
-import * as tf from '@tensorflow/tfjs';
 import { pixelTensor, type RgbImage } from '../image';
 import { DEFAULT_DETECTOR, type DetectorOptions, type FaceDetector } from './detector';
 import { faceApi, onFaceBackend } from './faceapi';

@@ -5,15 +5,15 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type {
-  AvgPoolAttrs, BatchMatMulAttrs, CastAttrs, PadV2Attrs, ClipByValueAttrs, ResizeBilinearAttrs, TileAttrs, TransformAttrs, ConcatAttrs, FillAttrs, FusedBatchNormAttrs, SliceAttrs, Conv2DAttrs, Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, DepthToSpaceAttrs,
-  DepthwiseConv2dNativeAttrs, FusedConv2DAttrs, FusedDepthwiseConv2DAttrs, LeakyReluAttrs, MeanAttrs, NamedAttrMap,
-  NamedTensorInfoMap, StepAttrs, SumAttrs, TensorInfo, TransposeAttrs, _FusedMatMulAttrs,
+  AvgPoolAttrs, BatchMatMulAttrs, CastAttrs, ClipByValueAttrs, ConcatAttrs, Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs,
+  DepthToSpaceAttrs, FillAttrs, FusedBatchNormAttrs, FusedConv2DAttrs, FusedDepthwiseConv2DAttrs, KernelFunc, LeakyReluAttrs, MeanAttrs,
+  NamedAttrMap, NamedTensorInfoMap, PadV2Attrs, ResizeBilinearAttrs, SliceAttrs, StepAttrs, SumAttrs, TensorInfo, TileAttrs,
+  TransformAttrs, TransposeAttrs, _FusedMatMulAttrs,
 } from '@tensorflow/tfjs';
 import {
   ACTIVATION, BINARY, COMPARE, CONV_BACKWARD_FILTER, CONV_BACKWARD_INPUT, CONV_FORWARD, UNARY, UNARY_CLIP, type NativeAddon,
 } from './addon';
 import type { NativeBackend } from './backend';
-import type { KernelFunc } from '@tensorflow/tfjs';
 
 export type NativeKernel = (args: { inputs: NamedTensorInfoMap; backend: NativeBackend; attrs: NamedAttrMap }) => TensorInfo | TensorInfo[] | null;
 
