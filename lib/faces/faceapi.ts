@@ -21,11 +21,11 @@ let api: FaceApi | null = null;
 let wasmReady: Promise<boolean> | null = null;
 
 /**
- * Where face-api's nets run when the main backend is native: 'native' (the default) or 'wasm'.
+ * Where face-api's nets run beside native (or webgpu): 'native' (the default) or 'wasm'.
  * Its depthwise convolutions, batch norms, clips, slices, pads, pools and resizes are compiled now, and
  * extraction measured 3.4x wasm on lfw-pair's photos (7.9 against 2.3 photos/s) with the same boxes
  * and landmarks; wasm stays as the fallback (DEEPFAKE_FACE_BACKEND=wasm, or when the addon is
- * missing, where the main backend is wasm anyway). Other main backends run face-api themselves.
+ * missing). Other main backends (wasm, cpu, tfjs-node) run face-api themselves.
  */
 export type FaceBackend = 'native' | 'wasm';
 let preferred: FaceBackend = process.env.DEEPFAKE_FACE_BACKEND === 'wasm' ? 'wasm' : 'native';
@@ -51,17 +51,17 @@ function wasmAvailable(chosen: string): Promise<boolean> {
 
 async function faceBackendName(): Promise<string> {
   const chosen = (await initBackend()).engineName;
-  // face-api reads tensors synchronously (dataSync, arraySync), which the webgpu backend cannot
-  // do in Node.js (it needs a browser's OffscreenCanvas): beside webgpu it runs on native, or wasm.
-  if (chosen === 'webgpu') {
-    const load = process.env.DEEPFAKE_NATIVE === '0' || preferred === 'wasm' ? null : loadAddon();
+  if (chosen !== NATIVE_BACKEND && chosen !== 'webgpu') return chosen;
+  if (preferred === 'native') {
+    if (chosen === NATIVE_BACKEND) return chosen;
+    // face-api reads tensors synchronously (dataSync, arraySync), which the webgpu backend cannot
+    // do in Node.js (it needs a browser's OffscreenCanvas): beside webgpu it runs on native.
+    const load = process.env.DEEPFAKE_NATIVE === '0' ? null : loadAddon();
     if (load?.ok) {
       registerNativeBackend(load.addon);
       return NATIVE_BACKEND;
     }
-    return (await wasmAvailable(chosen)) ? 'wasm' : chosen;
   }
-  if (chosen !== NATIVE_BACKEND || preferred === 'native') return chosen;
   return (await wasmAvailable(chosen)) ? 'wasm' : chosen;
 }
 

@@ -258,6 +258,14 @@ function clipByValue(addon: NativeAddon): NativeKernel {
 
 const i32 = (a: readonly number[]) => Int32Array.from(a);
 
+/**
+ * The cpu kernel for a case it already does as well as compiled code would (a slice that is a view,
+ * a cast to the same type): not counted as a fallback.
+ */
+function onCpu(name: string, args: Parameters<NativeKernel>[0]): TensorInfo {
+  return tf.getKernel(name, 'cpu')!.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
+}
+
 /** Slice: a copy of the box, or (a contiguous range) the cpu kernel's view of the same memory. */
 function slice(addon: NativeAddon): NativeKernel {
   return (args) => {
@@ -269,7 +277,7 @@ function slice(addon: NativeAddon): NativeKernel {
     const [begin, sz] = tf.slice_util.parseSliceParams(x, b, z);
     tf.slice_util.assertParamsValid(x, begin, sz);
     if (size(sz) === 0 || tf.slice_util.isSliceContinous(x.shape, begin, sz)) {
-      return tf.getKernel('Slice', 'cpu')!.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
+      return onCpu('Slice', args);
     }
     const out = x.dtype === 'int32' ? backend.outputInt32(sz) : backend.output(sz);
     addon.copyBox(xv, i32(x.shape), i32(begin), out.values, i32(sz), i32(sz.map(() => 0)), i32(sz));
@@ -446,7 +454,7 @@ function cast(addon: NativeAddon): NativeKernel {
     const { inputs, backend, attrs } = args;
     const { x } = inputs;
     // To its own type: the cpu kernel's identity (a new reference to the same data), not a fallback.
-    if (x && x.dtype === (attrs as unknown as CastAttrs).dtype) return tf.getKernel('Cast', 'cpu')!.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
+    if (x && x.dtype === (attrs as unknown as CastAttrs).dtype) return onCpu('Cast', args);
     if (!x || x.dtype !== 'int32' || (attrs as unknown as CastAttrs).dtype !== 'float32' || x.shape.length > 6 || size(x.shape) === 0) return null;
     const xv = backend.words(x);
     if (!(xv instanceof Int32Array)) return null;
