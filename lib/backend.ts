@@ -7,7 +7,12 @@
 // never dependencies of this project: their install downloads libtensorflow from Google's
 // storage, which fails offline. A user who has them installed gets them automatically.
 //
+// A GPU is not always faster than the CPU (an integrated one may lose to many cores), so when a
+// GPU backend works, a short training calibration against the first CPU backend decides, once per
+// machine (lib/calibrate.ts; cached). A CPU-only machine never calibrates.
+//
 // DEEPFAKE_BACKEND=<name> forces one backend and fails with a clear message when it is unusable.
+// DEEPFAKE_CALIBRATE=0 skips the calibration: a working GPU backend is then chosen unmeasured.
 
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -17,9 +22,12 @@ import { registerProjectKernels } from './kernels/index';
 import { loadAddon } from './native/addon';
 import { NATIVE_BACKEND, registerNativeBackend } from './native/backend';
 import { probeWebgpu, releaseWebgpu, type AdapterInfo } from './webgpu';
+import { calibrate, describeCalibration, type CalibrateOptions, type CalibrationResult } from './calibrate';
 
 export const BACKENDS = ['tfjs-node-gpu', 'webgpu', 'native', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
+/** The backends that run on a GPU: chosen over the CPU only when a calibration says they are faster. */
+const GPU_BACKENDS: readonly BackendName[] = ['tfjs-node-gpu', 'webgpu'];
 
 export interface BackendStatus {
   available: boolean;
@@ -27,6 +35,8 @@ export interface BackendStatus {
   reason: string;
   /** webgpu: the adapter found (vendor, architecture, limits), even when it is not used. */
   adapter?: AdapterInfo;
+  /** Training faces per second in the calibration, for the backends it compared. */
+  facesPerSecond?: number;
 }
 
 export interface BackendChoice {
@@ -35,6 +45,8 @@ export interface BackendChoice {
   /** The TensorFlow.js engine name behind it ('tensorflow', 'wasm', 'cpu'). */
   engineName: string;
   backends: Record<BackendName, BackendStatus>;
+  /** The GPU-versus-CPU measurement behind the choice, when a GPU backend worked. */
+  calibration?: CalibrationResult;
 }
 
 export class BackendUnavailableError extends Error {}
@@ -159,9 +171,9 @@ async function probeCpu(): Promise<BackendStatus> {
     : { available: false, reason: 'failed to initialise' };
 }
 
-const PROBES: Record<BackendName, (force: BackendName | undefined) => Promise<BackendStatus>> = {
+const PROBES: Record<BackendName, (force: BackendName | undefined, options: InitBackendOptions) => Promise<BackendStatus>> = {
   'tfjs-node-gpu': probeNodeGpu,
-  webgpu: (force) => probeWebgpu(force === 'webgpu'),
+  webgpu: (force, options) => probeWebgpu(force === 'webgpu' || options.allowSoftwareWebgpu === true),
   native: probeNative,
   'tfjs-node': probeNode,
   wasm: probeWasm,
@@ -186,6 +198,13 @@ export interface InitBackendOptions {
   force?: BackendName;
   /** Probe every backend, even those slower than the chosen one (for `doctor`). */
   probeAll?: boolean;
+  /**
+   * Let a software WebGPU adapter (SwiftShader) compete in the calibration as if it were a GPU;
+   * it loses. For tests of the automatic choice on machines without a GPU.
+   */
+  allowSoftwareWebgpu?: boolean;
+  /** The calibration's workload and cache file (default: lite, batch 16, 3 steps; data/cache/). */
+  calibration?: CalibrateOptions;
 }
 
 let current: { options: InitBackendOptions; choice: Promise<BackendChoice> } | null = null;
@@ -226,7 +245,11 @@ async function choose(options: InitBackendOptions): Promise<BackendChoice> {
   registerProjectKernels();
 
   const backends = {} as Record<BackendName, BackendStatus>;
+  const measure = process.env.DEEPFAKE_CALIBRATE !== '0';
   let chosen: BackendName | null = null;
+  // Working GPU backends wait here for the first working CPU backend, to be measured against it.
+  const gpus: BackendName[] = [];
+  let calibration: CalibrationResult | undefined;
   for (const name of BACKENDS) {
     if (chosen && !options.probeAll) {
       backends[name] = { available: false, reason: `not probed: ${chosen} was chosen first` };
@@ -236,10 +259,24 @@ async function choose(options: InitBackendOptions): Promise<BackendChoice> {
       backends[name] = { available: false, reason: `not probed: DEEPFAKE_BACKEND=${force}` };
       continue;
     }
-    const status = await PROBES[name](force);
+    const status = await PROBES[name](force, options);
     backends[name] = status;
-    if (status.available && !chosen && (!force || force === name)) chosen = name;
+    if (!status.available || chosen) continue;
+    if (force) {
+      if (force === name) chosen = name;
+    } else if (GPU_BACKENDS.includes(name)) {
+      if (!measure) chosen = name;
+      else gpus.push(name);
+    } else if (gpus.length) {
+      const order = [...gpus, name];
+      calibration = await calibrate(order.map((n) => ({ name: n, engine: ENGINE_NAME[n], detail: backends[n].reason })), options.calibration);
+      for (const n of order) backends[n].facesPerSecond = calibration.facesPerSecond[n];
+      chosen = calibration.fastest as BackendName;
+    } else {
+      chosen = name;
+    }
   }
+  chosen ??= gpus[0] ?? null; // no CPU backend worked to compare with (cpu always does)
   if (!chosen) {
     throw new BackendUnavailableError(
       force
@@ -252,12 +289,13 @@ async function choose(options: InitBackendOptions): Promise<BackendChoice> {
   if (chosen !== 'webgpu') releaseWebgpu();
   await tf.setBackend(ENGINE_NAME[chosen]);
   await tf.ready();
+  const measured = calibration ? `; calibration: ${describeCalibration(calibration, Object.keys(calibration.facesPerSecond))}` : '';
   for (const name of BACKENDS) {
     const s = backends[name];
-    if (name === chosen) s.reason = `chosen: ${s.reason}`;
-    else if (s.available) s.reason = `available but not chosen (${force ? 'DEEPFAKE_BACKEND=' + force : 'slower than ' + chosen}): ${s.reason}`;
+    if (name === chosen) s.reason = `chosen: ${s.reason}${s.facesPerSecond !== undefined ? measured : ''}`;
+    else if (s.available) s.reason = `available but not chosen (${force ? 'DEEPFAKE_BACKEND=' + force : 'slower than ' + chosen}${s.facesPerSecond !== undefined ? measured : ''}): ${s.reason}`;
   }
-  return { backend: chosen, engineName: ENGINE_NAME[chosen], backends };
+  return { backend: chosen, engineName: ENGINE_NAME[chosen], backends, ...(calibration ? { calibration } : {}) };
 }
 
 /** One line for logs: "backend wasm (WebAssembly with SIMD, one thread)". */

@@ -106,8 +106,10 @@ async function requestAdapter(): Promise<GpuAdapter | null> {
  */
 export async function probeWebgpu(allowSoftware: boolean): Promise<WebgpuProbe> {
   try {
+    // By its resolved path: tslab resolves a bare require against the requiring file's folder
+    // first, so a bare require of 'webgpu' from lib/ would return this very file in a notebook.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    dawn ??= require('webgpu') as DawnModule;
+    dawn ??= require(require.resolve('webgpu')) as DawnModule;
   } catch (e) {
     return { available: false, reason: `Dawn (npm webgpu) failed to load: ${firstLine(e)}` };
   }

@@ -85,3 +85,23 @@ test('the kernel keeps working after an imported .ts file is replaced on disk be
     fs.rmSync(mod, { force: true });
   }
 });
+
+// tslab resolves every require against the requiring file's folder before node_modules: a bare
+// import in lib/x/ that names a file beside it (lib/webgpu.ts importing 'webgpu') gets that file in
+// a notebook, and works everywhere else.
+test('no library file imports a package that has the name of a file beside it (tslab would load the file)', () => {
+  const offenders: string[] = [];
+  const walk = (dir: string) => {
+    const entries = fs.readdirSync(dir, { withFileTypes: true });
+    const siblings = new Set(entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => e.name.slice(0, -3)));
+    for (const e of entries) {
+      const file = path.join(dir, e.name);
+      if (e.isDirectory()) walk(file);
+      else if (e.name.endsWith('.ts'))
+        for (const m of fs.readFileSync(file, 'utf8').matchAll(/(?:from\s+|require\(\s*|import\(\s*)['"]([^'"./][^'"]*)['"]/g))
+          if (siblings.has(m[1]!)) offenders.push(`${path.relative(PROJECT_ROOT, file)} imports '${m[1]}'`);
+    }
+  };
+  walk(path.join(PROJECT_ROOT, 'lib'));
+  assert.deepEqual(offenders, []);
+});

@@ -1,0 +1,147 @@
+// Is the GPU faster than the CPU at training? Not something to guess from the adapter's name: an
+// integrated GPU can lose to a many-core CPU, and a big GPU wins only at some batch sizes. So the
+// backend choice measures it once per machine: a few lite training steps at the batch the recipes
+// use, on each candidate backend, the median step time each, cached in data/cache/ under a key
+// naming every candidate (adapter, CPU kernels and threads, TensorFlow.js version). A new driver,
+// GPU or thread count makes a new key, and so a new measurement.
+
+import * as path from 'path';
+import { z } from 'zod';
+import * as tf from '@tensorflow/tfjs';
+import { measureTrainSpeed } from './bench/train-speed';
+import type { PresetName } from './model/config';
+import { readJsonFileIfExists, schemaFor } from './jsonfile';
+import { writeFileAtomicSync } from './fsutil';
+import { PROJECT_ROOT } from './project';
+
+/** Bump when the workload changes: old measurements then no longer count. */
+const CALIBRATION_VERSION = 1;
+
+export interface CalibrationCandidate {
+  /** The project's name for the backend ('webgpu', 'native'). */
+  name: string;
+  /** The TensorFlow.js engine to time on. */
+  engine: string;
+  /** What identifies this backend on this machine (adapter, kernels, threads): part of the key. */
+  detail: string;
+}
+
+export interface Calibration {
+  key: string;
+  preset: string;
+  batch: number;
+  /** Training faces per second, per candidate name; 0 where the run failed. */
+  facesPerSecond: Record<string, number>;
+  /** Why a candidate's run failed, one line each. */
+  errors: Record<string, string>;
+  /** The fastest candidate. */
+  fastest: string;
+  measuredAt: string;
+  /** Wall time of the whole measurement. */
+  seconds: number;
+}
+
+export interface CalibrationResult extends Calibration {
+  /** Read from the cache file instead of measured now. */
+  cached: boolean;
+  file: string;
+}
+
+export interface CalibrateOptions {
+  preset?: PresetName;
+  batch?: number;
+  /** Timed steps per candidate (after one warm-up step, which compiles the GPU's programs). */
+  steps?: number;
+  /** Default: DEEPFAKE_CALIBRATION_FILE, else data/cache/backend-calibration.json. */
+  file?: string;
+  /** Measure even when the cache has this key (the cached entry is replaced). */
+  refresh?: boolean;
+}
+
+const CalibrationSchema = schemaFor<Calibration>()(
+  z.object({
+    key: z.string(),
+    preset: z.string(),
+    batch: z.number(),
+    facesPerSecond: z.record(z.string(), z.number()),
+    errors: z.record(z.string(), z.string()),
+    fastest: z.string(),
+    measuredAt: z.string(),
+    seconds: z.number(),
+  }),
+);
+const CacheSchema = z.object({ version: z.number(), entries: z.record(z.string(), CalibrationSchema) });
+
+export function calibrationFile(): string {
+  return process.env.DEEPFAKE_CALIBRATION_FILE || path.join(PROJECT_ROOT, 'data', 'cache', 'backend-calibration.json');
+}
+
+export function calibrationKey(candidates: CalibrationCandidate[], preset: string, batch: number): string {
+  return [`v${CALIBRATION_VERSION}`, `tfjs ${tf.version_core}`, `${preset}@${batch}`, ...candidates.map((c) => `${c.name}: ${c.detail}`)].join(' | ');
+}
+
+function readCache(file: string): Record<string, Calibration> {
+  try {
+    const cache = readJsonFileIfExists(file, CacheSchema);
+    return cache && cache.version === CALIBRATION_VERSION ? cache.entries : {};
+  } catch {
+    return {}; // a damaged cache costs one measurement, not a failed start
+  }
+}
+
+/**
+ * The candidate with the most faces per second; on a tie the later one (the CPU backend comes
+ * last, so when every run failed the choice is the CPU's).
+ */
+export function fastestOf(facesPerSecond: Record<string, number>, order: string[]): string {
+  return order.reduce((best, name) => ((facesPerSecond[name] ?? 0) >= (facesPerSecond[best] ?? 0) ? name : best), order[0]!);
+}
+
+/**
+ * Time lite training on every candidate, or read the time from the cache. Leaves the engine on
+ * the backend that was current before.
+ */
+export async function calibrate(candidates: CalibrationCandidate[], options: CalibrateOptions = {}): Promise<CalibrationResult> {
+  const { preset = 'lite', batch = 16, steps = 3 } = options;
+  const file = options.file ?? calibrationFile();
+  const key = calibrationKey(candidates, preset, batch);
+  const entries = readCache(file);
+  const hit = entries[key];
+  if (hit && !options.refresh) return { ...hit, cached: true, file };
+
+  const started = performance.now();
+  const previous = tf.getBackend();
+  const facesPerSecond: Record<string, number> = {};
+  const errors: Record<string, string> = {};
+  try {
+    for (const c of candidates) {
+      try {
+        if (!(await tf.setBackend(c.engine))) throw new Error(`the ${c.engine} engine did not start`);
+        facesPerSecond[c.name] = (await measureTrainSpeed(preset, batch, steps, 1)).facesPerSecond;
+      } catch (e) {
+        facesPerSecond[c.name] = 0;
+        errors[c.name] = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 200);
+      }
+    }
+  } finally {
+    if (previous) await tf.setBackend(previous);
+  }
+  const calibration: Calibration = {
+    key, preset, batch, facesPerSecond, errors,
+    fastest: fastestOf(facesPerSecond, candidates.map((c) => c.name)),
+    measuredAt: new Date().toISOString(),
+    seconds: (performance.now() - started) / 1000,
+  };
+  try {
+    writeFileAtomicSync(file, JSON.stringify({ version: CALIBRATION_VERSION, entries: { ...readCache(file), [key]: calibration } }, null, 1) + '\n');
+  } catch {
+    // A read-only project still works: it measures again next time.
+  }
+  return { ...calibration, cached: false, file };
+}
+
+/** "webgpu 912 vs native 151 faces/s (lite, batch 16; measured 2026-12-01)". */
+export function describeCalibration(c: Calibration, order: string[]): string {
+  const parts = order.map((n) => `${n} ${c.errors[n] ? `failed (${c.errors[n]})` : Math.round(c.facesPerSecond[n] ?? 0)}`);
+  return `${parts.join(' vs ')} faces/s (${c.preset}, batch ${c.batch}; measured ${c.measuredAt.slice(0, 10)})`;
+}
