@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { edgeMagnitude } from '../lib/basics';
+import { edgeMagnitude, sobelFilter } from '../lib/basics';
 import { decodeImage } from '../lib/image';
 import { htmlTable, showImage } from '../lib/viz/display';
 
@@ -20,6 +20,24 @@ test('edgeMagnitude lights up a vertical step edge and nothing else', async () =
   assert.ok(row[4] > 0.5 && row[4] === row[5], `the two edge columns are bright: ${shown}`);
   assert.deepEqual([row[0], row[1], row[2], row[7], row[8], row[9]], [0, 0, 0, 0, 0, 0], `flat regions and borders are black: ${shown}`);
   tf.dispose([img, e]);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('edgeMagnitude on a photo taller than one strip of rows equals one convolution over all of it', async () => {
+  await initBackend();
+  const before = tf.memory().numTensors;
+  // 1000 px wide: 1000 rows a strip, so 2300 rows take three strips (WebGPU's dispatch limit).
+  const img = tf.randomUniform([2300, 1000, 3], 0, 1, 'float32', 3) as tf.Tensor3D;
+  const want = tf.tidy(() => {
+    const padded = tf.mirrorPad(img.mean(2, true).expandDims(0) as tf.Tensor4D, [[0, 0], [1, 1], [1, 1], [0, 0]], 'symmetric');
+    const m = tf.conv2d(padded, sobelFilter(), 1, 'valid').square().sum(3, true).sqrt();
+    return tf.tile(m.div(m.mean().mul(4).add(1e-6)).clipByValue(0, 1), [1, 1, 1, 3]).squeeze([0]);
+  });
+  const got = edgeMagnitude(img);
+  const diff = tf.tidy(() => got.sub(want).abs().max());
+  assert.deepEqual(got.shape, [2300, 1000, 3]);
+  assert.ok((await diff.data())[0]! < 1e-5, `largest difference ${(await diff.data())[0]}`);
+  tf.dispose([img, want, got, diff]);
   assert.equal(tf.memory().numTensors, before);
 });
 

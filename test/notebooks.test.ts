@@ -6,7 +6,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { executeNotebook, NotebookFailed } from '../lib/notebook-runner';
 import { PROJECT_ROOT } from './helpers/shared';
-import { expectedBackend } from './helpers/strict';
+import { expectedBackend, nativeSkip, needs } from './helpers/strict';
+import { SWIFTSHADER_ICD, vulkanDrivers } from '../lib/webgpu';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-nb-'));
 
@@ -41,6 +42,21 @@ test('00-environment runs top to bottom and shows the backend and a picture', { 
   assert.ok(outs.some((o) => text(o).trim() === expected), `the chosen backend is ${expected}`);
   assert.ok(!outs.some((o) => o.name === 'stderr'), 'nothing on stderr');
   assert.ok(fs.readFileSync(html, 'utf8').includes('data:image/png;base64'), 'the HTML page embeds the picture');
+});
+
+// Chapters 03-05 on webgpu take about 15 minutes on SwiftShader (run them with
+// DEEPFAKE_BACKEND=webgpu); chapter 00 checks in seconds that the kernel reaches Dawn (tslab's
+// require trap) and that the chapter reads tensors asynchronously, as WebGPU requires.
+const webgpuSkip = needs('a Vulkan driver for WebGPU (chromium\'s SwiftShader, or a GPU\'s)',
+  vulkanDrivers().length || fs.existsSync(SWIFTSHADER_ICD) ? false : `no Vulkan driver and no ${SWIFTSHADER_ICD} (npm run setup installs chromium)`);
+test('00-environment runs on the webgpu backend too', { skip: nativeSkip() || webgpuSkip, timeout: 300_000 }, async () => {
+  const out = path.join(tmp, '00-environment-webgpu.ipynb');
+  await executeNotebook(path.join(PROJECT_ROOT, 'notebooks', '00-environment.ipynb'), { out, env: { DEEPFAKE_BACKEND: 'webgpu' } });
+  const outs = outputs(out);
+  assert.ok(outs.some((o) => text(o).trim() === 'webgpu'), 'the chosen backend is webgpu');
+  assert.ok(outs.some((o) => /tensor of shape \[\d+,\d+,3\], values 0\.00 to 1\.00/.test(text(o))), 'the pixel range, read asynchronously');
+  assert.ok(outs.some((o) => o.data && 'image/png' in o.data), 'a PNG is displayed');
+  assert.ok(!outs.some((o) => o.name === 'stderr'), 'nothing on stderr');
 });
 
 test('a deliberately failing cell makes the run fail, naming the cell and the error', { timeout: 120_000 }, async () => {

@@ -1,4 +1,6 @@
 // `deepfake-lab eval`: reconstruction PSNR/SSIM on held-out faces, a swap preview, swap metrics.
+// With several --model: every model on the same faces, their loss curves, one grid and one table
+// with the settings that differ (lib/lab/runs.ts), written as a page beside the grid.
 
 import * as path from 'path';
 import { initBackend } from '../backend';
@@ -7,9 +9,11 @@ import { DEFAULT_CROP, type CropGeometry } from '../faces/template';
 import { loadTruthFaces, truthDir } from '../samples/truth';
 import { faceApiSwapMetrics } from '../metrics/swap';
 import { evaluateModel } from '../train/evaluate';
-import { intOption, requireString, UsageError, type Command } from './command';
+import { compareRuns, type RunComparison } from '../lab/runs';
+import { writeRunComparisonPage } from '../viz/runs';
+import { intOption, requireString, UsageError, type Command, type CommandResult, type Values } from './command';
 
-const USAGE = 'deepfake-lab eval --model DIR --a DIR --b DIR [--truth DIR] [--max-faces N] [--preview FILE] [--json]';
+const USAGE = 'deepfake-lab eval --model DIR [--model DIR ...] --a DIR --b DIR [--truth DIR] [--max-faces N] [--preview FILE] [--json]';
 
 /** The crop geometry a faces folder was extracted with (its alignments.json), else extraction's default. */
 function extractionGeometry(facesDir: string): CropGeometry {
@@ -30,7 +34,7 @@ export const evalCommand: Command = {
   summary: 'measure reconstruction and swap quality',
   usage: USAGE,
   options: {
-    model: { type: 'string' },
+    model: { type: 'string', multiple: true },
     a: { type: 'string' },
     b: { type: 'string' },
     'max-faces': { type: 'string' },
@@ -38,29 +42,25 @@ export const evalCommand: Command = {
     truth: { type: 'string' },
   },
   async run(values) {
-    const modelDir = requireString(values, 'model', USAGE);
+    const models = Array.isArray(values.model) ? values.model.filter((m) => m !== '') : [];
+    if (models.length === 0) throw new UsageError(`--model is required (usage: ${USAGE})`);
     const a = requireString(values, 'a', USAGE);
     const b = requireString(values, 'b', USAGE);
     const maxFaces = intOption(values, 'max-faces', 1000, 1);
     const truth = typeof values.truth === 'string' ? truthOption(values.truth) : null;
     const choice = await initBackend();
-    let report;
-    try {
-      report = await evaluateModel({
-        modelDir,
-        data: { a, b },
-        maxFaces,
-        swapMetrics: faceApiSwapMetrics,
-        previewFile: typeof values.preview === 'string' ? values.preview : undefined,
-        // Ground-truth pairs, aligned the way the --a faces were extracted.
-        truth: truth !== null ? (size, cropFraction) => loadTruthFaces(truth, { geometry: extractionGeometry(a), size, cropFraction, max: maxFaces }) : undefined,
-      });
-    } catch (e) {
-      const msg = (e as Error).message.split('\n')[0];
-      // A folder or model that is not there is unusable input, not a failure of eval.
-      if (/no checkpoint|ENOENT|not a folder|ENOTDIR/.test(msg)) throw new UsageError(msg);
-      throw e;
-    }
+    // Ground-truth pairs, aligned the way the --a faces were extracted.
+    const truthLoader = truth !== null ? (size: number, cropFraction: number) => loadTruthFaces(truth, { geometry: extractionGeometry(a), size, cropFraction, max: maxFaces }) : undefined;
+    if (models.length > 1) return compareCommand(models, values, { a, b }, maxFaces, truthLoader, choice.backend);
+    const modelDir = models[0]!;
+    const report = await asUsage(() => evaluateModel({
+      modelDir,
+      data: { a, b },
+      maxFaces,
+      swapMetrics: faceApiSwapMetrics,
+      previewFile: typeof values.preview === 'string' ? values.preview : undefined,
+      truth: truthLoader,
+    }));
     const r = report.reconstruction;
     const fmt = (x: number | null, d: number) => (x === null ? '-' : x.toFixed(d));
     const text = [
@@ -82,3 +82,32 @@ export const evalCommand: Command = {
     return { result: { ...report, backend: choice.backend }, text };
   },
 };
+
+/** A folder or model that is not there is unusable input (exit 2), not a failure of eval. */
+async function asUsage<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0]!;
+    if (/no checkpoint|ENOENT|not a folder|ENOTDIR/.test(msg)) throw new UsageError(msg);
+    throw e;
+  }
+}
+
+/** Several models on the same faces: JSON `runs[]` (the top level stays the first model's), a grid and a page. */
+async function compareCommand(models: string[], values: Values, faces: { a: string; b: string }, maxFaces: number, truth: Parameters<typeof evaluateModel>[0]['truth'], backend: string): Promise<CommandResult> {
+  const gridFile = typeof values.preview === 'string' ? path.resolve(values.preview) : path.join(path.resolve(models[0]!), 'previews', 'compare.png');
+  const c: RunComparison = await asUsage(() => compareRuns(models, { faces, maxFaces, swapMetrics: faceApiSwapMetrics, truth, gridFile, warn: (line) => process.stderr.write(line + '\n') }));
+  const page = await writeRunComparisonPage(gridFile.replace(/\.png$/i, '') + '.html', c);
+  const runs = c.runs.map((r) => ({ model: r.modelDir, name: r.name, minutes: r.minutes, ...r.eval, settings: r.settings }));
+  const fmt = (x: number | null | undefined) => (x === null || x === undefined ? '-' : x.toFixed(2));
+  const text = [
+    `${c.runs.length} models on the same faces, backend ${backend}`,
+    ...c.runs.map((r) => `${r.name}: step ${r.step}, ${r.minutes.toFixed(1)} min; reconstruction ${fmt(r.eval.reconstruction.a.psnr)} / ${fmt(r.eval.reconstruction.b.psnr)} dB` +
+      (r.eval.swap.truth ? `; swap vs truth ${fmt(r.eval.swap.truth.a2b.psnr)} / ${fmt(r.eval.swap.truth.b2a.psnr)} dB` : '')),
+    `settings that differ: ${c.differing.length ? c.differing.map((k) => `${k} (${c.runs.map((r) => String(r.settings[k] ?? '-')).join(' / ')})`).join('; ') : 'none'}`,
+    `grid ${c.grid ?? '-'}`,
+    `page ${page}`,
+  ].join('\n');
+  return { result: { ...c.runs[0]!.eval, backend, runs, differing: c.differing, grid: c.grid, page }, text };
+}

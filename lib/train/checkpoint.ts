@@ -13,7 +13,8 @@ import { writeFileAtomic } from '../fsutil';
 import { readJsonFileAsync, type ShapeOf } from '../jsonfile';
 import type { Autoencoder } from '../model/builder';
 import { WeightsEntrySchema } from '../model/fs-io';
-import { loadAutoencoder, saveAutoencoder } from '../model/store';
+import { loadAutoencoder, readModelConfig, saveAutoencoder } from '../model/store';
+import type { ModelConfig } from '../model/config';
 import { SamplerStateSchema, type SamplerState } from './batches';
 import type { FusedAdamOptimizer } from '../native/adam';
 import { RngStateSchema, type RngState } from '../rng';
@@ -119,6 +120,12 @@ export async function saveCheckpoint(modelDir: string, ae: Autoencoder, optimize
   }
   for (const old of listCheckpoints(modelDir)) if (old !== final) await fs.promises.rm(old, { recursive: true, force: true });
   return final;
+}
+
+/** What a checkpoint is (step, settings, model configuration) without loading its weights. */
+export async function readCheckpointInfo(dir: string): Promise<{ dir: string; step: number; settings: TrainSettings; config: ModelConfig; savedAt: string | null }> {
+  const file = await readJsonFileAsync(path.join(dir, STATE_JSON), StateFileSchema);
+  return { dir, step: file.step, settings: normaliseSettings(file.settings), config: await readModelConfig(dir), savedAt: file.savedAt ?? null };
 }
 
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {

@@ -32,9 +32,12 @@ export function nativeSkip(): string | false {
 }
 
 /**
- * The backend the project must pick here: native where the addon loads, else wasm. In strict
- * mode always native: a failed build must fail these tests rather than move their expectation.
+ * The backend the project must pick here: the one DEEPFAKE_BACKEND forces (the suite can be run
+ * on webgpu that way), else native where the addon loads, else wasm. In strict mode native: a
+ * failed build must fail these tests rather than move their expectation.
  */
-export function expectedBackend(): 'native' | 'wasm' {
+export function expectedBackend(): string {
+  const forced = process.env.DEEPFAKE_BACKEND?.trim();
+  if (forced) return forced;
   return STRICT || loadAddon().ok ? 'native' : 'wasm';
 }
