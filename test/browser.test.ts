@@ -16,6 +16,11 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { executeNotebook } from '../lib/notebook-runner';
 import { EMBED_MARKER } from '../lib/viz/plotly';
 import { PROJECT_ROOT } from './helpers/shared';
+import { compareRuns } from '../lib/lab/runs';
+import { TrainingSession } from '../lib/train/session';
+import { writeRunComparisonPage } from '../lib/viz/runs';
+import { initBackend } from '../lib/backend';
+import { syntheticFaces, tinyConfig } from './train-fixtures';
 
 // The functions passed to page.evaluate run in Chromium. The project compiles without the DOM
 // library (adding it would leak browser globals into every Node file), so name what they touch.
@@ -153,4 +158,31 @@ test('every exported chapter page draws its charts and images', { skip: pages.le
     assert.ok(text.split(`<script ${EMBED_MARKER}=`).length - 1 <= 1, `${name}: plotly.js embedded more than once`);
     assertClean(name, await checkPage(path.join(exported, name), name.replace(/\.html$/, '.png')));
   }
+});
+
+test('the runs comparison page (eval with two --model) draws its chart, grid and table offline, and switches the x axis to minutes', { timeout: 240_000 }, async () => {
+  await initBackend();
+  const d = await syntheticFaces(8, 24);
+  const settings = { batchSize: 2, adam: { learningRate: 1e-3 } };
+  const dirs = [path.join(d.root, 'one'), path.join(d.root, 'two')];
+  for (const [i, dir] of dirs.entries()) {
+    const session = await TrainingSession.open({ modelDir: dir, data: { a: d.a, b: d.b }, config: tinyConfig(), settings: { ...settings, seed: i + 1, loss: { ssimWeight: i } } });
+    for (let k = 0; k < 4; k++) await session.trainStep();
+    await session.saveCheckpoint();
+    session.dispose();
+  }
+  const c = await compareRuns(dirs, { gridFile: path.join(d.root, 'compare.png') });
+  const page = await writeRunComparisonPage(path.join(d.root, 'compare.html'), c);
+  let titles = { before: '', after: '' };
+  const r = await checkPage(page, 'runs-compare.png', async (p) => {
+    const title = p.locator('.deepfake-lab-chart .g-xtitle').first();
+    const before = (await title.textContent()) ?? '';
+    await p.locator('.deepfake-lab-chart .updatemenu-button').nth(1).click();
+    await p.waitForFunction((b) => document.querySelectorAll('.g-xtitle') && [...document.querySelectorAll('.g-xtitle')].some((e) => e.getAttribute('data-unformatted') !== b), before, { timeout: 10_000 }).catch(() => undefined);
+    titles = { before, after: (await title.textContent()) ?? '' };
+  });
+  assertClean('compare.html', r);
+  assert.deepEqual([r.charts, r.images, r.external], [1, 1, []]);
+  assert.equal(titles.before, 'step');
+  assert.match(titles.after, /^minutes of training/);
 });

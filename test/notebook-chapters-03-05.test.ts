@@ -91,6 +91,13 @@ test('03 trains the plain and the shared autoencoder, showing previews, the loss
   assert.ok(html.includes('data-deepfake-lab-plotly'), 'plotly.js is embedded in the page, not fetched');
   assert.ok(html.includes('data:image/png;base64'), 'the HTML page embeds the pictures');
   assert.match(latestCheckpoint(path.join(MODELS, 'builtin')) ?? '', /step-00000006$/);
+  // Section 7: the two recipes through compareRuns: one table, the differing settings marked.
+  const tables = htmls(outs).filter((h) => h.includes('class="deepfake-lab-runs"'));
+  assert.equal(tables.length, 1, 'the runs table');
+  assert.ok((tables[0]!.match(/data-differs="true"/g) ?? []).length >= 1, 'classic and the default recipe differ in a setting');
+  assert.match(tables[0]!, /swap A→B vs truth, PSNR dB/);
+  assert.ok(htmls(outs).some((h) => h.includes('Training loss of each run')), 'the runs\' loss curves');
+  assert.ok(fs.existsSync(path.join(MODELS, 'builtin-recipes', 'compare.png')), 'the faces grid');
 });
 
 test('03 run again continues from the checkpoint', { timeout: 180_000 }, async () => {

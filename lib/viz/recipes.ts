@@ -15,9 +15,9 @@ import { loadTruthFaces } from '../samples/truth';
 import { facesToTensor } from '../train/preview';
 import { resolveRecipe, type RecipeName, type RecipeOverrides } from '../train/recipes';
 import { loadIdentityFaces, TrainingSession } from '../train/session';
-import { showPng } from './display';
+import { compareRuns, type RunComparison } from '../lab/runs';
+import { showRunComparison } from './runs';
 import { showFigure, type PlotlyFigure } from './plotly';
-import { enlargedPreview } from './training';
 
 export interface CompareOptions {
   recipes: RecipeName[];
@@ -38,6 +38,8 @@ export interface CompareOptions {
 
 export interface RecipeTrack {
   recipe: string;
+  /** The recipe's model folder. */
+  modelDir: string;
   /** Training minutes of this call (from 0) and step at each score. */
   minutes: number[];
   steps: number[];
@@ -52,6 +54,9 @@ export interface RecipeComparison {
   tracks: RecipeTrack[];
   /** What the dB measure is. */
   measure: 'swap vs truth' | 'reconstruction';
+  /** What the recipes trained on (and were scored against), for the side-by-side view. */
+  faces: { a: string; b: string };
+  truth: { dir: string; geometry: CropGeometry } | null;
 }
 
 /** Faces to score with, in the scoring frame (targets) and in the model's frame (inputs). */
@@ -85,12 +90,13 @@ export async function compareRecipes(o: CompareOptions): Promise<RecipeCompariso
   for (const name of o.recipes) {
     const { config, settings } = resolveRecipe(name, o.overrides);
     const model = o.model ? o.model(config) : config;
-    const session = await TrainingSession.open({ modelDir: path.join(o.modelRoot, name), data: o.faces, config: model, settings });
+    const modelDir = path.join(o.modelRoot, name);
+    const session = await TrainingSession.open({ modelDir, data: o.faces, config: model, settings });
     const crop = session.settings.cropFraction;
     const set = await scoringSet(o, session.ae.config.inputSize, crop, session.settings.holdout);
     measure = set.swap ? 'swap vs truth' : 'reconstruction';
     const [toA, toB] = set.swap ? ['b', 'a'] : ['a', 'b'];
-    const track: RecipeTrack = { recipe: name, minutes: [], steps: [], a: [], b: [], preview: '', facesPerSecond: 0 };
+    const track: RecipeTrack = { recipe: name, modelDir, minutes: [], steps: [], a: [], b: [], preview: '', facesPerSecond: 0 };
     const score = async (at: number) => {
       track.minutes.push(Math.round(at * 100) / 100);
       track.steps.push(session.step);
@@ -115,7 +121,7 @@ export async function compareRecipes(o: CompareOptions): Promise<RecipeCompariso
     }
     tracks.push(track);
   }
-  return { tracks, measure };
+  return { tracks, measure, faces: o.faces, truth: o.truth ?? null };
 }
 
 /** The comparison's chart: dB against minutes, one line per recipe and direction. */
@@ -134,11 +140,18 @@ export function comparisonFigure(c: RecipeComparison): PlotlyFigure {
   };
 }
 
-/** Show each recipe's preview grid under its name, then the chart. */
-export async function showComparison(c: RecipeComparison, log: (line: string) => void = console.log): Promise<void> {
-  for (const t of c.tracks) {
-    log(`${t.recipe} after ${t.minutes.at(-1)} min (step ${t.steps.at(-1)}): columns A, A→A, A→B, B, B→B, B→A`);
-    showPng(await enlargedPreview(t.preview));
-  }
+/**
+ * The recipes side by side (lib/lab/runs.ts): the same faces through every model, their loss
+ * curves, the table of scores with the settings that differ; then dB against minutes.
+ */
+export async function showComparison(c: RecipeComparison, log: (line: string) => void = console.log): Promise<RunComparison> {
+  const truth = c.truth;
+  const runs = await compareRuns(c.tracks.map((t) => t.modelDir), {
+    faces: c.faces,
+    truth: truth ? (size, cropFraction) => loadTruthFaces(truth.dir, { geometry: truth.geometry, size, cropFraction }) : undefined,
+    gridFile: path.join(path.dirname(c.tracks[0]!.modelDir), 'compare.png'),
+  });
+  await showRunComparison(runs, log);
   showFigure(comparisonFigure(c));
+  return runs;
 }

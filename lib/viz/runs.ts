@@ -6,7 +6,7 @@ import * as path from 'path';
 import type { ComparedRun, RunComparison, SettingValue } from '../lab/runs';
 import { cumulativeMinutes } from '../lab/runs';
 import { writeFileAtomic } from '../fsutil';
-import { historyIdentities, smoothEma } from './charts';
+import { historyIdentities, logTicks, smoothEma } from './charts';
 import { escapeHtml, showHtml, showPng } from './display';
 import { chartHtml, plotlyEmbedHtml, showFigure, type PlotlyFigure, type PlotlyTrace } from './plotly';
 
@@ -18,7 +18,10 @@ const DASHES = ['solid', 'dot', 'dash', 'dashdot'];
  * Every run's smoothed loss per identity, one colour per run. Two buttons switch the x axis
  * between steps and training minutes (cumulative step time: gaps between resumed runs left out).
  */
-export function runsLossFigure(runs: ReadonlyArray<Pick<ComparedRun, 'name' | 'history'>>, { smoothing = 0.9, x = 'step' as 'step' | 'minutes' } = {}): PlotlyFigure {
+export function runsLossFigure(
+  runs: ReadonlyArray<Pick<ComparedRun, 'name' | 'history'>>,
+  { smoothing = 0.9, x = 'step' as 'step' | 'minutes', lossesDiffer = false } = {},
+): PlotlyFigure {
   const traces: PlotlyTrace[] = [];
   const xs: { step: number[][]; minutes: number[][] } = { step: [], minutes: [] };
   runs.forEach((run, r) => {
@@ -34,13 +37,16 @@ export function runsLossFigure(runs: ReadonlyArray<Pick<ComparedRun, 'name' | 'h
       });
     });
   });
+  const all = traces.flatMap((t) => Array.from(t.y ?? [])).filter((v) => Number.isFinite(v) && v > 0);
+  const ticks = all.length ? logTicks(Math.min(...all), Math.max(...all)) : null;
   const axis = (k: 'step' | 'minutes') => (k === 'step' ? 'step' : 'minutes of training (pauses between runs left out)');
   return {
     data: traces,
     layout: {
-      title: { text: 'Training loss of each run (smoothed)' },
+      // A loss with SSIM or mask weights is another measure: its values do not rank the runs.
+      title: { text: 'Training loss of each run (smoothed)', ...(lossesDiffer ? { subtitle: { text: 'the runs use different losses: compare the shapes, not the heights' } } : {}) },
       xaxis: { title: { text: axis(x) } },
-      yaxis: { title: { text: 'loss' }, type: 'log' },
+      yaxis: { title: { text: 'loss' }, type: 'log', ...ticks },
       legend: { orientation: 'h', y: -0.25 },
       updatemenus: [{
         type: 'buttons', direction: 'right', x: 1, xanchor: 'right', y: 1.15, yanchor: 'top', showactive: true, active: x === 'step' ? 0 : 1,
@@ -51,6 +57,11 @@ export function runsLossFigure(runs: ReadonlyArray<Pick<ComparedRun, 'name' | 'h
 }
 
 /** A table row: a score (shown with `digits` decimals) or a setting (shown as stored). */
+/** Whether the runs' loss functions differ (then their loss values are not comparable). */
+function lossesDiffer(c: RunComparison): boolean {
+  return c.differing.some((k) => k.startsWith('train.loss.'));
+}
+
 type Row = { label: string; values: SettingValue[]; digits?: number; differs?: boolean; best?: 'max' };
 
 function fmt(v: SettingValue, digits: number | undefined): string {
@@ -116,7 +127,7 @@ export function runsTableHtml(c: RunComparison): string {
 
 /** In a notebook: the loss curves, the faces grid and the table. */
 export async function showRunComparison(c: RunComparison, log: (line: string) => void = console.log): Promise<void> {
-  showFigure(runsLossFigure(c.runs));
+  showFigure(runsLossFigure(c.runs, { lossesDiffer: lossesDiffer(c) }));
   if (c.grid) {
     log(`the same faces through every model: real A, then each run's A→B; real B, then each run's B→A`);
     showPng(await fs.promises.readFile(c.grid));
@@ -133,7 +144,7 @@ export async function writeRunComparisonPage(file: string, c: RunComparison): Pr
     plotlyEmbedHtml(),
     '</head><body style="font-family:sans-serif;margin:16px">',
     `<h1 style="font-size:18px">${escapeHtml(c.runs.map((r) => r.name).join(' vs '))}</h1>`,
-    chartHtml(runsLossFigure(c.runs)),
+    chartHtml(runsLossFigure(c.runs, { lossesDiffer: lossesDiffer(c) })),
     grid,
     '<h2 style="font-size:15px">Scores and settings</h2>',
     runsTableHtml(c),
