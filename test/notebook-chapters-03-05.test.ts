@@ -91,6 +91,8 @@ test('03 trains the plain and the shared autoencoder, showing previews, the loss
   assert.ok(html.includes('data-deepfake-lab-plotly'), 'plotly.js is embedded in the page, not fetched');
   assert.ok(html.includes('data:image/png;base64'), 'the HTML page embeds the pictures');
   assert.match(latestCheckpoint(path.join(MODELS, 'builtin')) ?? '', /step-00000006$/);
+  assert.ok(htmls(outs).some((h) => h.startsWith('<img alt="timelapse"') && h.includes('data:image/webp;base64,')), 'the timelapse plays in the page');
+  assert.match(text, /2 frames, steps 3 to 6/);
   // Section 7: the two recipes through compareRuns: one table, the differing settings marked.
   const tables = htmls(outs).filter((h) => h.includes('class="deepfake-lab-runs"'));
   assert.equal(tables.length, 1, 'the runs table');
@@ -105,6 +107,7 @@ test('03 run again continues from the checkpoint', { timeout: 180_000 }, async (
   const text = stdout(outs);
   assert.match(text, /continuing from .*step-00000006 \(step 6\)/);
   assert.match(text, /step 12: loss A \d+\.\d{4}, B \d+\.\d{4}/);
+  assert.match(text, /4 frames, steps 3 to 12/, 'the timelapse keeps the first run\'s frames');
   assert.match(latestCheckpoint(path.join(MODELS, 'builtin')) ?? '', /step-00000012$/);
 });
 

@@ -3,6 +3,7 @@
 import * as path from 'path';
 import { describeChoice, initBackend } from '../backend';
 import { isPresetName, presetConfig, PRESETS } from '../model/config';
+import { writeTimelapse } from '../lab/timelapse';
 import { runTraining } from '../train/run';
 import { TrainingSession } from '../train/session';
 import { DEFAULT_RECIPE, resolveRecipe } from '../train/recipes';
@@ -11,7 +12,7 @@ import { precisionOption, RECIPE_OPTIONS, RECIPE_USAGE, recipeOption, recipeOver
 
 const USAGE =
   'deepfake-lab train --a DIR --b DIR --model DIR [--recipe NAME] [--steps N] [--seed S] ' +
-  `${RECIPE_USAGE} [--preset NAME] [--precision fp32|bf16] [--checkpoint-every N] [--preview-every N] [--json]`;
+  `${RECIPE_USAGE} [--preset NAME] [--precision fp32|bf16] [--checkpoint-every N] [--preview-every N] [--timelapse] [--timelapse-format gif|webp] [--json]`;
 
 export const trainCommand: Command = {
   summary: 'train the shared encoder and the two decoders (continues from the checkpoint in --model)',
@@ -27,6 +28,8 @@ export const trainCommand: Command = {
     'checkpoint-every': { type: 'string' },
     'preview-every': { type: 'string' },
     precision: { type: 'string' },
+    timelapse: { type: 'boolean' },
+    'timelapse-format': { type: 'string' },
     ...RECIPE_OPTIONS,
   },
   async run(values) {
@@ -40,6 +43,8 @@ export const trainCommand: Command = {
     const overrides = { ...recipeOverrides(values), seed: values.seed === undefined ? undefined : intOption(values, 'seed', 1) };
     const resolved = resolveRecipe(recipe, overrides);
     const precision = precisionOption(values);
+    const timelapseFormat = values['timelapse-format'] ?? 'gif';
+    if (timelapseFormat !== 'gif' && timelapseFormat !== 'webp') throw new UsageError(`--timelapse-format must be gif or webp, got ${String(timelapseFormat)}`);
     // --preset swaps the recipe's model for one of the plain presets (same settings otherwise).
     let config = resolved.config;
     if (typeof values.preset === 'string') {
@@ -82,6 +87,8 @@ export const trainCommand: Command = {
       `batch ${session.settings.batchSize}, crop ${session.settings.cropFraction}, peak learning rate ${session.cycle?.peak ?? session.settings.adam.learningRate}`);
     try {
       const r = await runTraining(session, { steps, checkpointEvery, previewEvery, signal: stop.signal });
+      // Every preview this model folder kept (earlier runs too), as one animation.
+      const timelapse = values.timelapse === true ? await writeTimelapse(session.modelDir, { format: timelapseFormat }) : null;
       const result = {
         steps: r.steps,
         trained: r.trained,
@@ -95,6 +102,7 @@ export const trainCommand: Command = {
         recipe: session.settings.recipe,
         checkpoint: r.checkpoint,
         preview: r.preview,
+        timelapse: timelapse?.file ?? null,
         resumedFrom: session.resumedFrom,
         stopped: r.stopped,
         model: path.resolve(modelDir),
@@ -104,6 +112,7 @@ export const trainCommand: Command = {
         `loss a ${r.loss.a?.toFixed(4) ?? '-'}  b ${r.loss.b?.toFixed(4) ?? '-'}  ${r.facesPerSecond.toFixed(2)} faces/s`,
         `checkpoint ${r.checkpoint}`,
         `preview ${r.preview}`,
+        ...(timelapse ? [`timelapse ${timelapse.file} (${timelapse.frames} frames, steps ${timelapse.steps[0]} to ${timelapse.steps.at(-1)})`] : []),
       ].join('\n');
       return { result, text };
     } finally {

@@ -1,6 +1,8 @@
 // Preview grids: per row, a face of A, A->A (reconstruction), A->B (swap), a face of B, B->B, B->A.
 // The swaps are the point of the whole exercise; the reconstructions show how far training is.
 
+import * as fs from 'fs';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { encodeImage, tensorToImage } from '../image';
 import { writeFileAtomic } from '../fsutil';
@@ -37,4 +39,27 @@ export function facesToTensor(faces: Uint8Array[], size: number): tf.Tensor4D {
     for (let j = 0; j < f.length; j++) data[i * f.length + j] = f[j] / 255;
   });
   return tf.tensor4d(data, [faces.length, size, size, 3]);
+}
+
+/** The kept preview grids of a model folder, in step order. */
+export function previewFrames(modelDir: string): Array<{ step: number; file: string }> {
+  const dir = path.join(modelDir, 'previews');
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .flatMap((f) => {
+      const m = /^step-(\d+)\.png$/.exec(f);
+      return m ? [{ step: Number(m[1]), file: path.join(dir, f) }] : [];
+    })
+    .sort((a, b) => a.step - b.step);
+}
+
+/**
+ * On resume: delete the previews of steps after the checkpoint. A killed run's later steps are
+ * trained again, and their old pictures would show a model that no longer exists (in a timelapse too).
+ */
+export function dropPreviewsAfter(modelDir: string, step: number): number {
+  const stale = previewFrames(modelDir).filter((p) => p.step > step);
+  for (const p of stale) fs.rmSync(p.file, { force: true });
+  return stale.length;
 }

@@ -19,7 +19,7 @@ import { faceMaps } from './face-maps';
 import { loadFaces, splitHoldout, subset, type FaceSet } from './faces';
 import { appendHistory, truncateHistory, type HistoryEntry } from './history';
 import { DEFAULT_LOSS, lossNeedsMaps } from './loss';
-import { facesToTensor, writePreview } from './preview';
+import { dropPreviewsAfter, facesToTensor, writePreview } from './preview';
 import { Rng } from '../rng';
 import { cycleProgress, learningRateAt, nextCycle, type LrCycle } from './schedule';
 import { defaultSettings, type SettingsInput, type TrainSettings } from './settings';
@@ -154,6 +154,7 @@ export class TrainingSession {
       samplers[id] = new FaceSampler(faces[id].train.pixels, ae.config.inputSize, samplerStates[id], mapsOf[id], others);
     }
     const history = truncateHistory(modelDir, step, options.log);
+    dropPreviewsAfter(modelDir, step);
     return new TrainingSession(modelDir, ae, optimizers, settings, faces, samplers, rng, step, ckptDir, history, cycle);
   }
 

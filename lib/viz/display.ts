@@ -82,3 +82,11 @@ export function liveDisplay(): LiveDisplay {
 export function showPng(png: Uint8Array): boolean {
   return send((d) => d.png(png));
 }
+
+/**
+ * Show an animated GIF or WebP. As an <img> with the bytes inside: Jupyter shows it, and the HTML
+ * page nbconvert exports keeps it playing offline.
+ */
+export function showAnimation(bytes: Uint8Array, format: 'gif' | 'webp', { maxWidth = 960 } = {}): boolean {
+  return showHtml(`<img alt="timelapse" style="max-width:${maxWidth}px;image-rendering:auto" src="data:image/${format};base64,${Buffer.from(bytes).toString('base64')}">`);
+}
