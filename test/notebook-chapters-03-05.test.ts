@@ -91,6 +91,8 @@ test('03 trains the plain and the shared autoencoder, showing previews, the loss
   assert.ok(html.includes('data-deepfake-lab-plotly'), 'plotly.js is embedded in the page, not fetched');
   assert.ok(html.includes('data:image/png;base64'), 'the HTML page embeds the pictures');
   assert.match(latestCheckpoint(path.join(MODELS, 'builtin')) ?? '', /step-00000006$/);
+  const pictures = htmls(outs).filter((h) => h.includes('class="deepfake-lab-architecture"'));
+  assert.deepEqual(pictures.map((h) => (h.match(/Decoder [AB] ·/g) ?? []).length), [1, 2], 'the one-person and the two-person network drawn');
   assert.ok(htmls(outs).some((h) => h.startsWith('<img alt="timelapse"') && h.includes('data:image/webp;base64,')), 'the timelapse plays in the page');
   assert.match(text, /2 frames, steps 3 to 6/);
   // Section 7: the two recipes through compareRuns: one table, the differing settings marked.
