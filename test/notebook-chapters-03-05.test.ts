@@ -132,6 +132,11 @@ test('05 shows the swap and its stages, labels every output and evaluates the mo
   assert.ok(htmls(outs).filter((h) => h.startsWith('<img src="data:image/png;base64,')).length >= 2, 'before/after and the stage strip of the preview');
   for (const measure of ['identity transfer', 'landmark error', 'PSNR vs ground truth', 'SSIM vs ground truth']) assert.ok(all.includes(measure), measure);
   assert.match(text, new RegExp(`label of \\S+: ${LABEL_PREFIX} \\d`));
+  // Section 4: one face through every colour matcher and blender, with its colour error.
+  const errors = htmls(outs).find((h) => h.includes('colour error ΔE'));
+  assert.ok(errors, 'the colour error table');
+  assert.equal((errors.match(/<tr>/g) ?? []).length, 4, 'a header and one row per colour matcher');
+  assert.match(text, /closest colour: \S+ \+ \S+ \(ΔE \d+\.\d\); this chapter uses histogram \+ alpha/);
   const files = fs.readdirSync(SWAPS).filter((f) => f.endsWith('.png'));
   assert.ok(files.length >= 1, 'swapped photos are written');
   for (const f of files) {

@@ -16,6 +16,8 @@ import type { SwapModel } from '../lib/swap/model';
 import { dilatedHull } from './helpers/hull';
 import { encodeLabelled, LABEL_PREFIX, provenanceLabel, readProvenance } from '../lib/swap/provenance';
 import { swapFaces, type SwapImageOptions } from '../lib/swap/swap-image';
+import { compareColourBlend, deltaE, meanLab } from '../lib/lab/colour-blend';
+import { colourBlendGrid } from '../lib/viz/swap';
 
 const GEOMETRY = { size: 128, margin: 0.2 };
 const MASK: SwapMaskOptions = { forehead: 0.1, erode: 2, feather: 4, modelMask: true };
@@ -227,4 +229,25 @@ test('swapping leaves no tensors behind', async () => {
   const before = tf.memory().numTensors;
   for (const blend of ['alpha', 'poisson'] as const) await swapFaces(photo, [face], model, { ...OPTIONS, blend, colour: 'histogram', stages: true });
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('colour and blend side by side: every matcher x blender, each scored by the ΔE of its mean colour against the photo\'s own face', async (t) => {
+  const white = { data: new Uint8Array(4 * 3).fill(255), width: 2, height: 2 };
+  const lab = meanLab(white, white);
+  assert.ok(Math.abs(lab[0] - 100) < 0.01 && Math.abs(lab[1]) < 0.01 && Math.abs(lab[2]) < 0.01, `white is L 100: ${lab}`);
+  assert.equal(deltaE([50, 10, -5], [50, 10, -5]), 0);
+  assert.equal(deltaE([50, 0, 0], [53, 4, 0]), 5);
+
+  // A decoder that paints the face in a strong red cast: what colour matching is for.
+  const face = placedFace(4, 140, [320, 200]);
+  const reddish = stubModel((faces) => tf.tidy(() => faces.mul(0.5).add(tf.tensor1d([0.45, 0.05, 0.05])) as tf.Tensor4D), 64);
+  const c = await compareColourBlend(photo, [face], reddish, { identity: 'b', mask: MASK, minScore: 0.5, minFace: 10, person: null });
+  assert.deepEqual(c.cells.map((x) => `${x.colour}+${x.blend}`), ['none+alpha', 'none+poisson', 'lab-meanstd+alpha', 'lab-meanstd+poisson', 'histogram+alpha', 'histogram+poisson']);
+  const e = Object.fromEntries(c.cells.map((x) => [`${x.colour}+${x.blend}`, x.deltaE]));
+  t.diagnostic(Object.entries(e).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '));
+  assert.ok(e['none+alpha']! > 15, `the red cast shows without matching: ΔE ${e['none+alpha']}`);
+  for (const k of ['lab-meanstd+alpha', 'histogram+alpha', 'none+poisson']) assert.ok(e[k]! < 0.4 * e['none+alpha']!, `${k} removes most of it: ΔE ${e[k]} vs ${e['none+alpha']}`);
+  const png = colourBlendGrid(c);
+  const img = await decodeImage(png, { minSide: 1 });
+  assert.deepEqual([img.width, img.height], [4 * 128, 3 * (128 + 14)], 'a row per matcher: own face, matched, alpha, poisson');
 });

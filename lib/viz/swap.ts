@@ -8,6 +8,7 @@ import { decodeImage, type RgbImage } from '../image';
 import type { SwapModel } from '../swap/model';
 import { swapImage, type SwapImageOptions } from '../swap/swap-image';
 import type { FaceStages } from '../swap/swap-face';
+import type { ColourBlendComparison } from '../lab/colour-blend';
 import { showHtml } from './display';
 import { imageGrid } from './faces';
 
@@ -71,4 +72,19 @@ export async function previewSwap(file: string, detector: FaceDetector, model: S
   };
   for (const png of [preview.sideBySide, preview.strip]) if (png) showHtml(`<img src="data:image/png;base64,${png.toString('base64')}">`);
   return preview;
+}
+
+/**
+ * One row per colour matcher: the photo's own face, the decoded face after colour matching, then
+ * the blended result of each blender with its colour error (ΔE of the mean colour; lower is closer).
+ */
+export function colourBlendGrid(c: ColourBlendComparison, { cell = 128 } = {}): Buffer {
+  const colours = [...new Set(c.cells.map((x) => x.colour))];
+  const images: RgbImage[] = [], captions: string[] = [];
+  for (const colour of colours) {
+    const row = c.cells.filter((x) => x.colour === colour);
+    images.push(c.original, row[0]!.stages.matched, ...row.map((x) => x.stages.blended));
+    captions.push("photo's own face", `${colour}: matched`, ...row.map((x) => `${x.blend} · ΔE ${x.deltaE.toFixed(1)}`));
+  }
+  return imageGrid(images, { columns: 2 + c.cells.filter((x) => x.colour === colours[0]).length, cell, captions });
 }
