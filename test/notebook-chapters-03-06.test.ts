@@ -1,4 +1,4 @@
-// Chapters 03-05 (autoencoder, latent space, swapping) run top to bottom through Jupyter with the
+// Chapters 03-06 (autoencoder, latent space, swapping, spotting fakes) run top to bottom through Jupyter with the
 // small settings, on inputs this file makes itself with the library: built-in samples, rendered and
 // extracted into a temporary DATA root, so it does not depend on chapters 01-02's notebooks.
 import { before, test } from 'node:test';
@@ -13,13 +13,13 @@ import { latestCheckpoint } from '../lib/train/checkpoint';
 import { LABEL_PREFIX, readProvenance } from '../lib/swap/provenance';
 import { PROJECT_ROOT } from './helpers/shared';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-ch03-05-'));
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-ch03-06-'));
 const DATA = path.join(tmp, 'data');
 const MODELS = path.join(tmp, 'models');
 const OUT = path.join(tmp, 'executed');
 const SWAPS = path.join(tmp, 'output', 'swaps', 'builtin');
 const ENV = { DEEPFAKE_NB_PROFILE: 'small', DEEPFAKE_DATA_ROOT: DATA, DEEPFAKE_MODEL_ROOT: MODELS };
-const CHAPTERS = ['03-autoencoder', '04-latent-space', '05-swapping'];
+const CHAPTERS = ['03-autoencoder', '04-latent-space', '05-swapping', '06-spotting-fakes'];
 
 interface Output { output_type: string; name?: string; text?: string | string[]; data?: Record<string, unknown> }
 const joined = (v: unknown) => (Array.isArray(v) ? v.join('') : String(v ?? ''));
@@ -51,7 +51,7 @@ before(async () => {
   }
 }, { timeout: 120_000 });
 
-test('chapters 03-05 are stored without outputs, on the project kernel', () => {
+test('chapters 03-06 are stored without outputs, on the project kernel', () => {
   for (const name of CHAPTERS) {
     const nb = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'notebooks', `${name}.ipynb`), 'utf8'));
     assert.equal(nb.metadata.kernelspec.name, 'deepfake-lab', name);
@@ -145,4 +145,24 @@ test('05 shows the swap and its stages, labels every output and evaluates the mo
   }
   const responsible = html.search(/responsible use/i);
   assert.ok(responsible >= 0 && responsible < html.indexOf('Consent') && html.indexOf('The law') < html.indexOf('stage by stage'), 'responsible use comes before any swap');
+});
+
+test('06 builds a labelled set from the photos, trains a detector, and reports accuracy, ROC, saliency and unseen swaps', { timeout: 240_000 }, async () => {
+  const { outs, html } = await run('06-spotting-fakes');
+  const text = stdout(outs);
+  const crops = /(\d+) crops from (\d+) photos: (\d+) to train on, (\d+) to test on/.exec(text);
+  assert.ok(crops, text);
+  assert.equal(Number(crops[1]), 2 * Number(crops[2]), 'a real and a swapped crop per photo');
+  assert.equal(Number(crops[3]) + Number(crops[4]), Number(crops[1]));
+  assert.ok(Number(crops[4]) >= 2, 'some photos held out');
+  assert.match(text, /epoch 3: loss \d\.\d{3}/);
+  assert.match(text, /held-out photos: accuracy \d+\.\d% on \d+ crops, ROC AUC [01]\.\d{3}/);
+  assert.match(text, /the unseen model: 32 px, step 4 \(4 trained now\)/);
+  assert.match(text, /unseen model: accuracy \d+\.\d% on \d+ crops/);
+  assert.ok(pngs(outs) >= 4, 'pairs, scored pairs, saliency, unseen pairs');
+  assert.ok(!outs.some((o) => /^(true|false)$/.test((joined(o.text) + joined(o.data?.['text/plain'] ?? '')).trim()) || /refCountAfterDispose/.test(joined(o.text))), 'no stray cell values');
+  const table = htmls(outs).find((h) => h.startsWith('<table') && h.includes('swaps caught'));
+  assert.ok(table && table.includes('an unseen model'), 'the comparison table');
+  assert.ok((html.match(/class="deepfake-lab-chart"/g) ?? []).length >= 2, 'two ROC charts');
+  assert.match(html, /What a detector like this can and cannot tell/);
 });
