@@ -12,6 +12,8 @@ import { extractFaces } from '../lib/faces/extract';
 import { latestCheckpoint } from '../lib/train/checkpoint';
 import { LABEL_PREFIX, readProvenance } from '../lib/swap/provenance';
 import { PROJECT_ROOT } from './helpers/shared';
+import { assertClean, checkPage } from './helpers/browser';
+import { needs } from './helpers/strict';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-ch03-06-'));
 const DATA = path.join(tmp, 'data');
@@ -165,4 +167,14 @@ test('06 builds a labelled set from the photos, trains a detector, and reports a
   assert.ok(table && table.includes('an unseen model'), 'the comparison table');
   assert.ok((html.match(/class="deepfake-lab-chart"/g) ?? []).length >= 2, 'two ROC charts');
   assert.match(html, /What a detector like this can and cannot tell/);
+});
+
+test('the exported pages of 03, 05 and 06 draw every chart and image in headless Chromium, offline', { skip: needs('Chromium', fs.existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium') ? false : 'no /usr/bin/chromium (npm run setup installs it)'), timeout: 180_000 }, async () => {
+  for (const name of ['03-autoencoder', '05-swapping', '06-spotting-fakes']) {
+    const r = await checkPage(path.join(OUT, `${name}.html`), `small-${name}.png`);
+    assertClean(name, r);
+    assert.deepEqual(r.external, [], `${name}: asks the network for nothing`);
+    assert.ok(r.images >= 3, `${name}: ${r.images} images`);
+    if (name !== '05-swapping') assert.ok(r.charts >= 2, `${name}: ${r.charts} charts`);
+  }
 });
