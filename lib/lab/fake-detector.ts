@@ -58,7 +58,7 @@ function toTensor(pixels: readonly Uint8Array[], size: number, flips?: boolean[]
 
 /** Train with binary cross-entropy on shuffled mini-batches; returns the mean loss of each epoch. */
 export async function trainFakeDetector(model: tf.LayersModel, data: LabelledFaces, options: DetectorTraining = {}): Promise<number[]> {
-  const { epochs = 10, batchSize = 16, learningRate = 1e-3, seed = 1, flip = true } = options;
+  const { epochs = 80, batchSize = 16, learningRate = 3e-3, seed = 1, flip = true } = options;
   const n = data.pixels.length;
   if (n === 0) throw new Error('no faces to train the detector on');
   const rng = new Rng(seed);
@@ -135,19 +135,33 @@ export function rocCurve(scores: ArrayLike<number>, labels: readonly number[]): 
 }
 
 /**
- * Where the detector looks: |d logit / d pixel|, the largest over the colour channels, scaled to
- * [0, 1] per face. Bright pixels are those whose change would move the verdict most.
+ * Where the detector looks: |d logit / d pixel|, the largest over the colour channels, averaged
+ * over `samples` noisy copies of each face (SmoothGrad: a single gradient is speckled by the
+ * stride-2 convolutions' grid) and blurred a little, then scaled to [0, 1] per face by its 99th
+ * percentile. Bright pixels are those whose change would move the verdict most.
  */
-export async function saliencyMaps(model: tf.LayersModel, pixels: readonly Uint8Array[], size: number): Promise<Float32Array[]> {
+export async function saliencyMaps(model: tf.LayersModel, pixels: readonly Uint8Array[], size: number, { samples = 8, noise = 0.05, blur = 1.5, seed = 1 } = {}): Promise<Float32Array[]> {
   const x = toTensor(pixels, size);
   const maps = tf.tidy(() => {
-    const g = tf.grad((inp: tf.Tensor) => (model.apply(inp) as tf.Tensor).sum())(x);
-    const m = g.abs().max(3); // [n, s, s]
-    return m.div(m.max([1, 2], true).add(1e-12));
+    const grad = tf.grad((inp: tf.Tensor) => (model.apply(inp) as tf.Tensor).sum());
+    let sum = tf.zeros([pixels.length, size, size]) as tf.Tensor3D;
+    for (let k = 0; k < samples; k++) sum = sum.add(grad(x.add(tf.randomNormal(x.shape, 0, noise, 'float32', seed + k))).abs().max(3));
+    const r = Math.ceil(2 * blur);
+    const taps = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * blur * blur)));
+    const total = taps.reduce((p, q) => p + q, 0);
+    const g = tf.tensor1d(taps.map((t) => t / total));
+    // Separable Gaussian: along x, then along y.
+    const img = sum.expandDims(3) as tf.Tensor4D;
+    const smooth = tf.conv2d(tf.conv2d(img, g.reshape([1, 2 * r + 1, 1, 1]) as tf.Tensor4D, 1, 'same'), g.reshape([2 * r + 1, 1, 1, 1]) as tf.Tensor4D, 1, 'same');
+    return smooth.squeeze([3]);
   });
   const data = (await maps.data()) as Float32Array;
   tf.dispose([x, maps]);
-  return pixels.map((_, i) => data.slice(i * size * size, (i + 1) * size * size));
+  return pixels.map((_, i) => {
+    const m = data.slice(i * size * size, (i + 1) * size * size);
+    const top = [...m].sort((p, q) => p - q)[Math.floor(0.99 * (m.length - 1))]! || 1e-12;
+    return m.map((v) => Math.min(1, v / top));
+  });
 }
 
 /** Save the detector (model.json and weights) into `dir`. */

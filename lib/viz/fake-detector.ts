@@ -43,7 +43,7 @@ export function rocFigure(curves: Array<{ name: string; roc: Roc }>): PlotlyFigu
 export function heatOver(pixels: Uint8Array, map: Float32Array, size: number): RgbImage {
   const out = new Uint8Array(size * size * 3);
   for (let i = 0; i < size * size; i++) {
-    const m = Math.min(1, map[i]! * 1.5); // most gradients are small: lift the middle
+    const m = map[i]!;
     const hot = [Math.min(1, 3 * m), Math.min(1, Math.max(0, 3 * m - 1)), Math.max(0, 3 * m - 2)];
     for (let c = 0; c < 3; c++) out[i * 3 + c] = Math.round(0.35 * pixels[i * 3 + c]! + 0.65 * 255 * hot[c]!);
   }
