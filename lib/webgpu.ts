@@ -65,6 +65,12 @@ interface DawnModule {
 
 let dawn: DawnModule | null = null;
 let registered = false;
+/**
+ * The probe that started the backend. A second probe in the same process (doctor after a command
+ * chose webgpu) must not open a second Dawn instance beside the live one: that aborted the process
+ * ("std::system_error: Invalid argument"). It reports the first answer instead.
+ */
+let started: WebgpuProbe | null = null;
 
 function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 200);
@@ -105,6 +111,11 @@ async function requestAdapter(): Promise<GpuAdapter | null> {
  * whatever backend was current before (the caller settles on its choice).
  */
 export async function probeWebgpu(allowSoftware: boolean): Promise<WebgpuProbe> {
+  if (started) {
+    if (!allowSoftware && started.adapter?.software)
+      return { available: false, reason: `only a software adapter (${adapterLine(started.adapter)}): slower than the CPU; DEEPFAKE_BACKEND=webgpu uses it anyway`, adapter: started.adapter };
+    return { ...started };
+  }
   try {
     // By its resolved path: tslab resolves a bare require against the requiring file's folder
     // first, so a bare require of 'webgpu' from lib/ would return this very file in a notebook.
@@ -157,7 +168,8 @@ export async function probeWebgpu(allowSoftware: boolean): Promise<WebgpuProbe> 
     y.dispose();
     if (previous) await tf.setBackend(previous);
     if (got !== 200) return { available: false, reason: `self-check failed on ${adapterLine(info)} (convolution gave ${got}, expected 200)`, adapter: info };
-    return { available: true, reason: `WebGPU on ${adapterLine(info)}`, adapter: info };
+    started = { available: true, reason: `WebGPU on ${adapterLine(info)}`, adapter: info };
+    return { ...started };
   } catch (e) {
     return { available: false, reason: `failed its self-check on ${adapterLine(info)}: ${firstLine(e)}`, adapter: info };
   }

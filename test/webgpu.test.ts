@@ -5,7 +5,9 @@
 // Skips without the addon or an adapter (fails instead in strict mode).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { autoencode, buildAutoencoder, disposeAutoencoder, trainableFor, type Autoencoder } from '../lib/model/builder';
@@ -18,6 +20,7 @@ import { syntheticFaces } from '../lib/bench/train-speed';
 import { Rng } from '../lib/rng';
 import { applyWorkarounds, probeWebgpu, releaseWebgpu, SWIFTSHADER_ICD, vulkanDrivers } from '../lib/webgpu';
 import { needs, nativeSkip } from './helpers/strict';
+import { PROJECT_ROOT } from './helpers/shared';
 
 // The adapter is there when a Vulkan driver is registered or chromium's SwiftShader is installed;
 // if it is there and still fails to start, that is a failure, not a skip.
@@ -197,4 +200,15 @@ test('a 20-step tiny run on webgpu follows native (losses within 2%), and 100 mo
   } finally {
     for (const b of [...batches, ...small]) (disposeBatch(b.a), disposeBatch(b.b));
   }
+});
+
+// Found by running doctor after a command had chosen webgpu: the second probe opened a second Dawn
+// instance beside the live one, and the process aborted ("std::system_error: Invalid argument") or
+// hung, 4 runs out of 4. Now the second probe reports the first answer.
+test('doctor after a command chose webgpu (a second probe in one process) finishes, on the same backend', { skip, timeout: 120_000 }, () => {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'test', 'fixtures', 'backend', 'doctor-after-webgpu.ts')], { encoding: 'utf8', timeout: 100_000 });
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { backend: string; webgpu: { available: boolean; reason: string }; trainingCheck: { ok: boolean } };
+  assert.equal(r.backend, 'webgpu');
+  assert.match(r.webgpu.reason, /^chosen: WebGPU on /, 'said once, not "chosen: chosen:"');
+  assert.equal(r.trainingCheck.ok, true);
 });
