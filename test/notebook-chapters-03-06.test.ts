@@ -158,6 +158,7 @@ test('06 builds a labelled set from the photos, trains a detector, and reports a
   assert.equal(Number(crops[3]) + Number(crops[4]), Number(crops[1]));
   assert.ok(Number(crops[4]) >= 2, 'some photos held out');
   assert.match(text, /epoch 3: loss \d\.\d{3}/);
+  assert.ok(fs.existsSync(path.join(MODELS, 'builtin-detector', 'model.json')), 'the detector is saved');
   assert.match(text, /held-out photos: accuracy \d+\.\d% on \d+ crops, ROC AUC [01]\.\d{3}/);
   assert.match(text, /the unseen model: 32 px, step 4 \(4 trained now\)/);
   assert.match(text, /unseen model: accuracy \d+\.\d% on \d+ crops/);
