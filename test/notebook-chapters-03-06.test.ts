@@ -149,6 +149,11 @@ test('05 shows the swap and its stages, labels every output and evaluates the mo
   assert.ok(responsible >= 0 && responsible < html.indexOf('Consent') && html.indexOf('The law') < html.indexOf('stage by stage'), 'responsible use comes before any swap');
 });
 
+test('05 run again swaps the photos again (a re-run after more training shows the new model, not the old files)', { timeout: 180_000 }, async () => {
+  const { outs } = await run('05-swapping', '.again');
+  assert.match(stdout(outs), /\d+ labelled photos in /);
+});
+
 test('06 builds a labelled set from the photos, trains a detector, and reports accuracy, ROC, saliency and unseen swaps', { timeout: 240_000 }, async () => {
   const { outs, html } = await run('06-spotting-fakes');
   const text = stdout(outs);
@@ -160,7 +165,8 @@ test('06 builds a labelled set from the photos, trains a detector, and reports a
   assert.match(text, /epoch 3: loss \d\.\d{3}/);
   assert.ok(fs.existsSync(path.join(MODELS, 'builtin-detector', 'model.json')), 'the detector is saved');
   assert.match(text, /held-out photos: accuracy \d+\.\d% on \d+ crops, ROC AUC [01]\.\d{3}/);
-  assert.match(text, /the unseen model: 32 px, step 4 \(4 trained now\)/);
+  // Up to 4 steps in 3 seconds (a software GPU manages 1).
+  assert.match(text, /the unseen model: 32 px, step ([1-4]) \(\1 trained now\)/);
   assert.match(text, /unseen model: accuracy \d+\.\d% on \d+ crops/);
   assert.ok(pngs(outs) >= 4, 'pairs, scored pairs, saliency, unseen pairs');
   assert.ok(!outs.some((o) => /^(true|false)$/.test((joined(o.text) + joined(o.data?.['text/plain'] ?? '')).trim()) || /refCountAfterDispose/.test(joined(o.text))), 'no stray cell values');
