@@ -21,3 +21,8 @@ export interface FaceDetector {
   readonly name: string;
   detect(image: RgbImage): Promise<DetectedFace[]>;
 }
+
+/** The faces largest first (box area): the one a photo is about comes first. */
+export function largestFirst(faces: readonly DetectedFace[]): DetectedFace[] {
+  return [...faces].sort((p, q) => q.box.width * q.box.height - p.box.width * p.box.height);
+}

@@ -22,7 +22,7 @@ import { CorruptFile, readJsonFileIfExists } from '../jsonfile';
 import { Progress, type ProgressState } from '../progress';
 import { versions } from '../project';
 import { ALIGNMENTS_FILE, AlignmentsFileSchema, roundPoints, writeAlignments, type AlignmentsFile, type FaceRecord, type ImageRecord } from './alignments';
-import type { DetectorKind, FaceDetector } from './detector';
+import { largestFirst, type DetectorKind, type FaceDetector } from './detector';
 import { cascadeDetector } from './cascade-detector';
 import { createFaceApiDetector } from './faceapi-detector';
 import { onFaceBackend } from './faceapi';
@@ -433,7 +433,7 @@ async function referenceDescriptors(file: string, s: Settings): Promise<Float32A
   const detector = await createDetector(s.detector, s.minScore);
   const faces = (await detector.detect(decoded.image)).filter((f) => f.score >= s.minScore);
   if (faces.length === 0) throw new Error(`reference image ${file}: no face found`);
-  const largest = faces.reduce((a, b) => (a.box.width * a.box.height >= b.box.width * b.box.height ? a : b));
+  const largest = largestFirst(faces)[0]!;
   const pixels = imageToTensor(decoded.image);
   try {
     return [await describe(pixels, largest.landmarks)];

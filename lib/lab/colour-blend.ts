@@ -3,7 +3,7 @@
 // face: the CIE Lab distance (ΔE, 1976) between the mean colours of the two inside the mask. A ΔE
 // near 2 is barely visible; above 10 the pasted face reads as another light or another skin.
 
-import type { FaceDetector } from '../faces/detector';
+import { largestFirst, type FaceDetector } from '../faces/detector';
 import type { DetectedFace } from '../faces/types';
 import type { RgbImage } from '../image';
 import { BLENDERS, type Blender } from '../swap/blend';
@@ -75,8 +75,6 @@ export async function compareColourBlend(
 
 /** As compareColourBlend, on a photo file's first face the detector finds. */
 export async function compareColourBlendOnPhoto(image: RgbImage, detector: FaceDetector, model: SwapModel, options: Omit<SwapImageOptions, 'colour' | 'blend'>): Promise<ColourBlendComparison> {
-  const faces = await detector.detect(image);
   // The largest face: the one a learner looks at.
-  const sorted = [...faces].sort((p, q) => q.box.width * q.box.height - p.box.width * p.box.height);
-  return compareColourBlend(image, sorted.slice(0, 1), model, options);
+  return compareColourBlend(image, largestFirst(await detector.detect(image)).slice(0, 1), model, options);
 }

@@ -3,7 +3,7 @@
 // with the same landmarks, so only the swap differs). Splits keep both crops of a photo on one
 // side, so the detector is never tested on a photo it has seen.
 
-import type { FaceDetector } from '../faces/detector';
+import { largestFirst, type FaceDetector } from '../faces/detector';
 import { warpAffine } from '../faces/warp';
 import { alignmentMatrix } from '../faces/template';
 import type { DetectedFace } from '../faces/types';
@@ -56,9 +56,7 @@ export async function buildFakeSet(o: FakeSetOptions): Promise<FakeSet> {
     try {
       const image = await decodeImage(file);
       // The largest face that passes the swap's own checks.
-      const faces = (await o.detector.detect(image))
-        .filter((f) => f.score >= DEFAULT_SWAP.minScore && Math.min(f.box.width, f.box.height) >= DEFAULT_SWAP.minFace)
-        .sort((p, q) => q.box.width * q.box.height - p.box.width * p.box.height);
+      const faces = largestFirst((await o.detector.detect(image)).filter((f) => f.score >= DEFAULT_SWAP.minScore && Math.min(f.box.width, f.box.height) >= DEFAULT_SWAP.minFace));
       if (faces.length === 0) {
         log(`${file}: no usable face`);
         continue;
