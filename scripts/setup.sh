@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One idempotent set-up, shared by `npm run demo`, `npm test` and `npm run notebook`:
-#   1. Debian packages: Jupyter (to run notebooks) and canvas's build dependencies;
+#   1. Debian packages: Jupyter (to run notebooks), canvas's build dependencies, ffmpeg (video);
 #   2. npm packages (`npm ci`), only when package-lock.json or Node.js changed since the last run;
 #   3. the native training kernels (native/, against Debian's oneDNN), only when their sources,
 #      Node.js or oneDNN changed; when they cannot be built, training falls back to wasm;
@@ -20,9 +20,9 @@ node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.ex
 
 # ---- 1. Debian packages -------------------------------------------------------------------------
 # Jupyter runs the notebooks (Debian's, under /usr/bin/python3); canvas compiles against cairo/pango
-# because its prebuilt download is not reachable everywhere.
+# because its prebuilt download is not reachable everywhere; ffmpeg decodes and encodes video.
 DEBIAN_PACKAGES=(
-  jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook chromium
+  jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook chromium ffmpeg
   build-essential pkg-config libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev
 )
 # Wanted but not required: oneDNN for the native training kernels (without it: wasm, ~20x slower);
@@ -66,6 +66,7 @@ else
     || die "Jupyter with nbconvert and nbclient is required; install Jupyter (e.g. pip install notebook nbconvert nbclient ipykernel)"
   pkg-config --exists cairo pangocairo 2>/dev/null \
     || die "canvas needs cairo and pango development files; install cairo, pango, libjpeg, giflib and librsvg with their headers"
+  command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || die "video needs ffmpeg and ffprobe; install ffmpeg"
 fi
 
 # ---- 2. npm packages ----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as ts from 'typescript';
 import sharp from 'sharp';
 import { executeNotebook, NotebookFailed } from '../lib/notebook-runner';
 import { PROJECT_ROOT } from './helpers/shared';
@@ -123,5 +124,27 @@ test('no library file imports a package that has the name of a file beside it (t
     }
   };
   walk(path.join(PROJECT_ROOT, 'lib'));
+  assert.deepEqual(offenders, []);
+});
+
+// tslab rewrites a cell's top-level names into properties of the session, but not an object
+// shorthand that names them: `{ frames }` in a later cell is a ReferenceError there (chapter 07
+// met it), while `{ frames: frames }` works. Found with the TypeScript parser, cell by cell.
+test('no notebook cell uses an earlier cell\'s variable as an object shorthand (tslab loses it)', () => {
+  const offenders: string[] = [];
+  for (const name of fs.readdirSync(path.join(PROJECT_ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb'))) {
+    const nb = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'notebooks', name), 'utf8')) as { cells: Array<{ cell_type: string; source: string[] | string }> };
+    const earlier = new Set<string>();
+    nb.cells.filter((c) => c.cell_type === 'code').forEach((c, i) => {
+      const src = ts.createSourceFile('cell.ts', Array.isArray(c.source) ? c.source.join('') : c.source, ts.ScriptTarget.ES2022, true);
+      const visit = (n: ts.Node): void => {
+        if (ts.isShorthandPropertyAssignment(n) && earlier.has(n.name.text)) offenders.push(`${name} code cell ${i + 1}: { ${n.name.text} }`);
+        ts.forEachChild(n, visit);
+      };
+      visit(src);
+      for (const st of src.statements)
+        if (ts.isVariableStatement(st)) for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name)) earlier.add(d.name.text);
+    });
+  }
   assert.deepEqual(offenders, []);
 });

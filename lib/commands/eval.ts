@@ -11,9 +11,16 @@ import { faceApiSwapMetrics } from '../metrics/swap';
 import { evaluateModel } from '../train/evaluate';
 import { compareRuns, type RunComparison } from '../lab/runs';
 import { writeRunComparisonPage } from '../viz/runs';
-import { intOption, requireString, UsageError, type Command, type CommandResult, type Values } from './command';
+import { intOption, numberOption, requireString, UsageError, type Command, type CommandResult, type Values } from './command';
+import { createDetector } from '../faces/extract';
+import { loadSwapModel } from '../swap/model';
+import { ffmpegMissing, probeVideo, VideoRefused } from '../video/ffmpeg';
+import { measureVideo } from '../video/measure';
+import { DEFAULT_SMOOTH } from '../video/smooth';
 
-const USAGE = 'deepfake-lab eval --model DIR [--model DIR ...] --a DIR --b DIR [--truth DIR] [--max-faces N] [--preview FILE] [--json]';
+const USAGE =
+  'deepfake-lab eval --model DIR [--model DIR ...] --a DIR --b DIR [--truth DIR] [--max-faces N] [--preview FILE] [--json]\n' +
+  '       deepfake-lab eval --model DIR --video CLIP [--truth CLIP] [--to b] [--smooth 0.5] [--json]   (temporal metrics of a video swap)';
 
 /** The crop geometry a faces folder was extracted with (its alignments.json), else extraction's default. */
 function extractionGeometry(facesDir: string): CropGeometry {
@@ -40,10 +47,14 @@ export const evalCommand: Command = {
     'max-faces': { type: 'string' },
     preview: { type: 'string' },
     truth: { type: 'string' },
+    video: { type: 'string' },
+    to: { type: 'string' },
+    smooth: { type: 'string' },
   },
   async run(values) {
     const models = Array.isArray(values.model) ? values.model.filter((m) => m !== '') : [];
     if (models.length === 0) throw new UsageError(`--model is required (usage: ${USAGE})`);
+    if (typeof values.video === 'string') return videoCommand(models[0]!, values.video, values);
     const a = requireString(values, 'a', USAGE);
     const b = requireString(values, 'b', USAGE);
     const maxFaces = intOption(values, 'max-faces', 1000, 1);
@@ -82,6 +93,41 @@ export const evalCommand: Command = {
     return { result: { ...report, backend: choice.backend }, text };
   },
 };
+
+/** `eval --video`: swap the clip twice in memory (per-frame and smoothed landmarks) and measure both. */
+async function videoCommand(modelDir: string, clip: string, values: Values): Promise<CommandResult> {
+  const missing = ffmpegMissing();
+  if (missing) throw new UsageError(missing);
+  const truth = typeof values.truth === 'string' ? values.truth : null;
+  for (const [name, file] of [['video', clip], ['truth', truth]] as const) {
+    if (file === null) continue;
+    try {
+      await probeVideo(file);
+    } catch (e) {
+      if (e instanceof VideoRefused) throw new UsageError(`--${name} ${file}: ${e.message}`);
+      throw e;
+    }
+  }
+  const choice = await initBackend();
+  const model = await asUsage(() => loadSwapModel(modelDir));
+  try {
+    const to = typeof values.to === 'string' ? values.to : model.identities[model.identities.length - 1]!;
+    if (!model.identities.includes(to)) throw new UsageError(`--to must be one of the model's identities (${model.identities.join(', ')}), got ${to}`);
+    const smooth = { strength: numberOption(values, 'smooth', DEFAULT_SMOOTH.strength, 0, 1) };
+    const detector = await createDetector('ssd', 0.5);
+    const temporal = await asUsage(() => measureVideo(model, clip, { to, detector, person: null, minScore: 0.5, minFace: 40, smooth, swap: {}, truth, progressStream: process.stderr }));
+    const fmt = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
+    const text = [
+      `${path.basename(clip)}: ${temporal.frames} frames swapped to "${to}" by the model at step ${model.source.step ?? '-'}, backend ${choice.backend}, smoothing strength ${smooth.strength}`,
+      `landmark jitter ${fmt(temporal.jitter.raw, 4)} per-frame -> ${fmt(temporal.jitter.smoothed, 4)} smoothed (${fmt(100 * temporal.jitter.reduction, 0)}% less; eye distances per frame squared${temporal.jitter.againstTruth ? ', beyond the true motion' : ''})`,
+      `flicker ${fmt(temporal.flicker.raw)} -> ${fmt(temporal.flicker.smoothed)} (face colour change per frame over the ${temporal.flicker.reference} clip's)`,
+      temporal.truthPsnr ? `ground-truth PSNR over the face ${fmt(temporal.truthPsnr.raw)} -> ${fmt(temporal.truthPsnr.smoothed)} dB` : 'ground-truth PSNR: - (give --truth CLIP: the truth.mp4 of deepfake-lab samples --video)',
+    ].join('\n');
+    return { result: { video: path.resolve(clip), truth: truth && path.resolve(truth), to, smooth, model: model.source, backend: choice.backend, temporal }, text };
+  } finally {
+    model.dispose();
+  }
+}
 
 /** A folder or model that is not there is unusable input (exit 2), not a failure of eval. */
 async function asUsage<T>(work: () => Promise<T>): Promise<T> {

@@ -7,12 +7,19 @@ import { COLOUR_MATCHERS } from '../swap/colour';
 import { DEFAULT_SWAP, swapPath, type SwapSummary } from '../swap/batch';
 import { DEFAULT_SWAP_MASK } from '../swap/mask';
 import { loadSwapModel, type SwapModel } from '../swap/model';
+import { listImageFiles } from '../image';
+import { provenanceLabel } from '../swap/provenance';
+import { ffmpegMissing, isVideoFile } from '../video/ffmpeg';
+import { swapVideoFiles, type VideoClipResult } from '../video/batch';
+import { DEFAULT_SMOOTH } from '../video/smooth';
+import { DEFAULT_VIDEO } from '../video/swap-video';
 import { ensureWritableDir, intOption, numberOption, requireString, UsageError, type Command, type Values } from './command';
 
 const USAGE =
   'deepfake-lab swap --model DIR --to a|b --in PATH --out DIR [--faces all|source] [--colour histogram|lab-meanstd|none] ' +
   '[--blend alpha|poisson] [--format png|jpeg] [--quality 92] [--mark] [--erode 6] [--feather 12] [--forehead 0.1] ' +
-  '[--detector ssd|tiny] [--min-score 0.5] [--min-face 40] [--measure] [--overwrite] [--json]';
+  '[--detector ssd|tiny] [--min-score 0.5] [--min-face 40] [--measure] [--overwrite] ' +
+  '[video: --smooth 0.5 (0 off, 1 strongest) --no-mark --crf 12 --segment 48 --truth CLIP] [--json]   (PATH: a photo, a video, or a folder of them)';
 
 function choice<T extends string>(values: Values, name: string, allowed: readonly T[], fallback: T): T {
   const v = values[name];
@@ -21,7 +28,46 @@ function choice<T extends string>(values: Values, name: string, allowed: readonl
   return v as T;
 }
 
-const fmt = (x: number | null) => (x === null ? '-' : x.toFixed(2));
+const fmt = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(2));
+
+/** Photos (for swapPath: the file, or the folder's image files) and video files in PATH. */
+async function inputsOf(input: string): Promise<{ photos: string[]; videos: string[] }> {
+  if (!fs.statSync(input).isDirectory()) return isVideoFile(input) ? { photos: [], videos: [path.resolve(input)] } : { photos: [path.resolve(input)], videos: [] };
+  const listing = await listImageFiles(input);
+  return { photos: listing.files, videos: listing.ignored.filter((e) => e.reason === 'not an image file name' && isVideoFile(e.file)).map((e) => e.file) };
+}
+
+/** Ctrl-C or SIGTERM: stop after the current frame; the work folder keeps what is done. */
+async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+function formatClip(c: VideoClipResult): string {
+  const name = path.basename(c.input);
+  if (c.skipped) return `${name}: ${c.skipped}${c.out ? ` (${c.out})` : ''}`;
+  if (c.interrupted) return `${name}: interrupted; run the same command again to resume`;
+  const t = c.temporal;
+  return [
+    `${name}: ${c.frames} frames at ${c.rate} fps (${c.framesPerSecond.toFixed(2)} frames/s), ${c.facesSwapped} faces swapped in ${c.tracks.filter((k) => k.swapped).length} of ${c.tracks.length} face tracks, ` +
+      `${c.audio ? 'with' : 'without'} sound -> ${c.out} (labelled; provenance ${c.sidecar})`,
+    ...c.notes.map((n) => `  ${n}`),
+    ...(c.resumed.frames || c.resumed.segments ? [`  resumed: faces of ${c.resumed.frames} frames and ${c.resumed.segments} segments from the earlier run`] : []),
+    ...(t
+      ? [`  landmark jitter ${t.jitter.raw.toFixed(4)} -> ${t.jitter.smoothed.toFixed(4)} smoothed (${(100 * t.jitter.reduction).toFixed(0)}% less${t.jitter.againstTruth ? ', against the true landmarks' : ''}); ` +
+          `flicker ${fmt(t.flicker.raw)} -> ${fmt(t.flicker.smoothed)} of the ${t.flicker.reference}'s` +
+          (t.truthPsnr ? `; truth PSNR ${fmt(t.truthPsnr.raw)} -> ${fmt(t.truthPsnr.smoothed)} dB` : '')]
+      : []),
+  ].join('\n');
+}
 
 function format(r: SwapSummary, model: SwapModel, to: string): string {
   const skipped = Object.entries(r.skipped).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
@@ -61,6 +107,11 @@ export const swapCommand: Command = {
     'min-face': { type: 'string' },
     measure: { type: 'boolean', default: false },
     overwrite: { type: 'boolean', default: false },
+    smooth: { type: 'string' },
+    'no-mark': { type: 'boolean', default: false },
+    crf: { type: 'string' },
+    segment: { type: 'string' },
+    truth: { type: 'string' },
   },
   async run(values) {
     const modelDir = requireString(values, 'model', USAGE);
@@ -89,6 +140,21 @@ export const swapCommand: Command = {
       measure: values.measure === true,
       overwrite: values.overwrite === true,
     };
+    if (values.mark === true && values['no-mark'] === true) throw new UsageError('--mark and --no-mark contradict each other');
+    const { photos, videos } = await inputsOf(input);
+    if (videos.length > 0) {
+      const missing = ffmpegMissing();
+      if (missing) throw new UsageError(missing);
+    }
+    const video = {
+      smooth: { strength: numberOption(values, 'smooth', DEFAULT_SMOOTH.strength, 0, 1) },
+      // The visible mark is on by default for video: a clip is watched, its metadata rarely read.
+      mark: values['no-mark'] !== true,
+      crf: intOption(values, 'crf', DEFAULT_VIDEO.crf, 0, 51),
+      // Frames per resumable piece: a killed run loses at most this many frames of work.
+      segmentFrames: intOption(values, 'segment', DEFAULT_VIDEO.segmentFrames, 1, 100000),
+      truth: typeof values.truth === 'string' ? values.truth : null,
+    };
     ensureWritableDir('swap', outDir);
     let model: SwapModel;
     try {
@@ -98,9 +164,34 @@ export const swapCommand: Command = {
     }
     try {
       if (!model.identities.includes(to)) throw new UsageError(`--to must be one of the model's identities (${model.identities.join(', ')}), got ${to}`);
-      const summary = await swapPath(model, input, outDir, options);
+      // Only videos: no photo pass (its detector, progress bar and --measure references are not needed).
+      const summary: SwapSummary =
+        photos.length > 0
+          ? await swapPath(model, photos, outDir, options)
+          : { images: 0, faces: 0, swapped: 0, skipped: {}, out: path.resolve(outDir), written: [], label: provenanceLabel(), seconds: 0, imagesPerSecond: 0 };
+      const clips = await withInterrupt((signal) =>
+        swapVideoFiles(model, videos, outDir, { ...options, ...video, mark: video.mark, signal, progressStream: process.stderr }),
+      );
+      // A single video that cannot be used is unusable input (exit 2), as a single bad photo path is.
+      if (videos.length === 1 && photos.length === 0 && clips[0]?.skipped && clips[0].skipped !== 'already swapped') throw new UsageError(`${input}: ${clips[0].skipped}`);
+      for (const c of clips) if (c.skipped && c.skipped !== 'already swapped') summary.skipped[`video: ${c.skipped}`] = (summary.skipped[`video: ${c.skipped}`] ?? 0) + 1;
+      const interrupted = clips.some((c) => c.interrupted) || clips.length < videos.length;
       const { written, ...rest } = summary;
-      return { result: { ...rest, written: written.length, files: written.map((f) => path.relative(summary.out, f)), model: model.source, to }, text: format(summary, model, to) };
+      const videoFiles = clips.flatMap((c) => (c.out ? [c.out] : []));
+      const result = {
+        ...rest,
+        written: written.length,
+        files: [...written, ...videoFiles].map((f) => path.relative(summary.out, f)),
+        videos: videoFiles.length,
+        frames: clips.reduce((s, c) => s + (c.out ? c.frames : 0), 0),
+        clips,
+        temporal: clips.find((c) => c.temporal)?.temporal ?? null,
+        interrupted,
+        model: model.source,
+        to,
+      };
+      const text = [...(photos.length || !videos.length ? [format(summary, model, to)] : []), ...clips.map(formatClip)].join('\n');
+      return { result, text, exitCode: interrupted ? 1 : 0 };
     } finally {
       model.dispose();
     }

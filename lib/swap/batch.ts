@@ -96,13 +96,13 @@ function outputName(file: string, outDir: string, ext: string, taken: Set<string
   return name;
 }
 
-/** Swap the faces in `input` (a photo or a folder of photos) and write the results into `outDir`. */
-export async function swapPath(model: SwapModel, input: string, outDir: string, options: SwapOptions): Promise<SwapSummary> {
+/** Swap the faces in `input` (a photo, a folder of photos, or a list of photo files) and write the results into `outDir`. */
+export async function swapPath(model: SwapModel, input: string | readonly string[], outDir: string, options: SwapOptions): Promise<SwapSummary> {
   const o = { ...DEFAULT_SWAP, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as SwapOptions & typeof DEFAULT_SWAP;
   if (!model.identities.includes(o.to)) throw new Error(`the model has no identity "${o.to}" (it has ${model.identities.join(', ')})`);
   await initBackend();
   const started = Date.now();
-  const files = fs.statSync(input).isDirectory() ? (await listImageFiles(input)).files : [path.resolve(input)];
+  const files = typeof input !== 'string' ? input.map((f) => path.resolve(f)) : fs.statSync(input).isDirectory() ? (await listImageFiles(input)).files : [path.resolve(input)];
   const source = model.identities.find((id) => id !== o.to);
   const person =
     o.faces === 'source' && source && model.data[source]

@@ -97,3 +97,41 @@ export function assertClean(name: string, r: PageReport): void {
   assert.deepEqual(r.broken, [], `${name}: images that did not decode`);
 }
 
+
+/** What Chromium made of each <video> on a page after asking it to play for a moment. */
+export interface VideoState {
+  width: number;
+  height: number;
+  duration: number;
+  /** Playback position after about 0.6 s of playing: above 0 means it really played. */
+  played: number;
+  error: number | null;
+}
+
+interface DomVideo { readyState: number; videoWidth: number; videoHeight: number; duration: number; currentTime: number; error: { code: number } | null; muted: boolean; play(): Promise<void>; addEventListener(e: string, f: () => void, o?: object): void }
+
+/** Open a local page offline and play every video on it (muted, as autoplay rules ask). */
+export async function playVideos(file: string): Promise<VideoState[]> {
+  const page = await (await browser()).newPage();
+  try {
+    await page.route('**/*', (route) => (/^(file|data):/.test(route.request().url()) ? route.continue() : route.abort()));
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load', timeout: 60_000 });
+    return await page.evaluate(async () => {
+      const out: VideoState[] = [];
+      for (const v of [...document.querySelectorAll('video')] as unknown as DomVideo[]) {
+        await new Promise<void>((resolve) => {
+          if (v.readyState >= 2) return resolve();
+          v.addEventListener('loadeddata', () => resolve(), { once: true });
+          v.addEventListener('error', () => resolve(), { once: true });
+        });
+        v.muted = true;
+        await v.play().catch(() => undefined);
+        await new Promise<void>((resolve) => setTimeout(resolve, 600));
+        out.push({ width: v.videoWidth, height: v.videoHeight, duration: v.duration, played: v.currentTime, error: v.error?.code ?? null });
+      }
+      return out;
+    });
+  } finally {
+    await page.close();
+  }
+}

@@ -1,4 +1,4 @@
-// Chapters 03-06 (autoencoder, latent space, swapping, spotting fakes) run top to bottom through Jupyter with the
+// Chapters 03-07 (autoencoder, latent space, swapping, spotting fakes, video) run top to bottom through Jupyter with the
 // small settings, on inputs this file makes itself with the library: built-in samples, rendered and
 // extracted into a temporary DATA root, so it does not depend on chapters 01-02's notebooks.
 import { before, test } from 'node:test';
@@ -12,16 +12,17 @@ import { extractFaces } from '../lib/faces/extract';
 import { latestCheckpoint } from '../lib/train/checkpoint';
 import { LABEL_PREFIX, readProvenance } from '../lib/swap/provenance';
 import { PROJECT_ROOT } from './helpers/shared';
-import { assertClean, checkPage } from './helpers/browser';
+import { assertClean, checkPage, playVideos } from './helpers/browser';
+import { probeOutput } from '../lib/video/ffmpeg';
 import { needs } from './helpers/strict';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-ch03-06-'));
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-ch03-07-'));
 const DATA = path.join(tmp, 'data');
 const MODELS = path.join(tmp, 'models');
 const OUT = path.join(tmp, 'executed');
 const SWAPS = path.join(tmp, 'output', 'swaps', 'builtin');
 const ENV = { DEEPFAKE_NB_PROFILE: 'small', DEEPFAKE_DATA_ROOT: DATA, DEEPFAKE_MODEL_ROOT: MODELS };
-const CHAPTERS = ['03-autoencoder', '04-latent-space', '05-swapping', '06-spotting-fakes'];
+const CHAPTERS = ['03-autoencoder', '04-latent-space', '05-swapping', '06-spotting-fakes', '07-video'];
 
 interface Output { output_type: string; name?: string; text?: string | string[]; data?: Record<string, unknown> }
 const joined = (v: unknown) => (Array.isArray(v) ? v.join('') : String(v ?? ''));
@@ -53,7 +54,7 @@ before(async () => {
   }
 }, { timeout: 120_000 });
 
-test('chapters 03-06 are stored without outputs, on the project kernel', () => {
+test('chapters 03-07 are stored without outputs, on the project kernel', () => {
   for (const name of CHAPTERS) {
     const nb = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'notebooks', `${name}.ipynb`), 'utf8'));
     assert.equal(nb.metadata.kernelspec.name, 'deepfake-lab', name);
@@ -176,12 +177,37 @@ test('06 builds a labelled set from the photos, trains a detector, and reports a
   assert.match(html, /What a detector like this can and cannot tell/);
 });
 
-test('the exported pages of 03, 05 and 06 draw every chart and image in headless Chromium, offline', { skip: needs('Chromium', fs.existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium') ? false : 'no /usr/bin/chromium (npm run setup installs it)'), timeout: 180_000 }, async () => {
-  for (const name of ['03-autoencoder', '05-swapping', '06-spotting-fakes']) {
+test('07 renders the built-in clip, tracks and swaps it with sound and the label, and charts the jitter', { timeout: 240_000 }, async () => {
+  const { outs, html } = await run('07-video');
+  const text = stdout(outs);
+  assert.match(text, /^30 frames at 25 fps rendered in [\d.]+ s/m);
+  assert.match(text, /512x640 at 25\/1 fps, with sound: 30 of 30 frames have a face/);
+  assert.match(text, /written: 30 frames at 25\/1 fps, with sound; label in the metadata: "synthetic face swap by deepfake-lab/);
+  const swapped = path.join(tmp, 'output', 'videos', 'builtin', 'a.mp4');
+  const written = await probeOutput(swapped);
+  assert.deepEqual([written.frames, written.rate, written.audio], [30, '25/1', true]);
+  assert.ok(fs.existsSync(path.join(tmp, 'output', 'videos', 'builtin', 'a.provenance.json')), 'the sidecar');
+  const m = /smoothing took (-?\d+)% of the jitter away; ground-truth PSNR ([\d.]+) -> ([\d.]+) dB/.exec(text);
+  assert.ok(m, text);
+  assert.ok(Number(m[1]) >= 50, `jitter down ${m[1]}%`);
+  assert.equal((html.match(/<video /g) ?? []).length, 2, 'before/after players: the clip with its truth, and the swap');
+  assert.ok((html.match(/class="deepfake-lab-chart"/g) ?? []).length >= 1, 'the jitter chart');
+  assert.ok(htmls(outs).some((h) => h.startsWith('<table') && h.includes('landmark jitter')), 'the metrics table');
+  assert.ok(!outs.some((o) => /^(true|false)$/.test((joined(o.text) + joined(o.data?.['text/plain'] ?? '')).trim())), 'no stray cell values');
+});
+
+test('the exported pages of 03, 05, 06 and 07 draw every chart and image in headless Chromium, offline, and 07\'s videos play', { skip: needs('Chromium', fs.existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium') ? false : 'no /usr/bin/chromium (npm run setup installs it)'), timeout: 180_000 }, async () => {
+  for (const name of ['03-autoencoder', '05-swapping', '06-spotting-fakes', '07-video']) {
     const r = await checkPage(path.join(OUT, `${name}.html`), `small-${name}.png`);
     assertClean(name, r);
     assert.deepEqual(r.external, [], `${name}: asks the network for nothing`);
-    assert.ok(r.images >= 3, `${name}: ${r.images} images`);
-    if (name !== '05-swapping') assert.ok(r.charts >= 2, `${name}: ${r.charts} charts`);
+    if (name !== '07-video') assert.ok(r.images >= 3, `${name}: ${r.images} images`);
+    if (name !== '05-swapping') assert.ok(r.charts >= (name === '07-video' ? 1 : 2), `${name}: ${r.charts} charts`);
+  }
+  const videos = await playVideos(path.join(OUT, '07-video.html'));
+  assert.equal(videos.length, 2);
+  for (const v of videos) {
+    assert.equal(v.error, null);
+    assert.ok(v.width > 0 && v.played > 0.1, `a video played to ${v.played} s (${v.width}x${v.height})`);
   }
 });

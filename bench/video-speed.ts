@@ -1,0 +1,56 @@
+// Video swap speed: frames per second on the built-in clip (512x640) and on a 1280x720 clip made
+// from it (the same frames scaled and padded), whole swaps and the face-finding pass alone.
+//
+//   node --import tsx bench/video-speed.ts [--model models/builtin] [--runs 2]
+//
+// Prints a table on stderr and one JSON line on stdout. Run it alone: it uses every core.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { initBackend } from '../lib/backend';
+import { createDetector } from '../lib/faces/extract';
+import { PROJECT_ROOT } from '../lib/project';
+import { writeSampleClip } from '../lib/samples/clip';
+import { loadSwapModel } from '../lib/swap/model';
+import { analyseFrames } from '../lib/video/analyse';
+import { probeVideo } from '../lib/video/ffmpeg';
+import { swapVideo } from '../lib/video/swap-video';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { model: { type: 'string', default: 'models/builtin' }, runs: { type: 'string', default: '2' } } });
+  const runs = Number(values.runs);
+  const backend = (await initBackend()).backend;
+  const dir = path.join(PROJECT_ROOT, 'output', 'bench-video');
+  const clip = await writeSampleClip(path.join(dir, 'clip'), { progressStream: null });
+  const hd = path.join(dir, 'clip-1280x720.mp4');
+  if (!fs.existsSync(hd)) {
+    const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', clip.a, '-vf', 'scale=-2:720,pad=1280:720:(ow-iw)/2:0', '-c:v', 'libx264', '-crf', '12', '-c:a', 'copy', hd], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+  }
+  const model = await loadSwapModel(values.model!);
+  const detector = await createDetector('ssd', 0.5);
+  const rows = [];
+  for (const [name, file] of [['built-in 512x640', clip.a], ['1280x720', hd]] as const) {
+    const info = await probeVideo(file);
+    const swap: number[] = [], find: number[] = [];
+    for (let k = 0; k < runs; k++) {
+      const t = Date.now();
+      await analyseFrames(info, detector, { progressStream: null });
+      find.push(info.frames! / ((Date.now() - t) / 1000));
+      const r = await swapVideo(model, file, path.join(dir, 'out'), { to: 'b', detector, overwrite: true, progressStream: null });
+      swap.push(r.framesPerSecond);
+    }
+    rows.push({ clip: name, frames: info.frames, swapFramesPerSecond: median(swap), findFramesPerSecond: median(find), runs: { swap, find } });
+    process.stderr.write(`${name}: ${info.frames} frames; whole swap ${median(swap).toFixed(2)} frames/s, finding faces alone ${median(find).toFixed(2)} frames/s (median of ${runs})\n`);
+  }
+  model.dispose();
+  process.stdout.write(JSON.stringify({ backend, video: rows }) + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`video-speed: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,76 @@
+// Swapping video files (one, or those in a folder) into an output folder: one detector and one
+// identity filter for all of them, each clip swapped by swap-video.ts, and with `measure` its
+// temporal metrics (measure.ts). A clip that cannot be used is reported with its reason and the
+// others go on.
+
+import { initBackend } from '../backend';
+import { DEFAULT_IDENTITY_THRESHOLD } from '../faces/identity';
+import { createDetector } from '../faces/extract';
+import type { DetectorKind } from '../faces/detector';
+import type { SwapModel } from '../swap/model';
+import { folderIdentity } from '../swap/person';
+import type { Blender } from '../swap/blend';
+import type { ColourMatcher } from '../swap/colour';
+import { DEFAULT_SWAP_MASK, type SwapMaskOptions } from '../swap/mask';
+import { measureVideo, type TemporalReport } from './measure';
+import type { SmoothOptions } from './smooth';
+import { swapVideo, type VideoSwapResult } from './swap-video';
+
+export interface VideoBatchOptions {
+  to: string;
+  faces?: 'all' | 'source';
+  mask?: SwapMaskOptions;
+  colour?: ColourMatcher;
+  blend?: Blender;
+  detector?: DetectorKind;
+  minScore?: number;
+  minFace?: number;
+  identityThreshold?: number;
+  smooth?: SmoothOptions;
+  mark?: boolean;
+  crf?: number;
+  segmentFrames?: number;
+  overwrite?: boolean;
+  /** Also measure jitter, flicker and (with `truth`) ground-truth PSNR, raw against smoothed. */
+  measure?: boolean;
+  /** The ground-truth clip for `measure` (the built-in truth.mp4). */
+  truth?: string | null;
+  signal?: AbortSignal;
+  progressStream?: NodeJS.WriteStream | null;
+}
+
+export interface VideoClipResult extends VideoSwapResult {
+  temporal: TemporalReport | null;
+}
+
+export async function swapVideoFiles(model: SwapModel, files: readonly string[], outDir: string, o: VideoBatchOptions): Promise<VideoClipResult[]> {
+  if (!model.identities.includes(o.to)) throw new Error(`the model has no identity "${o.to}" (it has ${model.identities.join(', ')})`);
+  await initBackend();
+  const source = model.identities.find((id) => id !== o.to);
+  const person =
+    o.faces === 'source' && source && model.data[source]
+      ? { descriptor: await folderIdentity(model.data[source], model.geometry), threshold: o.identityThreshold ?? DEFAULT_IDENTITY_THRESHOLD }
+      : null;
+  if (o.faces === 'source' && !person) throw new Error(`--faces source needs the model's training folder for the other identity`);
+  const kind = o.detector ?? 'ssd';
+  const minScore = o.minScore ?? 0.5, minFace = o.minFace ?? 40;
+  const detector = await createDetector(kind, minScore);
+  const out: VideoClipResult[] = [];
+  for (const file of files) {
+    if (o.signal?.aborted) break;
+    const r = await swapVideo(model, file, outDir, {
+      to: o.to, person, mask: o.mask, colour: o.colour, blend: o.blend, detector, detectorKind: kind, minScore, minFace,
+      smooth: o.smooth, mark: o.mark, crf: o.crf, segmentFrames: o.segmentFrames, overwrite: o.overwrite, signal: o.signal, progressStream: o.progressStream,
+    });
+    const temporal =
+      o.measure && r.out && !r.interrupted
+        ? await measureVideo(model, file, {
+            to: o.to, detector, person, minScore, minFace, smooth: o.smooth ?? {},
+            swap: { mask: o.mask ?? DEFAULT_SWAP_MASK, colour: o.colour, blend: o.blend },
+            truth: o.truth ?? null, progressStream: o.progressStream,
+          })
+        : null;
+    out.push({ ...r, temporal });
+  }
+  return out;
+}
