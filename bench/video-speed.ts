@@ -47,7 +47,9 @@ async function main(): Promise<void> {
     process.stderr.write(`${name}: ${info.frames} frames; whole swap ${median(swap).toFixed(2)} frames/s, finding faces alone ${median(find).toFixed(2)} frames/s (median of ${runs})\n`);
   }
   model.dispose();
-  process.stdout.write(JSON.stringify({ backend, video: rows }) + '\n');
+  const peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+  process.stderr.write(`peak memory ${peakRssMB} MB\n`);
+  process.stdout.write(JSON.stringify({ backend, video: rows, peakRssMB }) + '\n');
 }
 
 main().catch((e) => {

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, initBackend, type BackendName, type BackendStatus } from './backend';
 import { jupyterStatus, type JupyterStatus } from './jupyter';
 import { versions } from './project';
+import { ffmpegMissing, ffmpegVersion } from './video/ffmpeg';
 import { escapeHtml, htmlTable } from './viz/display';
 
 export interface DoctorReport {
@@ -13,6 +14,8 @@ export interface DoctorReport {
   trainingCheck: { ok: boolean; ms: number; detail: string };
   versions: Record<string, string | null>;
   jupyter: JupyterStatus;
+  /** ffmpeg for video (swap --in clip.mp4, samples --video, chapter 07). */
+  video: { ffmpeg: string | null; reason: string };
 }
 
 /** Forward and backward pass of a strided conv + sub-pixel upscale: the ops the autoencoder trains with. */
@@ -48,7 +51,9 @@ export async function runDoctor(): Promise<DoctorReport> {
     trainingCheck = { ok: false, detail: (e as Error).message.split('\n')[0], ms: 0 };
   }
   trainingCheck.ms = Math.round(performance.now() - t0);
-  return { backend: choice.backend, backends: choice.backends, trainingCheck, versions: versions(), jupyter: jupyterStatus() };
+  const missing = ffmpegMissing();
+  const video = { ffmpeg: missing ? null : ffmpegVersion(), reason: missing ?? 'ffmpeg and ffprobe found' };
+  return { backend: choice.backend, backends: choice.backends, trainingCheck, versions: versions(), jupyter: jupyterStatus(), video };
 }
 
 export function formatDoctor(r: DoctorReport): string {
@@ -59,6 +64,7 @@ export function formatDoctor(r: DoctorReport): string {
   }
   lines.push(`training check: ${r.trainingCheck.ok ? 'ok' : 'FAILED'} (${r.trainingCheck.detail}, ${r.trainingCheck.ms} ms)`);
   lines.push(`jupyter: ${r.jupyter.found ? `found, kernel ${r.jupyter.kernel ?? 'missing'}, ${r.jupyter.reason}` : r.jupyter.reason}`);
+  lines.push(`video: ${r.video.ffmpeg ? `ffmpeg ${r.video.ffmpeg}` : r.video.reason}`);
   lines.push('versions:');
   for (const [k, v] of Object.entries(r.versions)) lines.push(`  ${k.padEnd(30)} ${v ?? 'not installed'}`);
   return lines.join('\n');

@@ -16,8 +16,10 @@ test('doctor --json reports the native backend here (wasm without the addon), tf
     versions: Record<string, string | null>;
     jupyter: { found: boolean; kernel: string | null };
     trainingCheck: { ok: boolean };
+    video: { ffmpeg: string | null; reason: string };
   };
   assert.ok(j, 'last stdout line is JSON');
+  assert.match(j.video.ffmpeg ?? j.video.reason, /^\d+\.\d+/, 'the set-up installs ffmpeg');
   assert.equal(j.backend, EXPECTED_BACKEND);
   for (const name of ['tfjs-node-gpu', 'tfjs-node']) {
     assert.equal(j.backends[name].available, false);

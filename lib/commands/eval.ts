@@ -15,7 +15,7 @@ import { intOption, numberOption, requireString, UsageError, type Command, type 
 import { createDetector } from '../faces/extract';
 import { loadSwapModel } from '../swap/model';
 import { ffmpegMissing, probeVideo, VideoRefused } from '../video/ffmpeg';
-import { measureVideo } from '../video/measure';
+import { measureVideo, truthClipOf } from '../video/measure';
 import { DEFAULT_SMOOTH } from '../video/smooth';
 
 const USAGE =
@@ -106,6 +106,13 @@ async function videoCommand(modelDir: string, clip: string, values: Values): Pro
     } catch (e) {
       if (e instanceof VideoRefused) throw new UsageError(`--${name} ${file}: ${e.message}`);
       throw e;
+    }
+  }
+  if (truth !== null) {
+    try {
+      truthClipOf(truth);
+    } catch (e) {
+      throw new UsageError(`--truth ${(e as Error).message}`);
     }
   }
   const choice = await initBackend();

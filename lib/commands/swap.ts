@@ -12,6 +12,7 @@ import { provenanceLabel } from '../swap/provenance';
 import { ffmpegMissing, isVideoFile } from '../video/ffmpeg';
 import { swapVideoFiles, type VideoClipResult } from '../video/batch';
 import { DEFAULT_SMOOTH } from '../video/smooth';
+import { truthClipOf } from '../video/measure';
 import { DEFAULT_VIDEO } from '../video/swap-video';
 import { ensureWritableDir, intOption, numberOption, requireString, UsageError, type Command, type Values } from './command';
 
@@ -155,6 +156,14 @@ export const swapCommand: Command = {
       segmentFrames: intOption(values, 'segment', DEFAULT_VIDEO.segmentFrames, 1, 100000),
       truth: typeof values.truth === 'string' ? values.truth : null,
     };
+    if (video.truth !== null) {
+      if (values.measure !== true) throw new UsageError('--truth CLIP goes with --measure (it is the clip the swap is measured against)');
+      try {
+        truthClipOf(video.truth);
+      } catch (e) {
+        throw new UsageError(`--truth ${(e as Error).message}`);
+      }
+    }
     ensureWritableDir('swap', outDir);
     let model: SwapModel;
     try {

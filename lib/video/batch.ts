@@ -15,6 +15,7 @@ import { DEFAULT_SWAP_MASK, type SwapMaskOptions } from '../swap/mask';
 import { measureVideo, type TemporalReport } from './measure';
 import type { SmoothOptions } from './smooth';
 import { swapVideo, type VideoSwapResult } from './swap-video';
+import type { FrameFace } from './track';
 
 export interface VideoBatchOptions {
   to: string;
@@ -35,6 +36,8 @@ export interface VideoBatchOptions {
   measure?: boolean;
   /** The ground-truth clip for `measure` (the built-in truth.mp4). */
   truth?: string | null;
+  /** The faces of every frame of the (single) clip, when a notebook found them already. */
+  frames?: FrameFace[][];
   signal?: AbortSignal;
   progressStream?: NodeJS.WriteStream | null;
 }
@@ -58,7 +61,10 @@ export async function swapVideoFiles(model: SwapModel, files: readonly string[],
   const out: VideoClipResult[] = [];
   for (const file of files) {
     if (o.signal?.aborted) break;
+    let found: FrameFace[][] | undefined = files.length === 1 ? o.frames : undefined;
     const r = await swapVideo(model, file, outDir, {
+      frames: found,
+      onAnalysed: (frames) => (found = frames),
       to: o.to, person, mask: o.mask, colour: o.colour, blend: o.blend, detector, detectorKind: kind, minScore, minFace,
       smooth: o.smooth, mark: o.mark, crf: o.crf, segmentFrames: o.segmentFrames, overwrite: o.overwrite, signal: o.signal, progressStream: o.progressStream,
     });
@@ -67,7 +73,7 @@ export async function swapVideoFiles(model: SwapModel, files: readonly string[],
         ? await measureVideo(model, file, {
             to: o.to, detector, person, minScore, minFace, smooth: o.smooth ?? {},
             swap: { mask: o.mask ?? DEFAULT_SWAP_MASK, colour: o.colour, blend: o.blend },
-            truth: o.truth ?? null, progressStream: o.progressStream,
+            truth: o.truth ?? null, frames: found, progressStream: o.progressStream,
           })
         : null;
     out.push({ ...r, temporal });

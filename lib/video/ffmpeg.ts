@@ -42,6 +42,12 @@ export interface VideoInfo {
   variableFrameRate: boolean;
 }
 
+/** ffmpeg's version ("5.1.9-0+deb12u1"), or null when it does not run. */
+export function ffmpegVersion(): string | null {
+  const r = spawnSync('ffmpeg', ['-version'], { encoding: 'utf8' });
+  return r.status === 0 ? (/ffmpeg version (\S+)/.exec(r.stdout)?.[1] ?? 'unknown') : null;
+}
+
 /** The one-line reason when ffmpeg or ffprobe is missing, or null when both run. */
 export function ffmpegMissing(): string | null {
   for (const tool of ['ffmpeg', 'ffprobe']) {

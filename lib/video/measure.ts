@@ -64,14 +64,20 @@ async function* zipFrames(a: AsyncGenerator<RgbImage>, b: AsyncGenerator<RgbImag
   await b?.return(undefined);
 }
 
+/** The truth clip's record, or an error saying why `file` is not a ground-truth clip. */
+export function truthClipOf(file: string): NonNullable<ReturnType<typeof clipTruthFor>> {
+  const c = clipTruthFor(file);
+  if (c?.role !== 'truth') throw new Error(`${file}: not a ground-truth clip (no clip.json beside it naming it; make one with deepfake-lab samples --video)`);
+  return c;
+}
+
 export async function measureVideo(model: SwapModel, file: string, o: MeasureOptions): Promise<TemporalReport> {
+  const truthClip = o.truth ? truthClipOf(o.truth) : null;
   const info = await probeVideo(file);
   const frames = o.frames ?? (await analyseFrames(info, o.detector, { progressStream: o.progressStream })).frames;
   const plan = planSwap(frames, info.fps, o);
   const source = clipTruthFor(file);
   const trueA = source?.role === 'a' ? source.record.landmarks.a : null;
-  const truthClip = o.truth ? clipTruthFor(o.truth) : null;
-  if (o.truth && truthClip?.role !== 'truth') throw new Error(`${o.truth}: not a ground-truth clip (no clip.json beside it naming it; make one with deepfake-lab samples --video)`);
   const trueB = truthClip ? truthClip.record.landmarks.b : null;
 
   // Jitter of every swapped track, against the truth where the clip has it (one person: the track).

@@ -30,6 +30,7 @@ import { swapFaces, type SwapImageOptions } from '../swap/swap-image';
 import { analyseFrames, planSwap, type SwapPlan, type TrackPlan } from './analyse';
 import { FrameEncoder, mux, probeOutput, probeVideo, readFrames, VideoRefused, type VideoInfo } from './ffmpeg';
 import { DEFAULT_SMOOTH, type SmoothOptions } from './smooth';
+import type { FrameFace } from './track';
 
 export interface VideoSwapOptions {
   /** Decode with this identity's decoder. */
@@ -50,6 +51,10 @@ export interface VideoSwapOptions {
   crf?: number;
   segmentFrames?: number;
   overwrite?: boolean;
+  /** The clip's faces, when they were found already (a notebook's analysis): no second search. */
+  frames?: FrameFace[][];
+  /** Called with every frame's faces once they are known (--measure reuses them). */
+  onAnalysed?: (frames: FrameFace[][]) => void;
   signal?: AbortSignal;
   progressStream?: NodeJS.WriteStream | null;
   onProgress?: (state: ProgressState) => void;
@@ -102,7 +107,7 @@ const segmentName = (k: number) => `seg-${String(k).padStart(5, '0')}.mp4`;
 
 /** Swap the faces of one clip into `outDir`. Refusals (not a video, damaged, too large) come back as `skipped`, not as errors. */
 export async function swapVideo(model: SwapModel, file: string, outDir: string, options: VideoSwapOptions): Promise<VideoSwapResult> {
-  const o = { ...DEFAULT_VIDEO, colour: 'histogram' as ColourMatcher, blend: 'alpha' as Blender, mask: DEFAULT_SWAP_MASK, smooth: DEFAULT_SMOOTH, person: null, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<Omit<VideoSwapOptions, 'signal' | 'progressStream' | 'onProgress' | 'detectorKind'>> & VideoSwapOptions;
+  const o = { ...DEFAULT_VIDEO, colour: 'histogram' as ColourMatcher, blend: 'alpha' as Blender, mask: DEFAULT_SWAP_MASK, smooth: DEFAULT_SMOOTH, person: null, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<Omit<VideoSwapOptions, 'signal' | 'progressStream' | 'onProgress' | 'detectorKind' | 'frames' | 'onAnalysed'>> & VideoSwapOptions;
   const started = Date.now();
   const stem = path.basename(file).replace(/\.[^.]+$/, '');
   const target = path.join(outDir, `${stem}.mp4`);
@@ -152,9 +157,10 @@ export async function swapVideo(model: SwapModel, file: string, outDir: string, 
 
   let plan: SwapPlan;
   try {
-    const analysis = await analyseFrames(info, o.detector, { store: faceStore, signal: o.signal, progressStream: o.progressStream, onProgress: o.onProgress });
+    const analysis = o.frames ? { frames: o.frames, interrupted: false } : await analyseFrames(info, o.detector, { store: faceStore, signal: o.signal, progressStream: o.progressStream, onProgress: o.onProgress });
     if (analysis.interrupted) return { ...finish(), interrupted: true };
     const frames = analysis.frames;
+    o.onAnalysed?.(frames);
     result.frames = frames.length;
     result.facesFound = frames.reduce((s, f) => s + f.length, 0);
     result.framesWithFaces = frames.filter((f) => f.length > 0).length;
