@@ -209,7 +209,8 @@ export async function swapVideo(model: SwapModel, file: string, outDir: string, 
     }
     if (result.interrupted) return finish();
 
-    const tmp = `${target}.${process.pid}.tmp.mp4`;
+    // Joined inside the work folder, then renamed: a kill while joining leaves nothing in OUT.
+    const tmp = path.join(work, 'joined.mp4');
     await mux({
       parts,
       audioFrom: info.hasAudio ? file : null,
