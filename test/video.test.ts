@@ -120,6 +120,30 @@ test('tracking keeps two faces apart when they cross', () => {
   }
 });
 
+test('tracking follows two real faces through a crossing, one passing in front of the other', { timeout: 180_000 }, async (ctx) => {
+  // A moves right and B (the truth clip) moves left across a 768 px wide frame; B is drawn on top,
+  // so in the middle frames A is hidden and the tracker must pick her up again on the far side.
+  const crossing = path.join(tmp, 'crossing.mp4');
+  ffmpeg('-f', 'lavfi', '-i', 'color=c=gray:size=768x320:rate=25:duration=1.2', '-i', clip.a, '-i', clip.truth,
+    '-filter_complex', '[1:v]scale=256:320[a];[2:v]scale=256:320[b];[0:v][a]overlay=x=\'t/1.2*512\':y=0[t];[t][b]overlay=x=\'512-t/1.2*512\':y=0[v]',
+    '-map', '[v]', '-frames:v', String(FRAMES), '-c:v', 'libx264', '-crf', '12', crossing);
+  const detector = await createDetector('ssd', 0.5);
+  const { frames: found } = await analyseFrames(await probeVideo(crossing), detector, { progressStream: null });
+  const tracks = trackFaces(found).filter((t) => t.faces.size >= 5);
+  ctx.diagnostic(`tracks: ${tracks.map((t) => `${t.id}: ${t.faces.size} frames`).join(', ')}; faces per frame ${found.map((f) => f.length).join('')}`);
+  assert.equal(tracks.length, 2, 'two people, two tracks');
+  const directions = tracks.map((t) => {
+    const xs = [...t.faces.entries()].sort((p, q) => p[0] - q[0]).map(([, f]) => f.box.x + f.box.width / 2);
+    // Each track keeps moving one way: no jump to the other person at the crossing.
+    const steps = xs.slice(1).map((x, i) => x - xs[i]!);
+    const dir = Math.sign(xs[xs.length - 1]! - xs[0]!);
+    assert.ok(steps.every((d) => Math.sign(d) === dir || Math.abs(d) < 4), `track ${t.id} turns back: ${xs.map((x) => x.toFixed(0)).join(' ')}`);
+    assert.ok(Math.abs(xs[xs.length - 1]! - xs[0]!) > 300, `track ${t.id} crosses the frame: ${xs[0]!.toFixed(0)} -> ${xs[xs.length - 1]!.toFixed(0)}`);
+    return dir;
+  });
+  assert.deepEqual([...directions].sort(), [-1, 1], 'one goes right, the other left');
+});
+
 test('smoothing halves landmark jitter on a noisy track and leaves strength 0 untouched', () => {
   const rand = mulberry32(5);
   const truth: Point[][] = Array.from({ length: 50 }, (_, t) => Array.from({ length: 68 }, (_, k): Point => [100 + k + 30 * Math.sin(t / 8), 200 + (k % 7) * 5 + 10 * Math.cos(t / 11)]));

@@ -99,19 +99,23 @@ export function trackFaces(frames: ReadonlyArray<readonly FrameFace[]>, options:
     for (const p of pairs) if (!usedTrack.has(p.l) && !usedFace.has(p.f)) join(p.l, p.f);
     faces.forEach((face, f) => {
       if (usedFace.has(f)) return;
-      // A person seen before, come back (after an occlusion or leaving the frame)?
+      // A person seen before, come back (after an occlusion or leaving the frame)? Identity alone
+      // decides here: a face hidden behind another reappears far from where its box predicted.
       let best: { l: Live; d: number } | null = null;
       if (face.descriptor)
-        for (const l of ended) {
+        for (const l of [...ended, ...live.filter((k) => !usedTrack.has(k) && k.last < frame)]) {
           const person = recent(l);
           const d = person ? descriptorDistance(person, face.descriptor) : Infinity;
           if (d <= o.maxIdentityDistance && (!best || d < best.d)) best = { l, d };
         }
       if (best) {
-        ended.splice(ended.indexOf(best.l), 1);
-        best.l.velocity = [0, 0];
-        live.push(best.l);
+        if (ended.includes(best.l)) {
+          ended.splice(ended.indexOf(best.l), 1);
+          live.push(best.l);
+        }
         join(best.l, f);
+        // The jump across the gap is not a motion; the next frames measure it afresh.
+        best.l.velocity = [0, 0];
         return;
       }
       const l: Live = { track: { id: tracks.length, faces: new Map(), descriptor: null }, last: frame, box: face.box, velocity: [0, 0], descriptors: [] };
