@@ -27,6 +27,7 @@ import { analyseFrames } from '../lib/video/analyse';
 import { playVideos } from './helpers/browser';
 import { runCli, startCli } from './helpers/cli';
 import { mulberry32 } from './helpers/rng';
+import { PROJECT_ROOT } from './helpers/shared';
 import { syntheticFaces } from './train-fixtures';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-video-'));
@@ -162,7 +163,8 @@ test('smoothing halves landmark jitter on a noisy track and leaves strength 0 un
 
 test('swap --in a clip: source frame count, rate and sound, the label, frames without a face unchanged, plays in Chromium', { timeout: 300_000 }, async (ctx) => {
   const out = path.join(tmp, 'swapped');
-  const r = runCli(['swap', '--model', model, '--to', 'b', '--in', mixed, '--out', out, '--no-mark', '--measure', '--json'], {}, 300_000);
+  // --out relative to the working folder (the demo's case: ffmpeg's segment list once resolved it twice).
+  const r = runCli(['swap', '--model', model, '--to', 'b', '--in', mixed, '--out', path.relative(PROJECT_ROOT, out), '--no-mark', '--measure', '--json'], {}, 300_000);
   assert.equal(r.status, 0, r.stderr);
   const j = r.json as { videos: number; frames: number; files: string[]; clips: Array<{ tracks: unknown[]; notes: string[]; facesSwapped: number; audio: boolean }>; temporal: { jitter: { raw: number; smoothed: number }; flicker: { raw: number; smoothed: number; reference: string }; truthPsnr: unknown } };
   assert.equal(j.videos, 1);

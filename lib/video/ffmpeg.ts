@@ -6,6 +6,7 @@
 import { spawn, spawnSync, type ChildProcessByStdio } from 'child_process';
 import type { Readable, Writable } from 'stream';
 import * as fs from 'fs';
+import * as path from 'path';
 import type { RgbImage } from '../image';
 
 /** Clips larger than this are refused: a 4K frame is already 25 MB of RGB. */
@@ -233,7 +234,8 @@ export interface MuxOptions {
 /** Join encoded parts, add the source's audio (re-encoded to AAC) and the metadata. */
 export async function mux(o: MuxOptions): Promise<void> {
   const list = `${o.out}.parts.txt`;
-  fs.writeFileSync(list, o.parts.map((p) => `file '${p.replace(/'/g, "'\\''")}'\n`).join(''));
+  // The concat demuxer reads relative names from the list's own folder: give it absolute ones.
+  fs.writeFileSync(list, o.parts.map((p) => `file '${path.resolve(p).replace(/'/g, "'\\''")}'\n`).join(''));
   try {
     const args = ['-v', 'error', '-nostdin', '-y', '-f', 'concat', '-safe', '0', '-i', list];
     if (o.audioFrom) args.push('-i', o.audioFrom, '-map', '0:v:0', '-map', '1:a:0?', '-c:a', 'aac', '-b:a', '160k');
