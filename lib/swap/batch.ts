@@ -6,7 +6,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../backend';
 import { createDetector } from '../faces/extract';
-import { DEFAULT_IDENTITY_THRESHOLD } from '../faces/identity';
 import type { DetectorKind } from '../faces/detector';
 import { removeStaleTemps, writeFileAtomic } from '../fsutil';
 import { listImageFiles, tryDecodeImage } from '../image';
@@ -16,7 +15,7 @@ import type { ColourMatcher } from './colour';
 import { drawMark } from './mark';
 import { DEFAULT_SWAP_MASK, type SwapMaskOptions } from './mask';
 import type { SwapModel } from './model';
-import { folderIdentity } from './person';
+import { folderIdentity, sourcePerson } from './person';
 import { SwapMeter, targetReference, type SwapMeasures } from './measure';
 import { encodeLabelled, provenanceLabel, readProvenance } from './provenance';
 import { swapImage, type SwapImageOptions } from './swap-image';
@@ -104,11 +103,7 @@ export async function swapPath(model: SwapModel, input: string | readonly string
   const started = Date.now();
   const files = typeof input !== 'string' ? input.map((f) => path.resolve(f)) : fs.statSync(input).isDirectory() ? (await listImageFiles(input)).files : [path.resolve(input)];
   const source = model.identities.find((id) => id !== o.to);
-  const person =
-    o.faces === 'source' && source && model.data[source]
-      ? { descriptor: await folderIdentity(model.data[source], model.geometry), threshold: o.identityThreshold ?? DEFAULT_IDENTITY_THRESHOLD }
-      : null;
-  if (o.faces === 'source' && !person) throw new Error(`--faces source needs the model's training folder for the other identity`);
+  const person = await sourcePerson(model, o.to, o.faces, o.identityThreshold);
   const imageOptions: SwapImageOptions = { identity: o.to, mask: o.mask ?? DEFAULT_SWAP_MASK, colour: o.colour, blend: o.blend, minScore: o.minScore, minFace: o.minFace, person, stages: o.measure === true };
   // --measure needs both people's identities from the model's training folders.
   const meter =

@@ -10,6 +10,8 @@ import { alignmentMatrix, templateInCrop, type CropGeometry } from '../faces/tem
 import type { Point } from '../faces/types';
 import { warpAffine } from '../faces/warp';
 import { decodeImage, imageToTensor, listImageFiles } from '../image';
+import { DEFAULT_IDENTITY_THRESHOLD } from '../faces/identity';
+import type { SwapModel } from './model';
 
 /** The recognition net's own tight alignment (as extraction describes faces). */
 const DESCRIPTOR_CROP = { size: DESCRIPTOR_INPUT, margin: 0.05 };
@@ -43,4 +45,16 @@ export async function folderIdentity(dir: string, geometry: CropGeometry, limit 
   }
   if (descriptors.length === 0) throw new Error(`${dir}: no aligned face crops of ${geometry.size} px to learn the person from`);
   return meanDescriptor(descriptors);
+}
+
+/**
+ * The filter `--faces source` asks for: the model's other identity (the one not decoded to) and
+ * the distance within which a face counts as that person; null for 'all'. Throws when the model
+ * does not know that identity's training folder.
+ */
+export async function sourcePerson(model: SwapModel, to: string, faces: 'all' | 'source' | undefined, threshold = DEFAULT_IDENTITY_THRESHOLD): Promise<{ descriptor: Float32Array; threshold: number } | null> {
+  if (faces !== 'source') return null;
+  const source = model.identities.find((id) => id !== to);
+  if (!source || !model.data[source]) throw new Error(`--faces source needs the model's training folder for the other identity`);
+  return { descriptor: await folderIdentity(model.data[source], model.geometry), threshold };
 }

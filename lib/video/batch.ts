@@ -4,11 +4,10 @@
 // others go on.
 
 import { initBackend } from '../backend';
-import { DEFAULT_IDENTITY_THRESHOLD } from '../faces/identity';
 import { createDetector } from '../faces/extract';
 import type { DetectorKind } from '../faces/detector';
 import type { SwapModel } from '../swap/model';
-import { folderIdentity } from '../swap/person';
+import { sourcePerson } from '../swap/person';
 import type { Blender } from '../swap/blend';
 import type { ColourMatcher } from '../swap/colour';
 import { DEFAULT_SWAP_MASK, type SwapMaskOptions } from '../swap/mask';
@@ -49,12 +48,7 @@ export interface VideoClipResult extends VideoSwapResult {
 export async function swapVideoFiles(model: SwapModel, files: readonly string[], outDir: string, o: VideoBatchOptions): Promise<VideoClipResult[]> {
   if (!model.identities.includes(o.to)) throw new Error(`the model has no identity "${o.to}" (it has ${model.identities.join(', ')})`);
   await initBackend();
-  const source = model.identities.find((id) => id !== o.to);
-  const person =
-    o.faces === 'source' && source && model.data[source]
-      ? { descriptor: await folderIdentity(model.data[source], model.geometry), threshold: o.identityThreshold ?? DEFAULT_IDENTITY_THRESHOLD }
-      : null;
-  if (o.faces === 'source' && !person) throw new Error(`--faces source needs the model's training folder for the other identity`);
+  const person = await sourcePerson(model, o.to, o.faces, o.identityThreshold);
   const kind = o.detector ?? 'ssd';
   const minScore = o.minScore ?? 0.5, minFace = o.minFace ?? 40;
   const detector = await createDetector(kind, minScore);
