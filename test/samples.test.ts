@@ -9,7 +9,7 @@ import { checkDetection, landmarkError } from '../lib/samples/measure';
 import { NEUTRAL, RANGES, checkParams, sample, type RigParams } from '../lib/samples/params';
 import { piecewiseWarp } from '../lib/samples/piecewise-warp';
 import { IDENTITIES } from '../lib/samples/identities';
-import { loadPerson, render, renderLandmarks, OUTPUT } from '../lib/samples/rig';
+import { loadPerson, personOf, render, renderLandmarks, OUTPUT } from '../lib/samples/rig';
 import { triangulate } from '../lib/samples/triangulate';
 
 test('sample() draws the same parameters for the same seed, inside RANGES', () => {
@@ -61,6 +61,16 @@ test('render() is deterministic, and its landmarks follow the camera exactly', a
   const neutral = renderLandmarks(a, { ...NEUTRAL });
   assert.ok(open[57][1] - neutral[57][1] > 30, 'the lower lip drops');
   assert.ok(Math.abs(open[37][1] - neutral[37][1]) < 1e-9, 'the eyes stay');
+});
+
+test('personOf() makes a rig person of any face: the built-in record through it renders the same bytes, a moved face renders otherwise', async () => {
+  const a = await loadPerson('a');
+  const p = sample('person-of');
+  const same = personOf(IDENTITIES.a, a.photo);
+  assert.ok((await render(same, p)).bytes.equals((await render(a, p)).bytes));
+  // The same photo with the landmarks shifted 40 px: another face of the photo is another person.
+  const moved = personOf({ ...IDENTITIES.a, landmarks: IDENTITIES.a.landmarks.map(([x, y]): Point => [x + 40, y]) }, a.photo);
+  assert.ok(!(await render(moved, p)).bytes.equals((await render(a, p)).bytes));
 });
 
 test('face-api finds the rendered faces, with landmarks close to the true ones', async (t) => {

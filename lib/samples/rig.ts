@@ -51,15 +51,19 @@ export interface Render {
 const scratch = new Float32Array(OUTPUT.width * OUTPUT.height * 3);
 const people = new Map<PersonId, Promise<Person>>();
 
+/** A rig person from any face: its photo and its 68 landmarks (bench/pretrain-pool.ts renders other faces). */
+export function personOf(identity: Identity, photo: RgbImage): Person {
+  const frame = faceFrame(identity.landmarks);
+  return { identity, photo, frame, local: controlPoints(identity.landmarks.map((q) => toLocal(frame, q))), depth: depthPrior() };
+}
+
 /** A built-in person, with the photo decoded once per process. */
 export function loadPerson(id: PersonId): Promise<Person> {
   let p = people.get(id);
   if (!p) {
     p = (async () => {
       const identity = IDENTITIES[id];
-      const photo = await decodeImage(photoPath(identity));
-      const frame = faceFrame(identity.landmarks);
-      return { identity, photo, frame, local: controlPoints(identity.landmarks.map((q) => toLocal(frame, q))), depth: depthPrior() };
+      return personOf(identity, await decodeImage(photoPath(identity)));
     })();
     people.set(id, p);
     p.catch(() => people.delete(id));
