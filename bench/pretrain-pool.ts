@@ -21,6 +21,7 @@ import { initBackend } from '../lib/backend';
 import { createDetector, extractFaces } from '../lib/faces/extract';
 import { writeFileAtomic } from '../lib/fsutil';
 import { decodeImage } from '../lib/image';
+import { disposeAutoencoder } from '../lib/model/builder';
 import { loadAutoencoder } from '../lib/model/store';
 import { PROJECT_ROOT } from '../lib/project';
 import { IDENTITIES, type Identity } from '../lib/samples/identities';
@@ -64,6 +65,7 @@ async function renderPool(): Promise<string[]> {
       fs.mkdirSync(raw, { recursive: true });
       for (let n = 0; n < count; n++) {
         const target = path.join(raw, `${name}-${String(n).padStart(4, '0')}.jpg`);
+        // Always JPEG (the rig draws PNG at quality 100), so every render is the .jpg it is named.
         if (!fs.existsSync(target)) await writeFileAtomic(target, (await render(person, { ...sample(`pool:${name}:${n}`), jpegQuality: 92 })).bytes);
       }
       const summary = await extractFaces(raw, faceDir, { identity: 'dominant', progressStream: null });
@@ -124,6 +126,7 @@ async function main(): Promise<void> {
     await trainFor(s, seconds);
     runs[start] = dir;
   }
+  disposeAutoencoder(pre);
   const args = ['bin/deepfake-lab.js', 'eval', ...Object.values(runs).flatMap((m) => ['--model', m]), '--a', data.a, '--b', data.b, '--truth', path.join(builtin, 'truth'), '--json'];
   const r = spawnSync(process.execPath, args, { cwd: PROJECT_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   process.stdout.write(r.stdout);
