@@ -131,7 +131,7 @@ test('05 shows the swap and its stages, labels every output and evaluates the mo
   const text = stdout(outs);
   const all = htmls(outs).join('\n');
   assert.match(text, /face\(s\) swapped \(shown, not saved\)/);
-  assert.ok(pngs(outs) >= 2, 'before/after of a written file and the evaluation grid');
+  assert.ok(pngs(outs) >= 3, 'before/after of a written file, the sharpening comparison and the evaluation grid');
   assert.ok(htmls(outs).filter((h) => h.startsWith('<img src="data:image/png;base64,')).length >= 2, 'before/after and the stage strip of the preview');
   for (const measure of ['identity transfer', 'landmark error', 'PSNR vs ground truth', 'SSIM vs ground truth']) assert.ok(all.includes(measure), measure);
   assert.match(text, new RegExp(`label of \\S+: ${LABEL_PREFIX} \\d`));
@@ -140,6 +140,8 @@ test('05 shows the swap and its stages, labels every output and evaluates the mo
   assert.ok(errors, 'the colour error table');
   assert.equal((errors.match(/<tr>/g) ?? []).length, 4, 'a header and one row per colour matcher');
   assert.match(text, /closest colour: \S+ \+ \S+ \(ΔE \d+\.\d\); this chapter uses histogram \+ alpha/);
+  // Section 5: the face at each sharpening amount, and the amount the chapter used.
+  assert.match(text, /this chapter's swaps use sharpen 1 \(CONFIG\.sharpen/);
   const files = fs.readdirSync(SWAPS).filter((f) => f.endsWith('.png'));
   assert.ok(files.length >= 1, 'swapped photos are written');
   for (const f of files) {

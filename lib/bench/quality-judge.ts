@@ -25,7 +25,8 @@ import { readTruthManifest, loadTruthFaces } from '../samples/truth';
 import { mean } from '../stats';
 import { DEFAULT_SWAP_MASK } from '../swap/mask';
 import type { SwapModel } from '../swap/model';
-import { faceFrame } from '../swap/geometry';
+import { faceFrame, modelScale } from '../swap/geometry';
+import { DEFAULT_SHARPEN, type SharpenOptions } from '../swap/sharpen';
 import { swapFaces } from '../swap/swap-image';
 import { facesToTensor } from '../train/preview';
 import { subset, type FaceSet } from '../train/faces';
@@ -322,7 +323,7 @@ async function codeOverlap(ae: Autoencoder, a: tf.Tensor4D, b: tf.Tensor4D, pair
  * (mask, colour matching, blending), then its sharpness compared with the truth photo of B inside
  * A's face mask. (Not its PSNR: colour matching rightly recolours the face to A's photo.)
  */
-async function photoScores(truthDir: string, model: SwapModel, pairs: number): Promise<NonNullable<QualityScores['photo']>> {
+export async function photoScores(truthDir: string, model: SwapModel, pairs: number, sharpen: SharpenOptions = DEFAULT_SHARPEN): Promise<NonNullable<QualityScores['photo']>> {
   const records = readTruthManifest(truthDir).slice(0, pairs);
   const out = { a2b: { sharp: [] as number[], ceiling: [] as number[] }, b2a: { sharp: [] as number[], ceiling: [] as number[] } };
   for (const r of records) {
@@ -333,12 +334,10 @@ async function photoScores(truthDir: string, model: SwapModel, pairs: number): P
       const xs = landmarks.map((p) => p[0]), ys = landmarks.map((p) => p[1]);
       const box = { x: Math.min(...xs), y: Math.min(...ys), width: Math.max(...xs) - Math.min(...xs), height: Math.max(...ys) - Math.min(...ys) };
       const swapped = await swapFaces(source, [{ box, score: 1, landmarks, detector: 'truth' }], model, {
-        identity: to, mask: DEFAULT_SWAP_MASK, colour: 'histogram', blend: 'alpha', minScore: 0, minFace: 0, person: null,
+        identity: to, mask: DEFAULT_SWAP_MASK, colour: 'histogram', blend: 'alpha', sharpen, minScore: 0, minFace: 0, person: null,
       });
       const mask = await faceMask(landmarks, source.width, source.height, { forehead: DEFAULT_SWAP_MASK.forehead, erode: DEFAULT_SWAP_MASK.erode, feather: 0 });
-      // Model pixels per photo pixel: the scale of the photo -> model-input matrix.
-      const m = faceFrame(landmarks, model.geometry, model.cropFraction, model.inputSize).model;
-      const k = Math.sqrt(Math.abs(m[0][0] * m[1][1] - m[0][1] * m[1][0]));
+      const k = modelScale(faceFrame(landmarks, model.geometry, model.cropFraction, model.inputSize));
       const [x, y, w, back] = tf.tidy(() => {
         const x = imageToTensor(swapped.image).expandDims(0) as tf.Tensor4D, y = imageToTensor(answer).expandDims(0) as tf.Tensor4D;
         const w = tf.tensor4d(mask, [1, source.height, source.width, 1]);

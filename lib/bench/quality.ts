@@ -25,8 +25,8 @@ import { imageGrid } from '../viz/faces';
 import { writeFigureHtml, type PlotlyTrace } from '../viz/plotly';
 import { QualityJudge, qualityScoresShape, type Ceiling, type QualityData, type QualityScores } from './quality-judge';
 
-/** Bump when scoring or training changes what a cached result would say. */
-const QUALITY_VERSION = 3;
+/** Bump when scoring or training changes what a cached result would say (4: photo scores sharpen the pasted face). */
+const QUALITY_VERSION = 4;
 /** Truth pairs shown per direction in the comparison grid. */
 const GRID_PAIRS = 6;
 

@@ -18,7 +18,7 @@ import { ensureWritableDir, intOption, numberOption, requireString, UsageError, 
 
 const USAGE =
   'deepfake-lab swap --model DIR --to a|b --in PATH --out DIR [--faces all|source] [--colour histogram|lab-meanstd|none] ' +
-  '[--blend alpha|poisson] [--format png|jpeg] [--quality 92] [--mark] [--erode 6] [--feather 12] [--forehead 0.1] ' +
+  '[--blend alpha|poisson] [--sharpen AMOUNT] [--format png|jpeg] [--quality 92] [--mark] [--erode 6] [--feather 12] [--forehead 0.1] ' +
   '[--detector ssd|tiny] [--min-score 0.5] [--min-face 40] [--measure] [--overwrite] ' +
   '[video: --smooth 0.5 (0 off, 1 strongest) --no-mark --crf 12 --segment 48 --truth CLIP] [--json]   (PATH: a photo, a video, or a folder of them)';
 
@@ -97,6 +97,7 @@ export const swapCommand: Command = {
     faces: { type: 'string' },
     colour: { type: 'string' },
     blend: { type: 'string' },
+    sharpen: { type: 'string' },
     format: { type: 'string' },
     quality: { type: 'string' },
     mark: { type: 'boolean', default: false },
@@ -126,6 +127,7 @@ export const swapCommand: Command = {
       faces: choice(values, 'faces', ['all', 'source'] as const, DEFAULT_SWAP.faces),
       colour: choice(values, 'colour', COLOUR_MATCHERS, DEFAULT_SWAP.colour),
       blend: choice(values, 'blend', BLENDERS, DEFAULT_SWAP.blend),
+      sharpen: { ...DEFAULT_SWAP.sharpen, amount: numberOption(values, 'sharpen', DEFAULT_SWAP.sharpen.amount, 0, 10) },
       format: choice(values, 'format', ['png', 'jpeg'] as const, DEFAULT_SWAP.format),
       quality: intOption(values, 'quality', DEFAULT_SWAP.quality, 1, 100),
       mark: values.mark === true,

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { describeChoice, initBackend } from '../backend';
 import { isPresetName, presetConfig, PRESETS } from '../model/config';
 import { writeTimelapse } from '../lab/timelapse';
-import { runTraining } from '../train/run';
+import { divergenceAdvice, runTraining } from '../train/run';
 import { TrainingSession } from '../train/session';
 import { DEFAULT_RECIPE, resolveRecipe } from '../train/recipes';
 import { ensureWritableDir, intOption, requireString, UsageError, type Command } from './command';
@@ -105,9 +105,11 @@ export const trainCommand: Command = {
         timelapse: timelapse?.file ?? null,
         resumedFrom: session.resumedFrom,
         stopped: r.stopped,
+        diverged: r.diverged,
         model: path.resolve(modelDir),
       };
       const text = [
+        ...(r.diverged ? [divergenceAdvice(r.diverged, session.history.at(-1)?.lr)] : []),
         `${r.stopped ? 'stopped' : 'done'} at step ${r.steps} (${r.trained} trained now) on ${choice.backend}`,
         `loss a ${r.loss.a?.toFixed(4) ?? '-'}  b ${r.loss.b?.toFixed(4) ?? '-'}  ${r.facesPerSecond.toFixed(2)} faces/s`,
         `checkpoint ${r.checkpoint}`,

@@ -11,6 +11,7 @@ import { removeStaleTemps, writeFileAtomic } from '../fsutil';
 import { listImageFiles, tryDecodeImage } from '../image';
 import { Progress, type ProgressState } from '../progress';
 import type { Blender } from './blend';
+import { DEFAULT_SHARPEN, type SharpenOptions } from './sharpen';
 import type { ColourMatcher } from './colour';
 import { drawMark } from './mark';
 import { DEFAULT_SWAP_MASK, type SwapMaskOptions } from './mask';
@@ -38,6 +39,8 @@ export interface SwapOptions {
   mask?: SwapMaskOptions;
   colour?: ColourMatcher;
   blend?: Blender;
+  /** Unsharp mask of the enlarged face (amount 0: off). */
+  sharpen?: SharpenOptions;
   /** PNG keeps every untouched pixel bit-identical; JPEG is smaller. */
   format?: 'png' | 'jpeg';
   quality?: number;
@@ -59,6 +62,7 @@ export const DEFAULT_SWAP = {
   faces: 'all' as 'all' | 'source',
   colour: 'histogram' as ColourMatcher,
   blend: 'alpha' as Blender,
+  sharpen: DEFAULT_SHARPEN,
   format: 'png' as 'png' | 'jpeg',
   quality: 92,
   detector: 'ssd' as DetectorKind,
@@ -104,7 +108,7 @@ export async function swapPath(model: SwapModel, input: string | readonly string
   const files = typeof input !== 'string' ? input.map((f) => path.resolve(f)) : fs.statSync(input).isDirectory() ? (await listImageFiles(input)).files : [path.resolve(input)];
   const source = model.identities.find((id) => id !== o.to);
   const person = await sourcePerson(model, o.to, o.faces, o.identityThreshold);
-  const imageOptions: SwapImageOptions = { identity: o.to, mask: o.mask ?? DEFAULT_SWAP_MASK, colour: o.colour, blend: o.blend, minScore: o.minScore, minFace: o.minFace, person, stages: o.measure === true };
+  const imageOptions: SwapImageOptions = { identity: o.to, mask: o.mask ?? DEFAULT_SWAP_MASK, colour: o.colour, blend: o.blend, sharpen: o.sharpen, minScore: o.minScore, minFace: o.minFace, person, stages: o.measure === true };
   // --measure needs both people's identities from the model's training folders.
   const meter =
     o.measure && source && model.data[source] && model.data[o.to]

@@ -41,6 +41,12 @@ export function faceFrame(landmarks: readonly Point[], geometry: CropGeometry, c
   return { crop, square, model: composeMatrix(scale(inputSize / side), square), side, offset };
 }
 
+/** Model-input pixels per photo pixel: the scale of the photo -> model matrix (below 1 when the face is enlarged to paste). */
+export function modelScale(frame: FaceFrame): number {
+  const m = frame.model;
+  return Math.sqrt(Math.abs(m[0][0] * m[1][1] - m[0][1] * m[1][0]));
+}
+
 /** The whole-pixel box of the photo that the square covers, clipped to the photo; null if none. */
 export function squareBox(frame: FaceFrame, width: number, height: number): Box | null {
   const s = frame.side;

@@ -8,11 +8,12 @@ import { imageToTensor, tensorToImage, type RgbImage } from '../image';
 import { alphaBlend, type Blender } from './blend';
 import { matchColour, type ColourMatcher } from './colour';
 import { convertFace, disposeConverted, modelInput } from './converter';
-import { squareBox, type FaceFrame } from './geometry';
+import { modelScale, squareBox, type FaceFrame } from './geometry';
 import { DEFAULT_SWAP_MASK, swapMask, type SwapMaskOptions } from './mask';
 import type { SwapModel } from './model';
 import { sampleInBox, squareSupport } from './paste';
 import { poissonFace } from './poisson';
+import { DEFAULT_SHARPEN, sharpenFace, type SharpenOptions } from './sharpen';
 
 export interface SwapFaceOptions {
   /** Decode as this identity. */
@@ -20,6 +21,8 @@ export interface SwapFaceOptions {
   mask?: SwapMaskOptions;
   colour?: ColourMatcher;
   blend?: Blender;
+  /** Unsharp mask of the enlarged face before blending (default: DEFAULT_SHARPEN). */
+  sharpen?: SharpenOptions;
   /** Keep pictures of the intermediate stages (for notebooks). */
   stages?: boolean;
 }
@@ -63,7 +66,7 @@ async function pictures(t: StageTensors, canvas: RgbImage, frame: FaceFrame, mod
  * from the original); `canvas` is the output, changed in place (it may already hold other swaps).
  */
 export async function swapFace(photo: tf.Tensor3D, canvas: RgbImage, landmarks: readonly Point[], model: SwapModel, options: SwapFaceOptions): Promise<SwappedFace> {
-  const { identity, mask: maskOptions = DEFAULT_SWAP_MASK, colour = 'histogram', blend = 'alpha' } = options;
+  const { identity, mask: maskOptions = DEFAULT_SWAP_MASK, colour = 'histogram', blend = 'alpha', sharpen = DEFAULT_SHARPEN } = options;
   const converted = await convertFace(photo, landmarks, model, identity);
   const tensors: tf.Tensor[] = [];
   try {
@@ -81,7 +84,7 @@ export async function swapFace(photo: tf.Tensor3D, canvas: RgbImage, landmarks: 
     const faceBox = sampleInBox(matched, frame.model, box);
     const alphaBox = sampleInBox(mask, frame.square, box);
     tensors.push(faceBox, alphaBox);
-    let face = (await faceBox.data()) as Float32Array;
+    let face = await sharpenFace((await faceBox.data()) as Float32Array, box.width, box.height, 1 / modelScale(frame), sharpen);
     const alpha = Float32Array.from(await alphaBox.data());
     const inside = squareSupport(frame, box);
     for (let i = 0; i < alpha.length; i++) alpha[i] *= inside[i];

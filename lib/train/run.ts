@@ -3,6 +3,7 @@
 
 import { Progress } from '../progress';
 import { median } from '../stats';
+import type { Divergence } from './divergence';
 import type { HistoryEntry } from './history';
 import type { TrainingSession } from './session';
 
@@ -38,6 +39,14 @@ export interface RunResult {
   checkpoint: string;
   preview: string | null;
   stopped: boolean;
+  /** Why training stopped early because the loss blew up (session.diverged), else null. */
+  diverged: Divergence | null;
+}
+
+/** What to tell a person whose run diverged. */
+export function divergenceAdvice(d: Divergence, lr: number | undefined): string {
+  return `training diverged: ${d.reason}. The learning rate${lr === undefined ? '' : ` (${lr.toExponential(1)} at that step)`} is too high for this model, and ` +
+    'later steps do not recover from this; stopped. Train a new model with a lower --lr (or the recipe\'s own rate).';
 }
 
 function formatSeconds(s: number): string {
@@ -66,6 +75,11 @@ export async function runTraining(session: TrainingSession, options: RunOptions)
     entries.push(entry);
     progress.tick();
     options.onStep?.(entry, session);
+    if (session.diverged) {
+      stream?.write(`train: ${divergenceAdvice(session.diverged, entry.lr)}\n`);
+      stopped = true;
+      break;
+    }
     const last = session.step === steps;
     if (stream && (last || performance.now() - lastLog > logSeconds * 1000)) {
       lastLog = performance.now();
@@ -94,5 +108,6 @@ export async function runTraining(session: TrainingSession, options: RunOptions)
     checkpoint,
     preview,
     stopped,
+    diverged: session.diverged,
   };
 }

@@ -17,6 +17,7 @@ import { disposeBatch, FaceSampler, type FaceMaps, type SamplerState } from './b
 import { latestCheckpoint, loadCheckpoint, removeCheckpointTemps, saveCheckpoint } from './checkpoint';
 import { faceMaps } from './face-maps';
 import { loadFaces, splitHoldout, subset, type FaceSet } from './faces';
+import { DivergenceWatch, type Divergence } from './divergence';
 import { appendHistory, truncateHistory, type HistoryEntry } from './history';
 import { DEFAULT_LOSS, lossNeedsMaps } from './loss';
 import { dropPreviewsAfter, facesToTensor, writePreview } from './preview';
@@ -80,6 +81,10 @@ export async function faceMaskTensor(set: FaceSet, cropFraction: number): Promis
 }
 
 export class TrainingSession {
+  /** Set by the first step whose loss has blown up (divergence.ts); training further is wasted. */
+  diverged: Divergence | null = null;
+  private readonly watch = new DivergenceWatch();
+
   private constructor(
     readonly modelDir: string,
     readonly ae: Autoencoder,
@@ -94,7 +99,10 @@ export class TrainingSession {
     public history: HistoryEntry[],
     /** The learning-rate cycle in progress (schedule.ts); null: the base rate, constant. */
     public cycle: LrCycle | null,
-  ) {}
+  ) {
+    // A resumed model that had already blown up is not worth another step either.
+    for (const e of history) this.diverged ??= this.watch.observe(e);
+  }
 
   static async open(options: OpenOptions): Promise<TrainingSession> {
     const log = options.log ?? (() => undefined);
@@ -211,6 +219,7 @@ export class TrainingSession {
     };
     this.history.push(entry);
     appendHistory(this.modelDir, entry);
+    this.diverged ??= this.watch.observe(entry);
     return entry;
   }
 

@@ -9,6 +9,7 @@ import type { DetectorKind } from '../faces/detector';
 import type { SwapModel } from '../swap/model';
 import { sourcePerson } from '../swap/person';
 import type { Blender } from '../swap/blend';
+import type { SharpenOptions } from '../swap/sharpen';
 import type { ColourMatcher } from '../swap/colour';
 import { DEFAULT_SWAP_MASK, type SwapMaskOptions } from '../swap/mask';
 import { measureVideo, type TemporalReport } from './measure';
@@ -22,6 +23,7 @@ export interface VideoBatchOptions {
   mask?: SwapMaskOptions;
   colour?: ColourMatcher;
   blend?: Blender;
+  sharpen?: SharpenOptions;
   detector?: DetectorKind;
   minScore?: number;
   minFace?: number;
@@ -59,14 +61,14 @@ export async function swapVideoFiles(model: SwapModel, files: readonly string[],
     const r = await swapVideo(model, file, outDir, {
       frames: found,
       onAnalysed: (frames) => (found = frames),
-      to: o.to, person, mask: o.mask, colour: o.colour, blend: o.blend, detector, detectorKind: kind, minScore, minFace,
+      to: o.to, person, mask: o.mask, colour: o.colour, blend: o.blend, sharpen: o.sharpen, detector, detectorKind: kind, minScore, minFace,
       smooth: o.smooth, mark: o.mark, crf: o.crf, segmentFrames: o.segmentFrames, overwrite: o.overwrite, signal: o.signal, progressStream: o.progressStream,
     });
     const temporal =
       o.measure && r.out && !r.interrupted
         ? await measureVideo(model, file, {
             to: o.to, detector, person, minScore, minFace, smooth: o.smooth ?? {},
-            swap: { mask: o.mask ?? DEFAULT_SWAP_MASK, colour: o.colour, blend: o.blend },
+            swap: { mask: o.mask ?? DEFAULT_SWAP_MASK, colour: o.colour, blend: o.blend, sharpen: o.sharpen },
             truth: o.truth ?? null, frames: found, progressStream: o.progressStream,
           })
         : null;

@@ -33,7 +33,7 @@ export interface TemporalReport {
 export interface MeasureOptions extends Omit<PlanOptions, 'track'> {
   to: string;
   detector: FaceDetector;
-  swap: Pick<SwapImageOptions, 'mask' | 'colour' | 'blend'>;
+  swap: Pick<SwapImageOptions, 'mask' | 'colour' | 'blend' | 'sharpen'>;
   /** The ground-truth clip (the built-in truth.mp4), or null. */
   truth?: string | null;
   /** The clip's faces when a swap already found them. */

@@ -21,6 +21,7 @@ import { removeStaleTemps, writeFileAtomic, writeFileAtomicSync } from '../fsuti
 import { Progress, type ProgressState } from '../progress';
 import { versions } from '../project';
 import type { Blender } from '../swap/blend';
+import { DEFAULT_SHARPEN, type SharpenOptions } from '../swap/sharpen';
 import type { ColourMatcher } from '../swap/colour';
 import { drawMark } from '../swap/mark';
 import { DEFAULT_SWAP_MASK, type SwapMaskOptions } from '../swap/mask';
@@ -40,6 +41,7 @@ export interface VideoSwapOptions {
   mask?: SwapMaskOptions;
   colour?: ColourMatcher;
   blend?: Blender;
+  sharpen?: SharpenOptions;
   detector: FaceDetector;
   detectorKind?: DetectorKind;
   minScore?: number;
@@ -98,7 +100,7 @@ function workKey(info: VideoInfo, model: SwapModel, o: VideoSwapOptions): string
   return JSON.stringify({
     file: path.resolve(info.file), size: stat.size, mtime: stat.mtimeMs, rate: info.rate,
     model: model.source, to: o.to, person: o.person ? Array.from(o.person.descriptor.slice(0, 4)) : null,
-    mask: o.mask, colour: o.colour, blend: o.blend, detector: o.detectorKind, minScore: o.minScore, minFace: o.minFace,
+    mask: o.mask, colour: o.colour, blend: o.blend, sharpen: o.sharpen, detector: o.detectorKind, minScore: o.minScore, minFace: o.minFace,
     smooth: o.smooth, mark: o.mark, crf: o.crf, segmentFrames: o.segmentFrames,
   });
 }
@@ -107,7 +109,7 @@ const segmentName = (k: number) => `seg-${String(k).padStart(5, '0')}.mp4`;
 
 /** Swap the faces of one clip into `outDir`. Refusals (not a video, damaged, too large) come back as `skipped`, not as errors. */
 export async function swapVideo(model: SwapModel, file: string, outDir: string, options: VideoSwapOptions): Promise<VideoSwapResult> {
-  const o = { ...DEFAULT_VIDEO, colour: 'histogram' as ColourMatcher, blend: 'alpha' as Blender, mask: DEFAULT_SWAP_MASK, smooth: DEFAULT_SMOOTH, person: null, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<Omit<VideoSwapOptions, 'signal' | 'progressStream' | 'onProgress' | 'detectorKind' | 'frames' | 'onAnalysed'>> & VideoSwapOptions;
+  const o = { ...DEFAULT_VIDEO, colour: 'histogram' as ColourMatcher, blend: 'alpha' as Blender, sharpen: DEFAULT_SHARPEN, mask: DEFAULT_SWAP_MASK, smooth: DEFAULT_SMOOTH, person: null, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<Omit<VideoSwapOptions, 'signal' | 'progressStream' | 'onProgress' | 'detectorKind' | 'frames' | 'onAnalysed'>> & VideoSwapOptions;
   const started = Date.now();
   const stem = path.basename(file).replace(/\.[^.]+$/, '');
   const target = path.join(outDir, `${stem}.mp4`);
@@ -173,7 +175,7 @@ export async function swapVideo(model: SwapModel, file: string, outDir: string, 
     const parts = Array.from({ length: segments }, (_, k) => path.join(work, segmentName(k)));
     result.resumed.segments = parts.filter((p) => fs.existsSync(p)).length;
     const progress = new Progress('video: swapping', frames.length, { unit: 'frames', stream: o.progressStream, onUpdate: o.onProgress });
-    const faceOptions: SwapImageOptions = { identity: o.to, mask: o.mask, colour: o.colour, blend: o.blend, minScore: 0, minFace: 0, person: null };
+    const faceOptions: SwapImageOptions = { identity: o.to, mask: o.mask, colour: o.colour, blend: o.blend, sharpen: o.sharpen, minScore: 0, minFace: 0, person: null };
     let encoder: FrameEncoder | null = null;
     try {
       let i = 0;
@@ -248,7 +250,7 @@ function provenanceRecord(info: VideoInfo, model: SwapModel, o: VideoSwapOptions
     output: { file: path.basename(r.out ?? ''), sha256: r.out ? sha256(r.out) : null, frames: r.frames, rate: info.rate, audio: info.hasAudio, visibleMark: o.mark !== false },
     source: { file: path.basename(info.file), sha256: sha256(info.file), width: info.width, height: info.height, rate: info.rate, codec: info.codec, variableFrameRate: info.variableFrameRate },
     model: { checkpoint: model.source.checkpoint, step: model.source.step, identities: model.identities, inputSize: model.inputSize, decodedAs: o.to },
-    settings: { mask: o.mask, colour: o.colour, blend: o.blend, detector: o.detectorKind, minScore: o.minScore, minFace: o.minFace, smooth: o.smooth, crf: o.crf, onlyPerson: o.person !== null && o.person !== undefined },
+    settings: { mask: o.mask, colour: o.colour, blend: o.blend, sharpen: o.sharpen, detector: o.detectorKind, minScore: o.minScore, minFace: o.minFace, smooth: o.smooth, crf: o.crf, onlyPerson: o.person !== null && o.person !== undefined },
     tracks: plan.tracks,
     notes: r.notes,
   };

@@ -6,7 +6,8 @@ import { createCanvas, type Canvas } from 'canvas';
 import type { FaceDetector } from '../faces/detector';
 import { decodeImage, type RgbImage } from '../image';
 import type { SwapModel } from '../swap/model';
-import { swapImage, type SwapImageOptions } from '../swap/swap-image';
+import { DEFAULT_SHARPEN } from '../swap/sharpen';
+import { swapFaces, swapImage, type SwapImageOptions } from '../swap/swap-image';
 import type { FaceStages } from '../swap/swap-face';
 import type { ColourBlendComparison } from '../lab/colour-blend';
 import { showHtml } from './display';
@@ -72,6 +73,32 @@ export async function previewSwap(file: string, detector: FaceDetector, model: S
   };
   for (const png of [preview.sideBySide, preview.strip]) if (png) showHtml(`<img src="data:image/png;base64,${png.toString('base64')}">`);
   return preview;
+}
+
+/** The pixels of `img` inside the box (clipped to the image). */
+function cutBox(img: RgbImage, box: { x: number; y: number; width: number; height: number }): RgbImage {
+  const x0 = Math.max(0, Math.floor(box.x)), y0 = Math.max(0, Math.floor(box.y));
+  const w = Math.max(1, Math.min(img.width, Math.ceil(box.x + box.width)) - x0), h = Math.max(1, Math.min(img.height, Math.ceil(box.y + box.height)) - y0);
+  const data = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + w) * 3), y * w * 3);
+  return { data, width: w, height: h };
+}
+
+/**
+ * The first face of a photo swapped with each sharpening amount (lib/swap/sharpen.ts), cut from
+ * the finished photos at the photo's own resolution beside the original: what the enlargement of
+ * a 64 px decode does to a face, and what an unsharp mask gives back. PNG bytes, or null without a face.
+ */
+export async function sharpenComparison(image: RgbImage, detector: FaceDetector, model: SwapModel, options: Omit<SwapImageOptions, 'sharpen'>, amounts: readonly number[] = [0, 1, 2]): Promise<Buffer | null> {
+  const faces = (await detector.detect(image)).slice(0, 1);
+  if (faces.length === 0) return null;
+  const b = faces[0].box, grow = 0.2 * Math.max(b.width, b.height);
+  const region = { x: b.x - grow, y: b.y - grow, width: b.width + 2 * grow, height: b.height + 2 * grow };
+  const cuts = [cutBox(image, region)];
+  for (const amount of amounts) cuts.push(cutBox((await swapFaces(image, faces, model, { ...options, sharpen: { ...DEFAULT_SHARPEN, amount } })).image, region));
+  // At least the face's own size on screen: shrinking it would hide what sharpening changes.
+  const cell = Math.min(320, Math.max(160, cuts[0].width));
+  return imageGrid(cuts, { columns: cuts.length, cell, captions: ['photo', ...amounts.map((a) => `sharpen ${a}${a === DEFAULT_SHARPEN.amount ? ' (default)' : ''}`)] });
 }
 
 /**

@@ -10,7 +10,7 @@ import { augmentFace } from '../train/augment';
 import { subset, type FaceSet } from '../train/faces';
 import { facesToTensor } from '../train/preview';
 import { Rng } from '../rng';
-import { runTraining, type RunResult } from '../train/run';
+import { divergenceAdvice, runTraining, type RunResult } from '../train/run';
 import { identityMaps, type TrainingSession } from '../train/session';
 import type { TrainSettings } from '../train/settings';
 import { liveLossChart } from './charts';
@@ -71,6 +71,10 @@ export async function trainWatched(
       },
     });
     shown.png(await picture(last));
+    if (last.diverged) {
+      log(divergenceAdvice(last.diverged, session.history.at(-1)?.lr));
+      break;
+    }
     const loss = Object.entries(last.loss).map(([id, l]) => `${id.toUpperCase()} ${l === null ? '-' : l.toFixed(4)}`).join(', ');
     log(`step ${last.steps}: loss ${loss} (${last.facesPerSecond.toFixed(1)} faces/s), checkpoint saved`);
   }
