@@ -39,11 +39,19 @@ export interface ExecuteOptions {
   env?: Record<string, string>;
   /** Seconds per cell. */
   cellTimeout?: number;
+  /** The kernel to run on. Default: the project's. */
+  kernel?: string;
+  /** Seconds to wait for the kernel to answer, per try (the runner's default: 180). */
+  startupTimeout?: number;
+  /** Kernel starts before giving up (the runner's default: 2). */
+  startAttempts?: number;
 }
 
 export class NotebookFailed extends Error {
   constructor(readonly run: NotebookRun, notebook: string) {
-    super(`${path.basename(notebook)}: cell ${run.cell} failed: ${(run.error ?? '').split('\n').filter(Boolean).slice(0, 6).join(' | ')}`);
+    const why = (run.error ?? '').split('\n').filter(Boolean).slice(0, 6).join(' | ');
+    // cell -1: no cell ran, the kernel never answered.
+    super(`${path.basename(notebook)}: ${run.cell === -1 ? '' : `cell ${run.cell} failed: `}${why}`);
     this.name = 'NotebookFailed';
   }
 }
@@ -57,9 +65,11 @@ export function jupyterPython(): string {
 export function executeNotebook(notebook: string, options: ExecuteOptions = {}): Promise<NotebookRun> {
   const name = path.basename(notebook, '.ipynb');
   const out = options.out ?? path.join(PROJECT_ROOT, 'output', 'notebooks', `${name}.ipynb`);
-  const args = [path.join(PROJECT_ROOT, 'scripts', 'run_notebook.py'), notebook, '--out', out, '--kernel', KERNEL_NAME];
+  const args = [path.join(PROJECT_ROOT, 'scripts', 'run_notebook.py'), notebook, '--out', out, '--kernel', options.kernel ?? KERNEL_NAME];
   if (options.html) args.push('--html', options.html);
   if (options.cellTimeout) args.push('--timeout', String(options.cellTimeout));
+  if (options.startupTimeout) args.push('--startup-timeout', String(options.startupTimeout));
+  if (options.startAttempts) args.push('--start-attempts', String(options.startAttempts));
   return new Promise((resolve, reject) => {
     const child = spawn(jupyterPython(), args, {
       env: { ...jupyterEnv(), ...options.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' },

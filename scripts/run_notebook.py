@@ -37,6 +37,33 @@ def cell_error_text(cell):
     return text or 'the cell failed without a message'
 
 
+def start_kernel(client, attempts):
+    """Start the kernel and wait until it answers; None when it does, else why it did not.
+
+    Starting the kernel is not what a notebook run checks, so a start that times out (a loaded
+    machine) is tried again. nbclient on its own would start it inside execute() and, when the
+    wait times out, fail with an AssertionError from its cleanup that hides the reason.
+    """
+    reasons = []
+    for _ in range(attempts):
+        t0 = time.time()
+        try:
+            client.km = client.create_kernel_manager()
+            client.start_new_kernel()
+            client.start_new_kernel_client()  # on failure it shuts the kernel down itself
+            return None
+        except Exception as e:  # a timeout (RuntimeError), a kernel that exited, a bad kernelspec
+            reasons.append('%s after %.0f s' % (str(e).splitlines()[0] if str(e) else type(e).__name__, time.time() - t0))
+            if client.km is not None:
+                try:
+                    client._cleanup_kernel()
+                except Exception:
+                    pass
+            client.km = None
+            client.kc = None
+    return 'the kernel %r did not start (%d tries): %s' % (client.kernel_name, attempts, '; '.join(reasons))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument('notebook')
@@ -44,6 +71,10 @@ def main():
     ap.add_argument('--html', help='also export an HTML page here')
     ap.add_argument('--kernel', default='deepfake-lab')
     ap.add_argument('--timeout', type=int, default=1800, help='seconds per cell')
+    ap.add_argument('--startup-timeout', type=int, default=180,
+                    help='seconds to wait for the kernel to answer (nbclient waits 60; a CI run '
+                         'with both cores busy once took longer)')
+    ap.add_argument('--start-attempts', type=int, default=2, help='kernel starts before giving up')
     args = ap.parse_args()
 
     nb = nbformat.read(args.notebook, as_version=4)
@@ -53,12 +84,20 @@ def main():
         failed.setdefault('index', cell_index)
 
     client = NotebookClient(nb, kernel_name=args.kernel, timeout=args.timeout,
+                            startup_timeout=args.startup_timeout,
                             on_cell_error=on_cell_error,
                             resources={'metadata': {'path': os.path.dirname(os.path.abspath(args.notebook))}})
     start = time.time()
     result = {'ok': True}
+    why_not = start_kernel(client, args.start_attempts)
+    if why_not:
+        result = {'ok': False, 'cell': -1, 'error': why_not}
+        result['seconds'] = round(time.time() - start, 1)
+        result['cells'] = len(nb.cells)
+        print(json.dumps(result))
+        return 1
     try:
-        client.execute()
+        client.execute()  # uses the kernel started above, and shuts it down at the end
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
         index = failed.get('index')
         if index is None:  # a timeout or a dead kernel: the first cell without a reply

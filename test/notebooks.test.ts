@@ -1,6 +1,7 @@
 // Notebooks run through a real Jupyter client on the project kernel, and a failing cell fails the run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -8,6 +9,7 @@ import * as ts from 'typescript';
 import sharp from 'sharp';
 import { executeNotebook, NotebookFailed } from '../lib/notebook-runner';
 import { PROJECT_ROOT } from './helpers/shared';
+import { JUPYTER_DIR } from '../lib/project';
 import { expectedBackend, nativeSkip, needs } from './helpers/strict';
 import { SWIFTSHADER_ICD, vulkanDrivers } from '../lib/webgpu';
 
@@ -62,6 +64,44 @@ test('00-environment runs on the webgpu backend too', { skip: nativeSkip() || we
   assert.ok(outs.some((o) => /tensor of shape \[\d+,\d+,3\], values [01]\.\d\d to [01]\.\d\d/.test(text(o))), 'the pixel range, read asynchronously');
   assert.ok(outs.some((o) => o.data && 'image/png' in o.data), 'a PNG is displayed');
   assert.ok(!outs.some((o) => o.name === 'stderr'), 'nothing on stderr');
+});
+
+/** A kernelspec named `name` in its own Jupyter folder; returns the env that makes Jupyter find it. */
+function fakeKernel(name: string, argv: string[]): Record<string, string> {
+  const dir = path.join(tmp, `jupyter-${name}`);
+  fs.mkdirSync(path.join(dir, 'kernels', name), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'kernels', name, 'kernel.json'), JSON.stringify({ argv, display_name: name, language: 'typescript' }));
+  return { JUPYTER_PATH: [dir, JUPYTER_DIR].join(path.delimiter) };
+}
+
+test('a kernel that never answers fails the run with the reason, after the retries, and is not left running', { timeout: 120_000 }, async () => {
+  const marker = `never-answers-${process.pid}`;
+  const env = fakeKernel(marker, ['/bin/sh', '-c', `exec sleep 600 # ${marker}`, '{connection_file}']);
+  const nb = writeNotebook('never.ipynb', ["console.log('unreachable')"]);
+  const started = Date.now();
+  await assert.rejects(executeNotebook(nb, { out: path.join(tmp, 'never.out.ipynb'), kernel: marker, env, startupTimeout: 3, startAttempts: 2 }), (e: unknown) => {
+    assert.ok(e instanceof NotebookFailed, String(e));
+    assert.equal(e.run.cell, -1, 'no cell ran');
+    assert.match(e.message, new RegExp(`kernel '${marker}' did not start \\(2 tries\\)`));
+    assert.doesNotMatch(e.message, /AssertionError|cell -1/);
+    return true;
+  });
+  assert.ok(Date.now() - started >= 6000, 'waited the startup timeout twice');
+  const left = spawnSync('pgrep', ['-f', marker], { encoding: 'utf8' }).stdout.trim();
+  assert.equal(left, '', 'no kernel process left behind');
+});
+
+test('a kernel start that hangs once is retried, and the notebook runs', { timeout: 120_000 }, async () => {
+  const flag = path.join(tmp, 'hung-once');
+  // The first start hangs (a loaded machine), the second is the real project kernel.
+  const script = `if [ ! -e '${flag}' ]; then touch '${flag}'; exec sleep 600; fi; exec '${process.execPath}' '${path.join(PROJECT_ROOT, 'scripts', 'tslab-kernel.js')}' "$1"`;
+  const env = fakeKernel('hangs-once', ['/bin/sh', '-c', script, 'kernel', '{connection_file}']);
+  const nb = writeNotebook('hangs-once.ipynb', ["console.log('ran on the second start')"]);
+  const out = path.join(tmp, 'hangs-once.out.ipynb');
+  const run = await executeNotebook(nb, { out, kernel: 'hangs-once', env, startupTimeout: 20, startAttempts: 2 });
+  assert.equal(run.ok, true);
+  assert.ok(fs.existsSync(flag), 'the first start did hang');
+  assert.ok(outputs(out).some((o) => text(o).includes('ran on the second start')));
 });
 
 test('a deliberately failing cell makes the run fail, naming the cell and the error', { timeout: 120_000 }, async () => {
