@@ -188,6 +188,20 @@ export async function listImageFiles(dir: string): Promise<FolderListing> {
   return { files, ignored };
 }
 
+/** The box in whole pixels: its edges rounded outwards and clipped to a width x height image (at least 1x1). */
+export function pixelBox(box: { x: number; y: number; width: number; height: number }, width: number, height: number): { x: number; y: number; width: number; height: number } {
+  const x = Math.max(0, Math.min(width - 1, Math.floor(box.x))), y = Math.max(0, Math.min(height - 1, Math.floor(box.y)));
+  return { x, y, width: Math.max(1, Math.min(width, Math.ceil(box.x + box.width)) - x), height: Math.max(1, Math.min(height, Math.ceil(box.y + box.height)) - y) };
+}
+
+/** The pixels of `img` inside the box (see pixelBox). */
+export function cutBox(img: RgbImage, box: { x: number; y: number; width: number; height: number }): RgbImage {
+  const b = pixelBox(box, img.width, img.height);
+  const data = new Uint8Array(b.width * b.height * 3);
+  for (let y = 0; y < b.height; y++) data.set(img.data.subarray(((b.y + y) * img.width + b.x) * 3, ((b.y + y) * img.width + b.x + b.width) * 3), y * b.width * 3);
+  return { data, width: b.width, height: b.height };
+}
+
 // ---- image <-> tensor -------------------------------------------------------------------------
 
 /** [height, width, 3] float32 in [0, 1]. The caller owns (and disposes) the tensor. */

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { decodeImage, encodeImage, imageToTensor, listImageFiles, sniffFormat, tensorToImage, tryDecodeImage, type RgbImage } from '../lib/image';
+import { cutBox, decodeImage, encodeImage, imageToTensor, listImageFiles, pixelBox, sniffFormat, tensorToImage, tryDecodeImage, type RgbImage } from '../lib/image';
+import { growBox, landmarkBox } from '../lib/faces/types';
 import { sharedPath, skipWithoutShared } from './helpers/shared';
 
 const BAD = 'data/bad-inputs';
@@ -138,4 +139,19 @@ test('image -> tensor -> PNG -> image round trip keeps every pixel', async () =>
   const decoded = await decodeImage(await encodeImage(back, 'png'));
   assert.deepEqual(decoded.data, img.data);
   assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor left behind');
+});
+
+test('cutBox: the box rounded outwards, clipped to the image, the pixels in order', () => {
+  // 5x4, each pixel's red channel is its index, so every cut pixel names where it came from.
+  const img: RgbImage = { width: 5, height: 4, data: Uint8Array.from({ length: 60 }, (_, i) => (i % 3 === 0 ? i / 3 : 0)) };
+  const reds = (c: RgbImage) => Array.from({ length: c.width * c.height }, (_, i) => c.data[i * 3]);
+  const inner = cutBox(img, { x: 1.5, y: 0.2, width: 2, height: 1.5 }); // x 1..4 (3.5 rounds up), y 0..2
+  assert.deepEqual([inner.width, inner.height], [3, 2]);
+  assert.deepEqual(reds(inner), [1, 2, 3, 6, 7, 8]);
+  const over = cutBox(img, growBox({ x: 3, y: 2, width: 2, height: 2 }, 0.5)); // 2..6 x 1..5, clipped
+  assert.deepEqual([over.width, over.height], [3, 3]);
+  assert.deepEqual(reds(over), [7, 8, 9, 12, 13, 14, 17, 18, 19]);
+  const outside = pixelBox({ x: 9, y: -4, width: 1, height: 1 }, 5, 4);
+  assert.deepEqual(outside, { x: 4, y: 0, width: 1, height: 1 }, 'a box off the image still cuts one pixel');
+  assert.deepEqual(landmarkBox([[2, 7], [5, 1], [3, 3]]), { x: 2, y: 1, width: 3, height: 6 });
 });

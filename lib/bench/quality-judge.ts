@@ -13,14 +13,15 @@ import { z } from 'zod';
 import { faceMask } from '../faces/mask';
 import { faceDescriptor } from '../faces/recognition';
 import type { CropGeometry } from '../faces/template';
-import type { Point } from '../faces/types';
-import { decodeImage, imageToTensor } from '../image';
+import { landmarkBox, type Point } from '../faces/types';
+import { decodeImage, imageToTensor, type RgbImage } from '../image';
 import { JsonNumber, schemaFor, type ShapeOf } from '../jsonfile';
 import { encodeLatent } from '../latent/codes';
 import { calibrateVerifier, identityTransfer, verify, type Verifier } from '../metrics/identity';
 import { laplacianVariance, psnr, readScalar, ssim } from '../metrics/image';
 import { eachFace } from '../metrics/landmarks';
 import { autoencodeRgb, type Autoencoder } from '../model/builder';
+import type { TruthRecord } from '../samples/dataset';
 import { readTruthManifest, loadTruthFaces } from '../samples/truth';
 import { mean } from '../stats';
 import { DEFAULT_SWAP_MASK } from '../swap/mask';
@@ -318,6 +319,50 @@ async function codeOverlap(ae: Autoencoder, a: tf.Tensor4D, b: tf.Tensor4D, pair
   return { mixing: r4(mixingScore(ca, cb)), pairRatio };
 }
 
+/** One truth photo swapped with the real pipeline, with what scoring it needs. */
+export interface TruthPhotoSwap {
+  /** The person's photo, the other person's photo of the same pose (the answer), and the swap. */
+  source: RgbImage;
+  answer: RgbImage;
+  swapped: RgbImage;
+  /** The source face's mask (no feather), one value per pixel, 0 to 1. */
+  mask: Float32Array;
+  landmarks: Point[];
+}
+
+/** Swap the truth photo `file` of `from` to `to` through the whole photo pipeline (mask, colour matching, blending, sharpening). */
+export async function swapTruthPhoto(truthDir: string, record: TruthRecord, from: 'a' | 'b', to: 'a' | 'b', model: SwapModel, sharpen: SharpenOptions = DEFAULT_SHARPEN): Promise<TruthPhotoSwap> {
+  const source = await decodeImage(path.join(truthDir, from, record.file));
+  const answer = await decodeImage(path.join(truthDir, to, record.file));
+  const landmarks = record.landmarks[from] as Point[];
+  const swapped = await swapFaces(source, [{ box: landmarkBox(landmarks), score: 1, landmarks, detector: 'truth' }], model, {
+    identity: to, mask: DEFAULT_SWAP_MASK, colour: 'histogram', blend: 'alpha', sharpen, minScore: 0, minFace: 0, person: null,
+  });
+  const mask = await faceMask(landmarks, source.width, source.height, { forehead: DEFAULT_SWAP_MASK.forehead, erode: DEFAULT_SWAP_MASK.erode, feather: 0 });
+  return { source, answer, swapped: swapped.image, mask, landmarks };
+}
+
+/**
+ * The swap's sharpness as a ratio to the answer's inside the face mask, and the ceiling: the
+ * answer itself brought down to the model's resolution and back, the most a decode of that size can give.
+ */
+export async function photoSharpness(pair: TruthPhotoSwap, model: SwapModel): Promise<{ sharp: number; ceiling: number }> {
+  const { width, height } = pair.source;
+  const k = modelScale(faceFrame(pair.landmarks, model.geometry, model.cropFraction, model.inputSize));
+  const [x, y, w, back] = tf.tidy(() => {
+    const x = imageToTensor(pair.swapped).expandDims(0) as tf.Tensor4D, y = imageToTensor(pair.answer).expandDims(0) as tf.Tensor4D;
+    const w = tf.tensor4d(pair.mask, [1, height, width, 1]);
+    const small = tf.image.resizeBilinear(y, [Math.max(1, Math.round(height * k)), Math.max(1, Math.round(width * k))], false, true);
+    return [x, y, w, tf.image.resizeBilinear(small, [height, width], false, true) as tf.Tensor4D];
+  });
+  try {
+    const reference = Math.max(1e-9, (await laplacianVariance(y, w))[0]!);
+    return { sharp: (await laplacianVariance(x, w))[0]! / reference, ceiling: (await laplacianVariance(back, w))[0]! / reference };
+  } finally {
+    tf.dispose([x, y, w, back]);
+  }
+}
+
 /**
  * The swap as it ends up in the photo: each truth photo of A swapped to B with the real pipeline
  * (mask, colour matching, blending), then its sharpness compared with the truth photo of B inside
@@ -327,33 +372,10 @@ export async function photoScores(truthDir: string, model: SwapModel, pairs: num
   const records = readTruthManifest(truthDir).slice(0, pairs);
   const out = { a2b: { sharp: [] as number[], ceiling: [] as number[] }, b2a: { sharp: [] as number[], ceiling: [] as number[] } };
   for (const r of records) {
-    for (const [from, to] of [['a', 'b'], ['b', 'a']] as const) {
-      const source = await decodeImage(path.join(truthDir, from, r.file));
-      const answer = await decodeImage(path.join(truthDir, to, r.file));
-      const landmarks = r.landmarks[from] as Point[];
-      const xs = landmarks.map((p) => p[0]), ys = landmarks.map((p) => p[1]);
-      const box = { x: Math.min(...xs), y: Math.min(...ys), width: Math.max(...xs) - Math.min(...xs), height: Math.max(...ys) - Math.min(...ys) };
-      const swapped = await swapFaces(source, [{ box, score: 1, landmarks, detector: 'truth' }], model, {
-        identity: to, mask: DEFAULT_SWAP_MASK, colour: 'histogram', blend: 'alpha', sharpen, minScore: 0, minFace: 0, person: null,
-      });
-      const mask = await faceMask(landmarks, source.width, source.height, { forehead: DEFAULT_SWAP_MASK.forehead, erode: DEFAULT_SWAP_MASK.erode, feather: 0 });
-      const k = modelScale(faceFrame(landmarks, model.geometry, model.cropFraction, model.inputSize));
-      const [x, y, w, back] = tf.tidy(() => {
-        const x = imageToTensor(swapped.image).expandDims(0) as tf.Tensor4D, y = imageToTensor(answer).expandDims(0) as tf.Tensor4D;
-        const w = tf.tensor4d(mask, [1, source.height, source.width, 1]);
-        const small = tf.image.resizeBilinear(y, [Math.max(1, Math.round(source.height * k)), Math.max(1, Math.round(source.width * k))], false, true);
-        return [x, y, w, tf.image.resizeBilinear(small, [source.height, source.width], false, true) as tf.Tensor4D];
-      });
-      let sharp: number, ceiling: number;
-      try {
-        const reference = Math.max(1e-9, (await laplacianVariance(y, w))[0]!);
-        sharp = (await laplacianVariance(x, w))[0]! / reference;
-        ceiling = (await laplacianVariance(back, w))[0]! / reference;
-      } finally {
-        tf.dispose([x, y, w, back]);
-      }
-      out[`${from}2${to}` as 'a2b' | 'b2a'].sharp.push(sharp);
-      out[`${from}2${to}` as 'a2b' | 'b2a'].ceiling.push(ceiling);
+    for (const [from, to, way] of [['a', 'b', 'a2b'], ['b', 'a', 'b2a']] as const) {
+      const { sharp, ceiling } = await photoSharpness(await swapTruthPhoto(truthDir, r, from, to, model, sharpen), model);
+      out[way].sharp.push(sharp);
+      out[way].ceiling.push(ceiling);
     }
   }
   return {

@@ -16,6 +16,19 @@ export interface Box {
 }
 export const BoxSchema = schemaFor<Box>()(z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }));
 
+/** The smallest box holding the points. */
+export function landmarkBox(points: readonly (readonly [number, number])[]): Box {
+  const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
+  const x = Math.min(...xs), y = Math.min(...ys);
+  return { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y };
+}
+
+/** The box grown on every side by `fraction` of its longer side (the region around a face). */
+export function growBox(box: Box, fraction: number): Box {
+  const g = fraction * Math.max(box.width, box.height);
+  return { x: box.x - g, y: box.y - g, width: box.width + 2 * g, height: box.height + 2 * g };
+}
+
 /** What a detector reports for one face, in the photo's pixel coordinates. */
 export interface DetectedFace {
   box: Box;

@@ -4,7 +4,8 @@
 
 import { createCanvas, type Canvas } from 'canvas';
 import type { FaceDetector } from '../faces/detector';
-import { decodeImage, type RgbImage } from '../image';
+import { growBox } from '../faces/types';
+import { cutBox, decodeImage, type RgbImage } from '../image';
 import type { SwapModel } from '../swap/model';
 import { DEFAULT_SHARPEN } from '../swap/sharpen';
 import { swapFaces, swapImage, type SwapImageOptions } from '../swap/swap-image';
@@ -75,15 +76,6 @@ export async function previewSwap(file: string, detector: FaceDetector, model: S
   return preview;
 }
 
-/** The pixels of `img` inside the box (clipped to the image). */
-function cutBox(img: RgbImage, box: { x: number; y: number; width: number; height: number }): RgbImage {
-  const x0 = Math.max(0, Math.floor(box.x)), y0 = Math.max(0, Math.floor(box.y));
-  const w = Math.max(1, Math.min(img.width, Math.ceil(box.x + box.width)) - x0), h = Math.max(1, Math.min(img.height, Math.ceil(box.y + box.height)) - y0);
-  const data = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + w) * 3), y * w * 3);
-  return { data, width: w, height: h };
-}
-
 /**
  * The first face of a photo swapped with each sharpening amount (lib/swap/sharpen.ts), cut from
  * the finished photos at the photo's own resolution beside the original: what the enlargement of
@@ -92,8 +84,7 @@ function cutBox(img: RgbImage, box: { x: number; y: number; width: number; heigh
 export async function sharpenComparison(image: RgbImage, detector: FaceDetector, model: SwapModel, options: Omit<SwapImageOptions, 'sharpen'>, amounts: readonly number[] = [0, 1, 2]): Promise<Buffer | null> {
   const faces = (await detector.detect(image)).slice(0, 1);
   if (faces.length === 0) return null;
-  const b = faces[0].box, grow = 0.2 * Math.max(b.width, b.height);
-  const region = { x: b.x - grow, y: b.y - grow, width: b.width + 2 * grow, height: b.height + 2 * grow };
+  const region = growBox(faces[0].box, 0.2);
   const cuts = [cutBox(image, region)];
   for (const amount of amounts) cuts.push(cutBox((await swapFaces(image, faces, model, { ...options, sharpen: { ...DEFAULT_SHARPEN, amount } })).image, region));
   // At least the face's own size on screen: shrinking it would hide what sharpening changes.
