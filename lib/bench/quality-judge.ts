@@ -330,7 +330,7 @@ export interface TruthPhotoSwap {
   landmarks: Point[];
 }
 
-/** Swap the truth photo `file` of `from` to `to` through the whole photo pipeline (mask, colour matching, blending, sharpening). */
+/** Swap `from`'s truth photo of `record` to `to` through the whole photo pipeline (mask, colour matching, blending, sharpening). */
 export async function swapTruthPhoto(truthDir: string, record: TruthRecord, from: 'a' | 'b', to: 'a' | 'b', model: SwapModel, sharpen: SharpenOptions = DEFAULT_SHARPEN): Promise<TruthPhotoSwap> {
   const source = await decodeImage(path.join(truthDir, from, record.file));
   const answer = await decodeImage(path.join(truthDir, to, record.file));
