@@ -15,12 +15,11 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { photoSharpness, swapTruthPhoto } from '../lib/bench/quality-judge';
+import { loadTruthPhoto, photoSharpness, swapTruthPhoto, type TruthPhoto } from '../lib/bench/quality-judge';
 import { growBox, landmarkBox } from '../lib/faces/types';
 import { writeFileAtomic } from '../lib/fsutil';
 import { cutBox, imageToTensor, pixelBox, type RgbImage } from '../lib/image';
 import { ssim } from '../lib/metrics/image';
-import type { TruthRecord } from '../lib/samples/dataset';
 import { readTruthManifest } from '../lib/samples/truth';
 import { mean, median } from '../lib/stats';
 import { loadSwapModel, type SwapModel } from '../lib/swap/model';
@@ -44,25 +43,23 @@ const WAYS = [['a', 'b', 'a2b'], ['b', 'a', 'b2a']] as const;
 const TILE = 160;
 
 /**
- * One truth pair swapped once at one amount, scored two ways: its sharpness in the photo
+ * One truth photo swapped at one amount, scored two ways: its sharpness in the photo
  * (photoSharpness, as `bench --quality` reports it) and the lightness SSIM against the truth inside
  * the source's mask (lightness only: the colour matcher rightly keeps the source photo's colours,
- * the truth has the other person's). Also the face region of the swap, the source and the truth,
- * for the picture.
+ * the truth has the other person's). Also the swap's face region, for the picture.
  */
-async function scorePair(model: SwapModel, truthDir: string, record: TruthRecord, from: 'a' | 'b', to: 'a' | 'b', amount: number) {
-  const pair = await swapTruthPhoto(truthDir, record, from, to, model, { ...DEFAULT_SHARPEN, amount });
-  const { sharp, ceiling } = await photoSharpness(pair, model);
-  const { width, height } = pair.source;
-  const b = pixelBox(growBox(landmarkBox(pair.landmarks), 0.25), width, height);
+async function scoreSwap(model: SwapModel, photo: TruthPhoto, region: ReturnType<typeof pixelBox>, amount: number) {
+  const swapped = await swapTruthPhoto(photo, model, { ...DEFAULT_SHARPEN, amount });
+  const { sharp, ceiling } = await photoSharpness(photo, swapped, model);
+  const { width, height } = photo.source, b = region;
   const s = tf.tidy(() => {
-    const w = tf.tensor3d(pair.mask, [height, width, 1]).slice([b.y, b.x, 0], [b.height, b.width, 1]);
-    const x = imageToTensor(cutBox(pair.swapped, b)).mul(w) as tf.Tensor3D, y = imageToTensor(cutBox(pair.answer, b)).mul(w) as tf.Tensor3D;
+    const w = tf.tensor3d(photo.mask, [height, width, 1]).slice([b.y, b.x, 0], [b.height, b.width, 1]);
+    const x = imageToTensor(cutBox(swapped, b)).mul(w) as tf.Tensor3D, y = imageToTensor(cutBox(photo.answer, b)).mul(w) as tf.Tensor3D;
     return ssim(luma(x), luma(y));
   });
   const lightnessSsim = (await s.data())[0]!;
   s.dispose();
-  return { sharp, ceiling, lightnessSsim, faces: { source: cutBox(pair.source, b), swap: cutBox(pair.swapped, b), truth: cutBox(pair.answer, b) } };
+  return { sharp, ceiling, lightnessSsim, face: cutBox(swapped, b) };
 }
 
 async function main() {
@@ -75,15 +72,17 @@ async function main() {
   const rows: RgbImage[] = [];
   for (const [k, r] of records.entries()) {
     for (const [from, to, way] of WAYS) {
-      const row: RgbImage[] = [];
+      const photo = await loadTruthPhoto(truthDir, r, from, to);
+      const region = pixelBox(growBox(landmarkBox(photo.landmarks), 0.25), photo.source.width, photo.source.height);
+      const row: RgbImage[] = [cutBox(photo.source, region)];
       for (const [i, amount] of amounts.entries()) {
-        const { sharp, ceiling, lightnessSsim, faces } = await scorePair(model, truthDir, r, from, to, amount);
+        const { sharp, ceiling, lightnessSsim, face } = await scoreSwap(model, photo, region, amount);
         if (i === 0) ceilings[way].push(ceiling); // the same for every amount: the truth's, not the swap's
         scores[i]![way].sharp.push(sharp);
         scores[i]![way].ssim.push(lightnessSsim);
-        if (k < show) row.push(...(i === 0 ? [faces.source] : []), faces.swap, ...(i === amounts.length - 1 ? [faces.truth] : []));
+        row.push(face);
       }
-      rows.push(...row);
+      if (k < show) rows.push(...row, cutBox(photo.answer, region));
     }
   }
   const r4 = (v: number) => Math.round(v * 1e4) / 1e4;

@@ -319,39 +319,44 @@ async function codeOverlap(ae: Autoencoder, a: tf.Tensor4D, b: tf.Tensor4D, pair
   return { mixing: r4(mixingScore(ca, cb)), pairRatio };
 }
 
-/** One truth photo swapped with the real pipeline, with what scoring it needs. */
-export interface TruthPhotoSwap {
-  /** The person's photo, the other person's photo of the same pose (the answer), and the swap. */
+/** One truth pair as scoring reads it: the person's photo, the other person's of the same pose (the answer), the source face's mask. */
+export interface TruthPhoto {
   source: RgbImage;
   answer: RgbImage;
-  swapped: RgbImage;
   /** The source face's mask (no feather), one value per pixel, 0 to 1. */
   mask: Float32Array;
   landmarks: Point[];
+  /** The identity the swap is to. */
+  to: 'a' | 'b';
 }
 
-/** Swap `from`'s truth photo of `record` to `to` through the whole photo pipeline (mask, colour matching, blending, sharpening). */
-export async function swapTruthPhoto(truthDir: string, record: TruthRecord, from: 'a' | 'b', to: 'a' | 'b', model: SwapModel, sharpen: SharpenOptions = DEFAULT_SHARPEN): Promise<TruthPhotoSwap> {
+/** The truth photo `from` of `record`, with the other person's as its answer. */
+export async function loadTruthPhoto(truthDir: string, record: TruthRecord, from: 'a' | 'b', to: 'a' | 'b'): Promise<TruthPhoto> {
   const source = await decodeImage(path.join(truthDir, from, record.file));
   const answer = await decodeImage(path.join(truthDir, to, record.file));
   const landmarks = record.landmarks[from] as Point[];
-  const swapped = await swapFaces(source, [{ box: landmarkBox(landmarks), score: 1, landmarks, detector: 'truth' }], model, {
-    identity: to, mask: DEFAULT_SWAP_MASK, colour: 'histogram', blend: 'alpha', sharpen, minScore: 0, minFace: 0, person: null,
-  });
   const mask = await faceMask(landmarks, source.width, source.height, { forehead: DEFAULT_SWAP_MASK.forehead, erode: DEFAULT_SWAP_MASK.erode, feather: 0 });
-  return { source, answer, swapped: swapped.image, mask, landmarks };
+  return { source, answer, mask, landmarks, to };
+}
+
+/** The truth photo swapped through the whole photo pipeline (mask, colour matching, blending, sharpening). */
+export async function swapTruthPhoto(photo: TruthPhoto, model: SwapModel, sharpen: SharpenOptions = DEFAULT_SHARPEN): Promise<RgbImage> {
+  const r = await swapFaces(photo.source, [{ box: landmarkBox(photo.landmarks), score: 1, landmarks: photo.landmarks, detector: 'truth' }], model, {
+    identity: photo.to, mask: DEFAULT_SWAP_MASK, colour: 'histogram', blend: 'alpha', sharpen, minScore: 0, minFace: 0, person: null,
+  });
+  return r.image;
 }
 
 /**
  * The swap's sharpness as a ratio to the answer's inside the face mask, and the ceiling: the
  * answer itself brought down to the model's resolution and back, the most a decode of that size can give.
  */
-export async function photoSharpness(pair: TruthPhotoSwap, model: SwapModel): Promise<{ sharp: number; ceiling: number }> {
-  const { width, height } = pair.source;
-  const k = modelScale(faceFrame(pair.landmarks, model.geometry, model.cropFraction, model.inputSize));
+export async function photoSharpness(photo: TruthPhoto, swapped: RgbImage, model: SwapModel): Promise<{ sharp: number; ceiling: number }> {
+  const { width, height } = photo.source;
+  const k = modelScale(faceFrame(photo.landmarks, model.geometry, model.cropFraction, model.inputSize));
   const [x, y, w, back] = tf.tidy(() => {
-    const x = imageToTensor(pair.swapped).expandDims(0) as tf.Tensor4D, y = imageToTensor(pair.answer).expandDims(0) as tf.Tensor4D;
-    const w = tf.tensor4d(pair.mask, [1, height, width, 1]);
+    const x = imageToTensor(swapped).expandDims(0) as tf.Tensor4D, y = imageToTensor(photo.answer).expandDims(0) as tf.Tensor4D;
+    const w = tf.tensor4d(photo.mask, [1, height, width, 1]);
     const small = tf.image.resizeBilinear(y, [Math.max(1, Math.round(height * k)), Math.max(1, Math.round(width * k))], false, true);
     return [x, y, w, tf.image.resizeBilinear(small, [height, width], false, true) as tf.Tensor4D];
   });
@@ -373,7 +378,8 @@ export async function photoScores(truthDir: string, model: SwapModel, pairs: num
   const out = { a2b: { sharp: [] as number[], ceiling: [] as number[] }, b2a: { sharp: [] as number[], ceiling: [] as number[] } };
   for (const r of records) {
     for (const [from, to, way] of [['a', 'b', 'a2b'], ['b', 'a', 'b2a']] as const) {
-      const { sharp, ceiling } = await photoSharpness(await swapTruthPhoto(truthDir, r, from, to, model, sharpen), model);
+      const photo = await loadTruthPhoto(truthDir, r, from, to);
+      const { sharp, ceiling } = await photoSharpness(photo, await swapTruthPhoto(photo, model, sharpen), model);
       out[way].sharp.push(sharp);
       out[way].ceiling.push(ceiling);
     }
