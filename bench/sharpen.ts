@@ -15,7 +15,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { loadTruthPhoto, photoSharpness, swapTruthPhoto, type TruthPhoto } from '../lib/bench/quality-judge';
+import { loadTruthPhoto, photoSharpness, r4, swapTruthPhoto, TRUTH_WAYS, type TruthPhoto } from '../lib/bench/quality-judge';
 import { growBox, landmarkBox } from '../lib/faces/types';
 import { writeFileAtomic } from '../lib/fsutil';
 import { cutBox, imageToTensor, pixelBox, type RgbImage } from '../lib/image';
@@ -39,7 +39,6 @@ const show = Number(values.show ?? 4);
 const outDir = path.resolve(values.out ?? 'output/sharpen');
 
 const luma = (t: tf.Tensor3D) => t.mul(tf.tensor1d([0.299, 0.587, 0.114])).sum(-1, true).expandDims(0) as tf.Tensor4D;
-const WAYS = [['a', 'b', 'a2b'], ['b', 'a', 'b2a']] as const;
 const TILE = 160;
 
 /**
@@ -48,18 +47,18 @@ const TILE = 160;
  * the source's mask (lightness only: the colour matcher rightly keeps the source photo's colours,
  * the truth has the other person's). Also the swap's face region, for the picture.
  */
-async function scoreSwap(model: SwapModel, photo: TruthPhoto, region: ReturnType<typeof pixelBox>, amount: number) {
+async function scoreSwap(model: SwapModel, photo: TruthPhoto, b: ReturnType<typeof pixelBox>, amount: number) {
   const swapped = await swapTruthPhoto(photo, model, { ...DEFAULT_SHARPEN, amount });
   const { sharp, ceiling } = await photoSharpness(photo, swapped, model);
-  const { width, height } = photo.source, b = region;
+  const face = cutBox(swapped, b);
   const s = tf.tidy(() => {
-    const w = tf.tensor3d(photo.mask, [height, width, 1]).slice([b.y, b.x, 0], [b.height, b.width, 1]);
-    const x = imageToTensor(cutBox(swapped, b)).mul(w) as tf.Tensor3D, y = imageToTensor(cutBox(photo.answer, b)).mul(w) as tf.Tensor3D;
+    const w = tf.tensor3d(photo.mask, [photo.source.height, photo.source.width, 1]).slice([b.y, b.x, 0], [b.height, b.width, 1]);
+    const x = imageToTensor(face).mul(w) as tf.Tensor3D, y = imageToTensor(cutBox(photo.answer, b)).mul(w) as tf.Tensor3D;
     return ssim(luma(x), luma(y));
   });
   const lightnessSsim = (await s.data())[0]!;
   s.dispose();
-  return { sharp, ceiling, lightnessSsim, face: cutBox(swapped, b) };
+  return { sharp, ceiling, lightnessSsim, face };
 }
 
 async function main() {
@@ -71,7 +70,7 @@ async function main() {
   const ceilings = { a2b: [] as number[], b2a: [] as number[] };
   const rows: RgbImage[] = [];
   for (const [k, r] of records.entries()) {
-    for (const [from, to, way] of WAYS) {
+    for (const [from, to, way] of TRUTH_WAYS) {
       const photo = await loadTruthPhoto(truthDir, r, from, to);
       const region = pixelBox(growBox(landmarkBox(photo.landmarks), 0.25), photo.source.width, photo.source.height);
       const row: RgbImage[] = [cutBox(photo.source, region)];
@@ -85,7 +84,6 @@ async function main() {
       if (k < show) rows.push(...row, cutBox(photo.answer, region));
     }
   }
-  const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
   const ceiling = { a2b: r4(mean(ceilings.a2b)), b2a: r4(mean(ceilings.b2a)) };
   const table = amounts.map((amount, i) => {
     const c = scores[i]!;

@@ -90,20 +90,17 @@ def main():
     start = time.time()
     result = {'ok': True}
     why_not = start_kernel(client, args.start_attempts)
-    if why_not:
+    if why_not:  # no cell ran: the copy written below is the notebook as it was
         result = {'ok': False, 'cell': -1, 'error': why_not}
-        result['seconds'] = round(time.time() - start, 1)
-        result['cells'] = len(nb.cells)
-        print(json.dumps(result))
-        return 1
-    try:
-        client.execute()  # uses the kernel started above, and shuts it down at the end
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
-        index = failed.get('index')
-        if index is None:  # a timeout or a dead kernel: the first cell without a reply
-            index = next((i for i, c in enumerate(nb.cells) if c.cell_type == 'code' and c.get('execution_count') is None), -1)
-        message = cell_error_text(nb.cells[index]) if index >= 0 and not isinstance(e, (CellTimeoutError, DeadKernelError)) else str(e).splitlines()[0]
-        result = {'ok': False, 'cell': index, 'error': message}
+    else:
+        try:
+            client.execute()  # uses the kernel started above, and shuts it down at the end
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
+            index = failed.get('index')
+            if index is None:  # a timeout or a dead kernel: the first cell without a reply
+                index = next((i for i, c in enumerate(nb.cells) if c.cell_type == 'code' and c.get('execution_count') is None), -1)
+            message = cell_error_text(nb.cells[index]) if index >= 0 and not isinstance(e, (CellTimeoutError, DeadKernelError)) else str(e).splitlines()[0]
+            result = {'ok': False, 'cell': index, 'error': message}
     result['seconds'] = round(time.time() - start, 1)
     result['cells'] = len(nb.cells)
 

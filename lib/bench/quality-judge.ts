@@ -90,7 +90,8 @@ export interface Ceiling {
   truth: { verification: Pair; sharpness: Pair } | null;
 }
 
-const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
+/** Four decimals, as the reports print them. */
+export const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
 /** [n, s, s, 3] faces cut with `cropFraction` -> the scoring frame (the central region, resized to 64 px). */
 export function toScoringFrame(faces: tf.Tensor4D, cropFraction: number): tf.Tensor4D {
@@ -319,6 +320,9 @@ async function codeOverlap(ae: Autoencoder, a: tf.Tensor4D, b: tf.Tensor4D, pair
   return { mixing: r4(mixingScore(ca, cb)), pairRatio };
 }
 
+/** The two directions of a truth pair: from, to, and the name its scores go under. */
+export const TRUTH_WAYS = [['a', 'b', 'a2b'], ['b', 'a', 'b2a']] as const;
+
 /** One truth pair as scoring reads it: the person's photo, the other person's of the same pose (the answer), the source face's mask. */
 export interface TruthPhoto {
   source: RgbImage;
@@ -377,7 +381,7 @@ export async function photoScores(truthDir: string, model: SwapModel, pairs: num
   const records = readTruthManifest(truthDir).slice(0, pairs);
   const out = { a2b: { sharp: [] as number[], ceiling: [] as number[] }, b2a: { sharp: [] as number[], ceiling: [] as number[] } };
   for (const r of records) {
-    for (const [from, to, way] of [['a', 'b', 'a2b'], ['b', 'a', 'b2a']] as const) {
+    for (const [from, to, way] of TRUTH_WAYS) {
       const photo = await loadTruthPhoto(truthDir, r, from, to);
       const { sharp, ceiling } = await photoSharpness(photo, await swapTruthPhoto(photo, model, sharpen), model);
       out[way].sharp.push(sharp);
