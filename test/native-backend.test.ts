@@ -298,6 +298,21 @@ test('slices, concatenations, pads, tiles, max and average pools, clips, roundin
   }, 1e-6, ['Slice', 'Concat', 'ClipByValue', 'FusedBatchNorm', 'Fill', 'Cast', 'RealDiv', 'Tile', 'Round', 'PadV2', 'MaxPool', 'AvgPool']);
 });
 
+test('row gathers and their scatter-add gradient (repeated indices summed) match cpu; an index out of range is refused by the cpu kernel with its message', { skip }, async () => {
+  await agree(23, (rand) => {
+    const params = randomTensor(rand, [37, 3]);
+    const indices = tf.tensor2d(Int32Array.from({ length: 50 }, () => Math.floor(rand() * 37)), [25, 2], 'int32');
+    const rows = randomTensor(rand, [12, 4, 2]);
+    const out: tf.Tensor[] = [tf.gather(params, indices), tf.gather(rows, tf.tensor1d([11, 0, 0, 5], 'int32'))];
+    const updates = randomTensor(rand, [50, 3]);
+    out.push(tf.scatterND(indices.reshape([50, 1]), updates, [37, 3]));
+    // The gradient of a gather is a scatter-add onto the rows read.
+    out.push(tf.grad((p: tf.Tensor) => tf.gather(p, indices).mul(updates.reshape([25, 2, 3])).sum())(params));
+    return out;
+  }, 1e-6, ['GatherV2', 'ScatterNd']);
+  assert.throws(() => tf.tidy(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([3], 'int32')).dataSync()), /out of bounds|not in \[0, 2\]|index/i);
+});
+
 test('image transforms (bilinear and nearest, every fill mode, projective, other output sizes) and bilinear resizes match cpu', { skip }, async () => {
   const modes = ['constant', 'reflect', 'wrap', 'nearest'] as const;
   await agree(22, (rand) => {

@@ -3,6 +3,9 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { ALIGNMENTS_FILE } from '../lib/faces/alignments';
+import { templateInCrop } from '../lib/faces/template';
+import type { Point } from '../lib/faces/types';
 import { encodeImage } from '../lib/image';
 import { presetConfig, type ModelConfig } from '../lib/model/config';
 import { mulberry32 } from './helpers/rng';
@@ -39,4 +42,22 @@ export async function syntheticFaces(count = 8, size = 32, seed = 1): Promise<{ 
 /** The `tiny` preset at 16 px: about 0.2 M parameters, tens of milliseconds per step. */
 export function tinyConfig(overrides: Partial<ModelConfig> = {}): ModelConfig {
   return presetConfig('tiny', { inputSize: 16, ...overrides });
+}
+
+/** An alignments.json for a folder of `side` px "crops": each face gets the template's landmarks, shifted a little per face. */
+export function alignedFolder(dir: string, n: number, side: number): Map<string, Point[]> {
+  mkdirSync(dir, { recursive: true });
+  const geometry = { size: side, margin: 0.2 };
+  const byFile = new Map<string, Point[]>();
+  const images = [];
+  for (let i = 0; i < n; i++) {
+    const file = `face_${String(i).padStart(3, '0')}.png`;
+    // The identity matrix: photo pixels are crop pixels, so the landmarks are the crop's.
+    const landmarks = templateInCrop(geometry).map(([x, y]): Point => [x + (i - n / 2) * 3, y + (i % 3) * 3 - 3]);
+    byFile.set(file, landmarks);
+    images.push({ file: `photo_${i}.png`, bytes: 1, mtimeMs: 1, width: side, height: side, status: 'done', hash: null, duplicateOf: null, reason: null, detail: null,
+      faces: [{ index: 0, box: { x: 0, y: 0, width: side, height: side }, score: 1, detector: 'ssd', landmarks, matrix: [[1, 0, 0], [0, 1, 0]], yaw: 0, sharpness: 100, descriptor: null, identityDistance: null, file, rejected: null }] });
+  }
+  writeFileSync(path.join(dir, ALIGNMENTS_FILE), JSON.stringify({ version: 1, createdBy: 'test', source: dir, options: geometry, identity: null, images }));
+  return byFile;
 }

@@ -3,13 +3,11 @@
 // documented, and that the mask target is faceMask of each crop's landmarks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'fs';
+import { readFileSync, writeFileSync, existsSync } from 'fs';
 import * as path from 'path';
 import { initBackend } from '../lib/backend';
-import { ALIGNMENTS_FILE } from '../lib/faces/alignments';
 import { LANDMARKS_CACHE, loadCropLandmarks } from '../lib/faces/crop-landmarks';
 import { faceMask, DEFAULT_MASK } from '../lib/faces/mask';
-import { templateInCrop } from '../lib/faces/template';
 import type { Point } from '../lib/faces/types';
 import { toFacePixels } from '../lib/image';
 import { NO_AUGMENT } from '../lib/train/augment';
@@ -23,7 +21,7 @@ import { cycleProgress, learningRateAt, nextCycle, type LrSchedule } from '../li
 import { TrainingSession } from '../lib/train/session';
 import { Rng } from '../lib/rng';
 import { PROJECT_ROOT } from './helpers/shared';
-import { syntheticFaces, tinyConfig } from './train-fixtures';
+import { alignedFolder, syntheticFaces, tinyConfig } from './train-fixtures';
 
 const COSINE: LrSchedule = { shape: 'cosine', warmup: 0.1, floor: 0.1, restart: 0.5 };
 
@@ -105,24 +103,6 @@ test('the schedule moves the learning rate every step and the history records it
   assert.ok(lrs[9] < lrs[5] && lrs[5] < lrs[2], `decaying: ${lrs.map((x) => x.toExponential(1)).join(' ')}`);
   s.dispose();
 });
-
-/** An alignments.json for a folder of `side` px "crops": each face gets the template's landmarks, shifted a little per face. */
-function alignedFolder(dir: string, n: number, side: number): Map<string, Point[]> {
-  mkdirSync(dir, { recursive: true });
-  const geometry = { size: side, margin: 0.2 };
-  const byFile = new Map<string, Point[]>();
-  const images = [];
-  for (let i = 0; i < n; i++) {
-    const file = `face_${String(i).padStart(3, '0')}.png`;
-    // The identity matrix: photo pixels are crop pixels, so the landmarks are the crop's.
-    const landmarks = templateInCrop(geometry).map(([x, y]): Point => [x + (i - n / 2) * 3, y + (i % 3) * 3 - 3]);
-    byFile.set(file, landmarks);
-    images.push({ file: `photo_${i}.png`, bytes: 1, mtimeMs: 1, width: side, height: side, status: 'done', hash: null, duplicateOf: null, reason: null, detail: null,
-      faces: [{ index: 0, box: { x: 0, y: 0, width: side, height: side }, score: 1, detector: 'ssd', landmarks, matrix: [[1, 0, 0], [0, 1, 0]], yaw: 0, sharpness: 100, descriptor: null, identityDistance: null, file, rejected: null }] });
-  }
-  writeFileSync(path.join(dir, ALIGNMENTS_FILE), JSON.stringify({ version: 1, createdBy: 'test', source: dir, options: geometry, identity: null, images }));
-  return byFile;
-}
 
 test('the training mask of each face is faceMask of its own landmarks, moved into the model frame', async () => {
   await initBackend({ force: 'wasm' });

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { bottleneckSide, resBlocksAt, validateConfig, type ModelConfig } from './config';
 import { ConvLeaky } from './conv-leaky';
 import { PixelShuffle } from './pixel-shuffle';
+import { WarpCoords, WarpFace } from './warp-face';
 
 // The type glorotUniform returns; tfjs does not export its Initializer class by name.
 type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
@@ -90,10 +91,13 @@ export function buildDecoder(c: ModelConfig, identity: string, init: () => Initi
   validateConfig(c);
   const input = tf.input({ shape: encodedShape(c), name: 'code' });
   let x = input;
+  const sides: tf.SymbolicTensor[] = [];  // the features after each upscale (a warping decoder reads two)
   c.decoderWidths.forEach((w, i) => {
     x = upscale(x, w, `dec_up${i + 1}`, c.leak, init);
     for (let r = 0; r < resBlocksAt(c, i); r++) x = residualBlock(x, `dec_res${i + 1}_${r + 1}`, c.leak, init);
+    sides.push(x);
   });
+  if (c.warp) return tf.model({ inputs: input, outputs: warpOutput(c, sides, init), name: `decoder_${identity}` });
   const out = tf.layers.conv2d({
     filters: c.mask ? 4 : 3,
     kernelSize: 5,
@@ -101,8 +105,27 @@ export function buildDecoder(c: ModelConfig, identity: string, init: () => Initi
     activation: 'sigmoid',
     kernelInitializer: init(),
     name: 'dec_out',
-  });
-  return tf.model({ inputs: input, outputs: out.apply(x) as tf.SymbolicTensor, name: `decoder_${identity}` });
+  }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name: `decoder_${identity}` });
+}
+
+/**
+ * A warping decoder's ending (warp-face.ts): the flow from the features at half the output side and
+ * the gain (light) from those at a quarter, each bilinearly enlarged, so both are smooth by
+ * construction; the texture read and relit; the mask channel, when asked for, painted as usual.
+ * Zero weights: the flow starts at none, the gain at 1.
+ */
+function warpOutput(c: ModelConfig, sides: tf.SymbolicTensor[], init: () => Initializer): tf.SymbolicTensor {
+  const conv = (filters: number, kernelSize: number, name: string, from: tf.SymbolicTensor, kernelInitializer: Initializer | 'zeros' = 'zeros', activation?: 'sigmoid') =>
+    tf.layers.conv2d({ filters, kernelSize, padding: 'same', kernelInitializer, activation, name }).apply(from) as tf.SymbolicTensor;
+  const up = (x: tf.SymbolicTensor, by: number, name: string) => tf.layers.upSampling2d({ size: [by, by], interpolation: 'bilinear', name }).apply(x) as tf.SymbolicTensor;
+  const [full, half, quarter] = [...sides].reverse();
+  const flow = up(conv(2, 3, 'dec_flow', half), 2, 'dec_flow_up');
+  const gain = up(conv(3, 3, 'dec_gain', quarter), 4, 'dec_gain_up');
+  const coords = new WarpCoords({ textureSize: c.inputSize, name: 'dec_coords' }).apply(flow) as tf.SymbolicTensor;
+  const face = new WarpFace({ textureSize: c.inputSize, name: 'dec_warp' }).apply([coords, gain]) as tf.SymbolicTensor;
+  if (!c.mask) return face;
+  return tf.layers.concatenate({ name: 'dec_with_mask' }).apply([face, conv(1, 5, 'dec_mask', full, init(), 'sigmoid')]) as tf.SymbolicTensor;
 }
 
 export function buildAutoencoder(c: ModelConfig, options: BuildOptions = {}): Autoencoder {

@@ -29,6 +29,11 @@ export interface ModelConfig {
   mask: boolean;
   /** One decoder per identity, by name ("a", "b"; more for an N-person model). */
   identities: string[];
+  /**
+   * Warping decoders (warp-face.ts): each decoder moves a face texture of its own person (a
+   * learned image, started from one of their faces) and paints only what the texture lacks.
+   */
+  warp?: boolean;
 }
 
 /** config.json's shape; validateConfig then checks that the numbers make a buildable model. */
@@ -43,6 +48,7 @@ export const ModelConfigSchema = schemaFor<ModelConfig>()(z.object({
   leak: z.number(),
   mask: z.boolean(),
   identities: z.array(z.string()),
+  warp: z.boolean().optional(),
 } satisfies ShapeOf<ModelConfig>));
 
 export type PresetName = 'original' | 'lite' | 'hq128' | 'tiny';
@@ -120,6 +126,7 @@ export function validateConfig(c: ModelConfig): void {
   const counts = Array.isArray(res) ? res : [res];
   if (counts.some((r) => !Number.isInteger(r) || r < 0 || r > 8) || (Array.isArray(res) && res.length !== c.decoderWidths.length))
     problems.push(`decoderResBlocks must be an integer from 0 to 8, or one per decoder upscale (${c.decoderWidths.length}), got ${JSON.stringify(res)}`);
+  if (c.warp && c.decoderWidths.length < 3) problems.push(`a warping decoder needs 3 decoder upscales (its light comes from the quarter side), got ${c.decoderWidths.length}`);
   if (c.identities.length < 1 || new Set(c.identities).size !== c.identities.length || c.identities.some((n) => !/^[a-z0-9_-]+$/i.test(n)))
     problems.push('identities must be distinct names of letters, digits, - and _');
   if (problems.length) throw new Error(`invalid model config: ${problems.join('; ')}`);

@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../fsutil';
 import { readJsonFileAsync, schemaFor } from '../jsonfile';
 // Registers the custom layer with the deserialiser before any model is loaded.
 import './pixel-shuffle';
+import './warp-face';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';

@@ -22,6 +22,13 @@ export interface Batch {
    */
   mask3?: tf.Tensor4D;
   weight?: tf.Tensor4D;
+  /**
+   * Where each target pixel lies in the person's texture (warping decoders, lib/train/texture-coords.ts):
+   * x, y in texture pixels [n, s, s, 2], and the weight of each (the face mask; 0 for a face whose
+   * landmarks are unknown), repeated over both [n, s, s, 2].
+   */
+  coords?: tf.Tensor4D;
+  coordsWeight?: tf.Tensor4D;
 }
 
 /** A one-channel array (n*s*s) repeated into 3 channels (n*s*s*3). */
@@ -35,6 +42,17 @@ function threeChannels(x: Float32Array): Float32Array {
 export interface FaceMaps {
   mask: Float32Array;
   weight: Float32Array;
+  /** Texture coordinates (x and y) of each pixel, for a warping decoder, and their weights; absent where unknown. */
+  u?: Float32Array;
+  v?: Float32Array;
+  uvWeight?: Float32Array;
+}
+
+/** Two one-channel arrays (n*s*s each) interleaved into one of 2 channels. */
+function twoChannels(x: Float32Array, y: Float32Array): Float32Array {
+  const out = new Float32Array(x.length * 2);
+  for (let i = 0; i < x.length; i++) (out[2 * i] = x[i]), (out[2 * i + 1] = y[i]);
+  return out;
 }
 
 export interface SamplerState {
@@ -80,10 +98,20 @@ export class FaceSampler {
     const target = new Float32Array(n * s * s * 3);
     const mask = this.maps && new Float32Array(n * s * s);
     const weight = this.maps && new Float32Array(n * s * s);
+    // Texture coordinates when the faces have them (a warping model's), with the mask as their weight.
+    const withCoords = this.maps?.some((m) => m.u && m.v && m.uvWeight) ?? false;
+    const u = withCoords ? new Float32Array(n * s * s) : undefined;
+    const v = withCoords ? new Float32Array(n * s * s) : undefined;
+    const cw = withCoords ? new Float32Array(n * s * s) : undefined;
     const mix = augment.mixBackground ?? 0;
     this.nextIndices(n, rng).forEach((face, at) => {
       const m = this.maps?.[face];
       const maps = m && mask && weight ? [{ src: m.mask, dst: mask }, { src: m.weight, dst: weight }] : undefined;
+      if (maps && u && v && cw) {
+        // A face without landmarks has no coordinates: weight 0.
+        const none = new Float32Array(s * s);
+        maps.push({ src: m!.u ?? none, dst: u }, { src: m!.v ?? none, dst: v }, { src: m!.uvWeight ?? none, dst: cw });
+      }
       // Drawn only when mixing is on, so runs without it keep their random stream.
       let inputSource: Uint8Array | undefined;
       if (mix > 0 && m && this.backgrounds.length && rng.next() < mix) inputSource = withBackground(this.faces[face], m.mask, this.backgrounds[rng.int(this.backgrounds.length)]);
@@ -95,6 +123,8 @@ export class FaceSampler {
       mask: mask && tf.tensor4d(mask, [n, s, s, 1]),
       mask3: mask && tf.tensor4d(threeChannels(mask), [n, s, s, 3]),
       weight: weight && tf.tensor4d(threeChannels(weight), [n, s, s, 3]),
+      coords: u && v ? tf.tensor4d(twoChannels(u, v), [n, s, s, 2]) : undefined,
+      coordsWeight: cw ? tf.tensor4d(twoChannels(cw, cw), [n, s, s, 2]) : undefined,
     };
   }
 
@@ -104,5 +134,5 @@ export class FaceSampler {
 }
 
 export function disposeBatch(b: Batch): void {
-  tf.dispose([b.input, b.target, ...[b.mask, b.mask3, b.weight].filter((t): t is tf.Tensor4D => t !== undefined)]);
+  tf.dispose([b.input, b.target, ...[b.mask, b.mask3, b.weight, b.coords, b.coordsWeight].filter((t): t is tf.Tensor4D => t !== undefined)]);
 }

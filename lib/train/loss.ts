@@ -23,6 +23,11 @@ export interface LossOptions {
   eyeWeight: number;
   /** Extra weight of the mouth region. */
   mouthWeight: number;
+  /**
+   * Warping decoders: weight of the pull of their texture coordinates towards the landmarks'
+   * (mean absolute error inside the face mask, in texture sides). 0 or absent: no pull.
+   */
+  coordsWeight?: number;
 }
 
 export const DEFAULT_LOSS: LossOptions = { ssimWeight: 0, maskWeighted: false, background: 0, eyeWeight: 0, mouthWeight: 0 };
@@ -32,8 +37,11 @@ export function lossNeedsMaps(o: LossOptions): boolean {
   return o.maskWeighted || o.eyeWeight > 0 || o.mouthWeight > 0;
 }
 
-/** Loss of one decoder's output [n, s, s, 3 or 4] against a batch. */
-export function faceLoss(output: tf.Tensor4D, batch: Batch, options: LossOptions): tf.Scalar {
+/**
+ * Loss of one decoder's output [n, s, s, 3 or 4] against a batch; with a warping decoder's texture
+ * coordinates [n, s, s, 2] (side `textureSize`), also their pull towards the batch's.
+ */
+export function faceLoss(output: tf.Tensor4D, batch: Batch, options: LossOptions, coords?: { value: tf.Tensor4D; textureSize: number }): tf.Scalar {
   return tf.tidy(() => {
     const hasMaskChannel = output.shape[3] === 4;
     const rgb = (hasMaskChannel ? output.slice([0, 0, 0, 0], [-1, -1, -1, 3]) : output) as tf.Tensor4D;
@@ -51,6 +59,12 @@ export function faceLoss(output: tf.Tensor4D, batch: Batch, options: LossOptions
     if (hasMaskChannel) {
       if (!batch.mask) throw new Error('the model has a mask channel but the batch has no mask target');
       loss = loss.add(output.slice([0, 0, 0, 3], [-1, -1, -1, 1]).sub(batch.mask).abs().mean());
+    }
+    const pull = options.coordsWeight ?? 0;
+    if (coords && pull > 0 && batch.coords && batch.coordsWeight) {
+      const w = batch.coordsWeight;
+      const err = coords.value.sub(batch.coords).abs().mul(w).sum().div(w.sum().add(1e-6)).div(coords.textureSize);
+      loss = loss.add(err.mul(pull));
     }
     return loss;
   });

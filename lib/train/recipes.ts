@@ -85,11 +85,22 @@ const hq96: Recipe = {
   settings: scheduled.settings,
 };
 
-export const RECIPES = { classic, masked, dssim, mixed, scheduled, resdec, cpu, hq96 } satisfies Record<string, Recipe>;
+// Warping decoders (lib/model/warp-face.ts): each decoder moves a texture of its own person, started
+// from one of their real faces, and paints only what the texture cannot show.
+const warp: Recipe = {
+  name: 'warp',
+  summary: 'scheduled with warping decoders: each moves, relights and retouches a face texture of its own person instead of painting every pixel',
+  model: { ...presetConfig('lite'), warp: true },
+  // No mirrored targets: a mirror image is no small move of the texture. The coordinates are pulled
+  // towards the landmarks' with weight 1 (an error of a texture side costs as much as an L1 of 1).
+  settings: { ...scheduled.settings, augment: { ...DEFAULT_AUGMENT, ...scheduled.settings.augment, flip: 0 }, loss: { ...scheduled.settings.loss!, coordsWeight: 1 } },
+};
+
+export const RECIPES = { classic, masked, dssim, mixed, scheduled, resdec, cpu, hq96, warp } satisfies Record<string, Recipe>;
 export type RecipeName = keyof typeof RECIPES;
 
 /** The recipe `train`, `bench --quality`, the notebooks and the demo use unless told otherwise. */
-export const DEFAULT_RECIPE: RecipeName = 'scheduled';
+export const DEFAULT_RECIPE: RecipeName = 'warp';
 
 export function isRecipeName(s: string): s is RecipeName {
   return Object.prototype.hasOwnProperty.call(RECIPES, s);

@@ -10,12 +10,13 @@ import { writeFileAtomic } from '../fsutil';
 import { buildAutoencoder, disposeAutoencoder, type Autoencoder } from '../model/builder';
 import { presetConfig, validateConfig, type ModelConfig } from '../model/config';
 import { CONFIG_JSON } from '../model/store';
+import { startTextures, warpLayer } from '../model/warp-face';
 import { loadCropLandmarks } from '../faces/crop-landmarks';
 import type { Point } from '../faces/types';
 import type { FusedAdamOptimizer } from '../native/adam';
 import { disposeBatch, FaceSampler, type FaceMaps, type SamplerState } from './batches';
 import { latestCheckpoint, loadCheckpoint, removeCheckpointTemps, saveCheckpoint } from './checkpoint';
-import { faceMaps } from './face-maps';
+import { faceMaps, modelLandmarks, type TextureFrame } from './face-maps';
 import { loadFaces, splitHoldout, subset, type FaceSet } from './faces';
 import { DivergenceWatch, type Divergence } from './divergence';
 import { appendHistory, truncateHistory, type HistoryEntry } from './history';
@@ -53,20 +54,23 @@ export async function loadIdentityFaces(dir: string, size: number, settings: Pic
   return { train: subset(all, split.train), heldOut: subset(all, split.heldOut) };
 }
 
+/** The landmarks of a set's crops (alignments.json, or found once and cached); null, said in one line, when unavailable. */
+async function setLandmarks(set: FaceSet, log: (line: string) => void): Promise<Map<string, Point[]> | null> {
+  try {
+    return (await loadCropLandmarks(set.dir, set.files, { log })).byFile;
+  } catch (e) {
+    log(`${set.dir}: landmarks unavailable (${(e as Error).message.split('\n')[0]})`);
+    return null;
+  }
+}
+
 /**
  * Masks and loss weights for the faces of a set, as the settings ask: drawn from each crop's
  * landmarks (alignments.json, or found once and cached), or the fixed ellipse.
  */
-export async function identityMaps(set: FaceSet, settings: Pick<TrainSettings, 'cropFraction' | 'loss' | 'masks'>, log: (line: string) => void = () => undefined): Promise<FaceMaps[]> {
-  let landmarks: Map<string, Point[]> | null = null;
-  if (settings.masks === 'landmarks') {
-    try {
-      landmarks = (await loadCropLandmarks(set.dir, set.files, { log })).byFile;
-    } catch (e) {
-      log(`${set.dir}: landmarks unavailable (${(e as Error).message.split('\n')[0]})`);
-    }
-  }
-  const { maps, ellipses } = await faceMaps(set, settings.cropFraction, landmarks, settings.loss);
+export async function identityMaps(set: FaceSet, settings: Pick<TrainSettings, 'cropFraction' | 'loss' | 'masks'>, log: (line: string) => void = () => undefined, extra: { landmarks?: Map<string, Point[]> | null; texture?: TextureFrame } = {}): Promise<FaceMaps[]> {
+  const landmarks = extra.landmarks !== undefined ? extra.landmarks : settings.masks === 'landmarks' ? await setLandmarks(set, log) : null;
+  const { maps, ellipses } = await faceMaps(set, settings.cropFraction, landmarks, settings.loss, extra.texture);
   if (ellipses > 0 && settings.masks === 'landmarks') log(`${set.dir}: ${ellipses} of ${set.files.length} faces without landmarks train with an ellipse mask`);
   return maps;
 }
@@ -153,8 +157,20 @@ export class TrainingSession {
       if (train.pixels.length === 0) throw new Error(`${dir}: no usable face images`);
       for (const s of train.skipped) log(`skipped ${id}/${s.file}: ${s.reason} (${s.detail})`);
       log(`${id}: ${train.pixels.length} faces to train on, ${heldOut.pixels.length} held out, from ${dir}`);
-      const maps = ae.config.mask || lossNeedsMaps(settings.loss) || (settings.augment.mixBackground ?? 0) > 0 ? await identityMaps(train, settings, log) : undefined;
-      mapsOf[id] = maps;
+      const warp = warpLayer(ae.decoders[id]);
+      let texture: TextureFrame | undefined;
+      let landmarks: Map<string, Point[]> | null | undefined;
+      if (warp) {
+        // A warping decoder needs its faces' landmarks: a new one starts its texture from one of them.
+        landmarks = await setLandmarks(train, log);
+        if (!ckptDir) {
+          const k = startTextures({ [id]: ae.decoders[id] }, { [id]: { pixels: train.pixels, landmarks: modelLandmarks(train, settings.cropFraction, landmarks) } }, ae.config.inputSize)[id];
+          log(`${id}: the texture is ${train.files[k]}`);
+        }
+        texture = { landmarks: warp.textureLandmarks(), size: warp.textureSize };
+      }
+      const needsMaps = ae.config.mask || lossNeedsMaps(settings.loss) || (settings.augment.mixBackground ?? 0) > 0 || warp !== null;
+      mapsOf[id] = needsMaps ? await identityMaps(train, settings, log, { landmarks, texture }) : undefined;
     }
     for (const id of ae.config.identities) {
       // Background mixing draws from the other people's training faces.

@@ -46,7 +46,7 @@ export type SavedSettings = SettingsInput & { data: Record<string, string> };
 
 const adamShape = { learningRate: z.number(), beta1: z.number(), beta2: z.number() } satisfies ShapeOf<AdamSettings>;
 const scheduleShape = { shape: z.enum(['constant', 'cosine']), warmup: z.number(), floor: z.number(), restart: z.number() } satisfies ShapeOf<LrSchedule>;
-const lossShape = { ssimWeight: z.number(), maskWeighted: z.boolean(), background: z.number(), eyeWeight: z.number(), mouthWeight: z.number() } satisfies ShapeOf<LossOptions>;
+const lossShape = { ssimWeight: z.number(), maskWeighted: z.boolean(), background: z.number(), eyeWeight: z.number(), mouthWeight: z.number(), coordsWeight: z.number() } satisfies ShapeOf<LossOptions>;
 const augmentShape = {
   rotation: z.number(), zoom: z.number(), shift: z.number(), flip: z.number(), warpGrid: z.number(), warpScale: z.number(),
   colourJitter: z.number(), mixBackground: z.number(),

@@ -3,7 +3,8 @@
 // (two Keras models sharing one encoder, each compiled with its own optimizer).
 
 import * as tf from '@tensorflow/tfjs';
-import { autoencode, trainableFor, type Autoencoder } from '../model/builder';
+import { autoencode, decoderOf, trainableFor, type Autoencoder } from '../model/builder';
+import { warpLayer, withCoordinates } from '../model/warp-face';
 import type { Batch } from './batches';
 import { FusedAdamOptimizer } from '../native/adam';
 import { faceLoss, type LossOptions } from './loss';
@@ -25,7 +26,15 @@ export function makeOptimizer(s: AdamSettings): FusedAdamOptimizer {
 /** Update the weights on one batch; returns the loss before the update (the caller disposes it). */
 export function trainStep(ae: Autoencoder, identity: string, batch: Batch, optimizer: tf.Optimizer, loss: LossOptions): tf.Scalar {
   const vars = trainableFor(ae, identity);
-  const { value, grads } = tf.variableGrads(() => faceLoss(autoencode(ae, batch.input, identity, true), batch, loss), vars);
+  const decoder = decoderOf(ae, identity);
+  const warp = (loss.coordsWeight ?? 0) > 0 && batch.coords ? warpLayer(decoder) : null;
+  const { value, grads } = tf.variableGrads(() => {
+    if (!warp) return faceLoss(autoencode(ae, batch.input, identity, true), batch, loss);
+    // A warping decoder's texture coordinates are pulled towards the landmarks' too.
+    const code = ae.encoder.apply(batch.input, { training: true }) as tf.Tensor4D;
+    const [out, coords] = withCoordinates(decoder).apply(code, { training: true }) as tf.Tensor4D[];
+    return faceLoss(out, batch, loss, { value: coords, textureSize: warp.textureSize });
+  }, vars);
   optimizer.applyGradients(grads);
   tf.dispose(grads);
   return value;

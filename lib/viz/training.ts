@@ -4,7 +4,8 @@
 import * as fs from 'fs';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
-import { autoencodeRgb, type Autoencoder } from '../model/builder';
+import { autoencodeRgb, decoderOf, type Autoencoder } from '../model/builder';
+import { warpLayer, warpStages } from '../model/warp-face';
 import { tensorToImage } from '../image';
 import { augmentFace } from '../train/augment';
 import { subset, type FaceSet } from '../train/faces';
@@ -95,6 +96,36 @@ export async function reconstructionGrid(ae: Autoencoder, faces: Uint8Array[], i
     columns: faces.length,
     captions: [...faces.map(() => label), ...faces.map(() => `decoder ${identity.toUpperCase()}`)],
   });
+}
+
+/**
+ * How a warping decoder (lib/model/warp-face.ts) makes its faces, for `faces` of anyone: the faces,
+ * its person's photo (the texture) moved into their pose and expression, the light it puts on it
+ * (grey = unchanged, brighter = lit up), and what it outputs. Rows of faces.length, the texture first.
+ */
+export async function warpAnatomy(ae: Autoencoder, faces: Uint8Array[], identity: string, label: string): Promise<Buffer> {
+  const decoder = decoderOf(ae, identity);
+  const layer = warpLayer(decoder);
+  if (!layer) throw new Error(`decoder ${identity} paints its faces: the anatomy is for warping decoders (recipe "warp")`);
+  const size = ae.config.inputSize;
+  const x = facesToTensor(faces, size);
+  const rows = tf.tidy(() => {
+    const { moved, light, face } = warpStages(decoder, ae.encoder.predict(x) as tf.Tensor4D);
+    // Gains from 1/e to e drawn from black to white, 1 as mid-grey.
+    const grey = light.log().div(2).add(0.5).clipByValue(0, 1);
+    return [x, moved, grey, face].map((t) => tf.unstack(t) as tf.Tensor3D[]);
+  });
+  const texture = tf.tidy(() => (layer.textureSize === size ? layer.texture().clone() : tf.image.resizeBilinear(layer.texture(), [size, size])) as tf.Tensor3D);
+  const blank = { data: new Uint8Array(size * size * 3).fill(40), width: size, height: size };
+  const images = [];
+  const who = identity.toUpperCase();
+  const captions = [`${who}'s photo`, ...faces.map(() => label), '', ...faces.map(() => 'photo, moved'), '', ...faces.map(() => 'light'), '', ...faces.map(() => `decoder ${who}`)];
+  for (const [r, row] of rows.entries()) {
+    images.push(r === 0 ? await tensorToImage(texture) : blank);
+    for (const t of row) images.push(await tensorToImage(t));
+  }
+  tf.dispose([x, texture, ...rows.flat()]);
+  return imageGrid(images, { columns: faces.length + 1, captions });
 }
 
 /** A preview grid PNG (train's previews/step-N.png) enlarged `scale` times: 64 px faces are hard to judge. */

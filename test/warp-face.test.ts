@@ -1,0 +1,178 @@
+// Warping decoders (lib/model/warp-face.ts, lib/train/texture-coords.ts): the bilinear sampler and
+// its hand-written gradient, the texture coordinates drawn from landmarks, a new model that shows
+// its texture untouched, save and load, and a training session whose coordinates learn the
+// landmarks' pull with a flat tensor count.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../lib/backend';
+import { loadCropLandmarks } from '../lib/faces/crop-landmarks';
+import type { Point } from '../lib/faces/types';
+import { autoencode, buildAutoencoder, disposeAutoencoder } from '../lib/model/builder';
+import { validateConfig } from '../lib/model/config';
+import { loadAutoencoder, saveAutoencoder } from '../lib/model/store';
+import { mostTypicalFace, sampleBilinear, startTextures, warpLayer, withCoordinates } from '../lib/model/warp-face';
+import { modelLandmarks } from '../lib/train/face-maps';
+import { loadFaces } from '../lib/train/faces';
+import { resolveRecipe } from '../lib/train/recipes';
+import { identityMaps, TrainingSession } from '../lib/train/session';
+import { NO_AUGMENT } from '../lib/train/augment';
+import { disposeBatch, FaceSampler } from '../lib/train/batches';
+import { Rng } from '../lib/rng';
+import { textureCoordinates } from '../lib/train/texture-coords';
+import { mkdtempSync, writeFileSync } from 'fs';
+import { encodeImage } from '../lib/image';
+import * as os from 'os';
+import * as path from 'path';
+import { alignedFolder, syntheticFaces, tinyConfig } from './train-fixtures';
+
+/** Rewrites each face of `dir` as a skin-coloured square with a dark dot on each of its landmarks. */
+async function drawLandmarks(dir: string, byFile: Map<string, Point[]>, side: number, skin: number[]): Promise<void> {
+  for (const [file, points] of byFile) {
+    const data = new Uint8Array(side * side * 3);
+    for (let i = 0; i < data.length; i++) data[i] = skin[i % 3];
+    for (const [x, y] of points)
+      for (let dy = -2; dy <= 2; dy++)
+        for (let dx = -2; dx <= 2; dx++) {
+          const px = Math.round(x) + dx, py = Math.round(y) + dy;
+          if (px >= 0 && py >= 0 && px < side && py < side) data.fill(30, (py * side + px) * 3, (py * side + px) * 3 + 3);
+        }
+    writeFileSync(path.join(dir, file), await encodeImage({ data, width: side, height: side }, 'png'));
+  }
+}
+
+test('bilinear sampling reads texels at whole coordinates, interpolates between them, and clamps at the edge', async () => {
+  await initBackend();
+  const tex = tf.tensor3d(Float32Array.from({ length: 4 * 4 * 3 }, (_, i) => i), [4, 4, 3]);
+  const x = tf.tensor3d([[[0, 1, 1.5, 3, 9, -2]]]), y = tf.tensor3d([[[0, 2, 0.5, 3, 1, 1]]]);
+  const got = await sampleBilinear(tex, x, y).data();
+  const texel = (xx: number, yy: number, c: number) => (yy * 4 + xx) * 3 + c;
+  const want = [
+    [0, 1, 2],
+    [texel(1, 2, 0), texel(1, 2, 1), texel(1, 2, 2)],
+    // (1.5, 0.5): the mean of the four texels around it.
+    [0, 1, 2].map((c) => (texel(1, 0, c) + texel(2, 0, c) + texel(1, 1, c) + texel(2, 1, c)) / 4),
+    [texel(3, 3, 0), texel(3, 3, 1), texel(3, 3, 2)],
+    [texel(3, 1, 0), texel(3, 1, 1), texel(3, 1, 2)], // x 9: clamped to the last column
+    [texel(0, 1, 0), texel(0, 1, 1), texel(0, 1, 2)], // x -2: the first
+  ].flat();
+  assert.deepEqual(Array.from(got), want);
+  tf.dispose([tex, x, y]);
+});
+
+test("the sampler's gradients match central differences, for the texture and the coordinates; moveCoords false stops the coordinates'", async () => {
+  await initBackend();
+  const t = 6;
+  const tex = tf.randomUniform([t, t, 3], 0, 1, 'float32', 1) as tf.Tensor3D;
+  // Away from whole numbers, where bilinear interpolation has a kink.
+  const x = tf.randomUniform([2, 3, 3], 0.1, 4.9, 'float32', 2).floor().add(tf.randomUniform([2, 3, 3], 0.2, 0.8, 'float32', 3)) as tf.Tensor3D;
+  const y = tf.randomUniform([2, 3, 3], 0.1, 4.9, 'float32', 4).floor().add(tf.randomUniform([2, 3, 3], 0.2, 0.8, 'float32', 5)) as tf.Tensor3D;
+  const w = tf.randomNormal([2, 3, 3, 3], 0, 1, 'float32', 6);
+  const f = (move: boolean) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => sampleBilinear(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D, move).mul(w).sum() as tf.Scalar;
+  const inputs = [tex, x, y];
+  const grads = tf.grads(f(true))(inputs);
+  const e = 1e-2;
+  for (let k = 0; k < 3; k++) {
+    const an = await grads[k].data();
+    const base = await inputs[k].data();
+    for (let i = 0; i < base.length; i += 5) {
+      const at = (d: number) => {
+        const v = Float32Array.from(base);
+        v[i] += d;
+        const args = inputs.map((t2, j) => (j === k ? tf.tensor(v, t2.shape) : t2));
+        return f(true)(args[0], args[1], args[2]).dataSync()[0];
+      };
+      const num = (at(e) - at(-e)) / (2 * e);
+      assert.ok(Math.abs(an[i] - num) < 2e-3, `input ${k}, element ${i}: ${an[i]} against ${num}`);
+    }
+  }
+  const stopped = tf.grads(f(false))(inputs);
+  assert.deepEqual(Array.from(await stopped[0].data()), Array.from(await grads[0].data()), 'the texture still learns');
+  assert.ok((await stopped[1].abs().sum().data())[0] === 0 && (await stopped[2].abs().sum().data())[0] === 0, 'no gradient reaches the coordinates');
+  tf.dispose([tex, x, y, w, ...grads, ...stopped]);
+});
+
+test('texture coordinates from landmarks: the same landmarks map every pixel to itself; shifted ones shift the map inside the face', () => {
+  const size = 32;
+  // A ring of 68 points around the centre, like a face's outline and features.
+  const lm: Point[] = Array.from({ length: 68 }, (_, i) => [16 + 9 * Math.cos(i * 0.37) * (0.4 + (i % 5) / 8), 16 + 9 * Math.sin(i * 0.37) * (0.4 + (i % 5) / 8)]);
+  const same = textureCoordinates(lm, lm, size, size);
+  for (let p = 0; p < size * size; p++) {
+    assert.ok(Math.abs(same.u[p] - (p % size)) < 1e-3 && Math.abs(same.v[p] - Math.floor(p / size)) < 1e-3, `pixel ${p}`);
+  }
+  // The face 2 px right and 1 px down of the texture's: its pixels read 2 px left and 1 up.
+  const moved = textureCoordinates(lm.map(([x, y]): Point => [x + 2, y + 1]), lm, size, size);
+  const centre = 16 * size + 16;
+  assert.ok(Math.abs(moved.u[centre] - 14) < 1e-3 && Math.abs(moved.v[centre] - 15) < 1e-3, `centre reads (${moved.u[centre]}, ${moved.v[centre]})`);
+  // A texture twice the size: coordinates in its pixels.
+  const big = textureCoordinates(lm, lm.map(([x, y]): Point => [x * 2, y * 2]), size, 2 * size);
+  assert.ok(Math.abs(big.u[centre] - 32) < 0.6, `u ${big.u[centre]}`);
+});
+
+test('a new warping model shows its texture unchanged: zero flow, gain 1, whatever the code', async () => {
+  await initBackend();
+  const config = tinyConfig({ warp: true });
+  validateConfig(config);
+  assert.throws(() => validateConfig(tinyConfig({ warp: true, decoderWidths: [8, 8], encoderWidths: [8, 8, 8] })), /warping decoder needs 3/);
+  const ae = buildAutoencoder(config, { seed: 2 });
+  const s = config.inputSize;
+  const faces = Array.from({ length: 3 }, (_, k) => Uint8Array.from({ length: s * s * 3 }, (_, i) => (i * (k + 3) + k * 40) % 256));
+  const lm: Point[] = Array.from({ length: 68 }, (_, i) => [i % 16, Math.floor(i / 5)]);
+  const chosen = startTextures(ae.decoders, { a: { pixels: faces, landmarks: [lm, null, lm] }, b: { pixels: faces, landmarks: [null, null, lm] } }, s);
+  assert.equal(chosen.b, 2, 'only a face with landmarks can be the texture');
+  assert.equal(chosen.a, [0, 2][mostTypicalFace([faces[0], faces[2]])]);
+  assert.deepEqual(warpLayer(ae.decoders.b)!.textureLandmarks(), lm);
+  const x = tf.randomUniform([2, s, s, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
+  const out = await autoencode(ae, x, 'b').data();
+  const texture = Array.from(faces[2], (v) => v / 255);
+  for (let n = 0; n < 2; n++)
+    for (let i = 0; i < texture.length; i++) assert.ok(Math.abs(out[n * texture.length + i] - texture[i]) < 1e-5, `face ${n}, value ${i}`);
+  // Save and load: the texture travels with the decoder and the outputs stay identical.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dfl-warp-'));
+  await saveAutoencoder(ae, dir);
+  const back = await loadAutoencoder(dir);
+  assert.deepEqual(await autoencode(back, x, 'b').data(), out);
+  assert.deepEqual(warpLayer(back.decoders.b)!.textureLandmarks(), lm);
+  const [, coords] = withCoordinates(back.decoders.a).predict(tf.zeros([1, ...back.decoders.a.inputs[0].shape.slice(1) as number[]])) as tf.Tensor[];
+  assert.deepEqual(coords.shape, [1, s, s, 2]);
+  tf.dispose([x, coords]);
+  disposeAutoencoder(ae);
+  disposeAutoencoder(back);
+});
+
+test('the warp recipe: no mirrored targets, the landmarks pull the coordinates, and training learns them with a flat tensor count', async () => {
+  await initBackend();
+  const { settings } = resolveRecipe('warp');
+  assert.equal(settings.augment.flip, 0);
+  assert.ok((settings.loss.coordsWeight ?? 0) > 0);
+  const { a, b, model } = await syntheticFaces(6, 128);
+  // Faces whose features sit at their landmarks, so the encoder can see where they are.
+  await drawLandmarks(a, alignedFolder(a, 6, 128), 128, [200, 150, 120]);
+  await drawLandmarks(b, alignedFolder(b, 6, 128), 128, [120, 160, 220]);
+  const config = tinyConfig({ warp: true, inputSize: 32 });
+  const session = await TrainingSession.open({ modelDir: model, data: { a, b }, config, settings: { ...settings, batchSize: 4, holdout: 0, adam: { ...settings.adam, learningRate: 2e-3 } } });
+  // The texture is one of the training faces, pixel for pixel.
+  const set = await loadFaces(a, { size: 32, cropFraction: settings.cropFraction });
+  const lm = modelLandmarks(set, settings.cropFraction, (await loadCropLandmarks(a, set.files)).byFile);
+  const layerTex = await session.ae.decoders.a.getLayer('dec_warp').getWeights()[0].data();
+  const k = set.pixels.findIndex((p) => p.every((v, i) => Math.abs(v / 255 - layerTex[i]) < 1e-6));
+  assert.ok(k >= 0, 'the texture is a training face');
+  assert.deepEqual(warpLayer(session.ae.decoders.a)!.textureLandmarks().map(([x, y]) => [Math.fround(x), Math.fround(y)]), lm[k]!.map(([x, y]) => [Math.fround(x), Math.fround(y)]));
+  // The coordinates' error on the same unaugmented faces, before and after training.
+  const warp = warpLayer(session.ae.decoders.a)!;
+  const maps = await identityMaps(set, settings, undefined, { landmarks: (await loadCropLandmarks(a, set.files)).byFile, texture: { landmarks: warp.textureLandmarks(), size: warp.textureSize } });
+  const batch = new FaceSampler(set.pixels, 32, undefined, maps).next(6, new Rng(3), NO_AUGMENT);
+  const coordsError = () => tf.tidy(() => {
+    const [, coords] = withCoordinates(session.ae.decoders.a).predict(session.ae.encoder.predict(batch.input)) as tf.Tensor[];
+    return coords.sub(batch.coords!).abs().mul(batch.coordsWeight!).sum().div(batch.coordsWeight!.sum()).dataSync()[0];
+  });
+  const before = coordsError();
+  await session.trainStep();
+  const tensors = tf.memory().numTensors;
+  for (let i = 0; i < 80; i++) await session.trainStep();
+  assert.equal(tf.memory().numTensors, tensors, 'tensor count flat over steps');
+  const after = coordsError();
+  assert.ok(after < before * 0.6, `the coordinates' error fell from ${before.toFixed(2)} to ${after.toFixed(2)} px`);
+  disposeBatch(batch);
+  session.dispose();
+});
