@@ -46,15 +46,22 @@ function corners(texture: tf.Tensor3D, x: tf.Tensor3D, y: tf.Tensor3D) {
   return { t, idx, texels, fx, fy };
 }
 
+/** Which of the sampler's inputs receive a gradient; the others get zeros, at no cost. Default: both. */
+export interface SamplerGradients {
+  texture?: boolean;
+  coords?: boolean;
+}
+
 /**
  * Bilinear sampling: texture [t, t, 3] read at pixel coordinates x, y ([n, s, s] each, in the
- * texture's pixels), clamped to its edge; [n, s, s, 3]. Differentiable in the texture and (unless
- * `moveCoords` is false: their gradient is then zero) in x, y. The gradient is written out: the
- * texture's is the output gradient scattered back onto the four texels each point read (weighted
- * as they were), the coordinates' the texture's slope between them. (tfjs's own would also ask
- * for a gradient of the integer gather indices, and fail.)
+ * texture's pixels), clamped to its edge; [n, s, s, 3]. Differentiable in the texture and in x, y
+ * (unless `grads` says otherwise). The gradient is written out: the texture's is the output
+ * gradient scattered back onto the four texels each point read (weighted as they were), the
+ * coordinates' the texture's slope between them. (tfjs's own would also ask for a gradient of the
+ * integer gather indices, and fail.)
  */
-export function sampleBilinear(texture: tf.Tensor3D, x: tf.Tensor3D, y: tf.Tensor3D, moveCoords = true): tf.Tensor4D {
+export function sampleBilinear(texture: tf.Tensor3D, x: tf.Tensor3D, y: tf.Tensor3D, grads: SamplerGradients = {}): tf.Tensor4D {
+  const { texture: texGrad = true, coords: coordsGrad = true } = grads;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [tex, xs, ys, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
     save([tex, xs, ys]);
@@ -67,16 +74,19 @@ export function sampleBilinear(texture: tf.Tensor3D, x: tf.Tensor3D, y: tf.Tenso
       value,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.tidy(() => {
         const [stex, sx, sy] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+        if (!texGrad && !coordsGrad) return [tf.zerosLike(stex), tf.zerosLike(sx), tf.zerosLike(sy)];
         const g = dy as tf.Tensor4D;
         const { t, idx, texels: [a, b, c, d], fx, fy } = corners(stex, sx, sy);
         const one = tf.scalar(1);
         const weights = [one.sub(fx).mul(one.sub(fy)), fx.mul(one.sub(fy)), one.sub(fx).mul(fy), fx.mul(fy)];
-        const dTex = weights
-          // scatterND sums repeated indices in one pass (unsortedSegmentSum's cpu kernel is quadratic).
-          .map((wgt, k) => tf.scatterND(idx[k], g.mul(wgt).reshape([-1, 3]), [t * t, 3]))
-          .reduce((p, q) => p.add(q))
-          .reshape([t, t, 3]);
-        if (!moveCoords) return [dTex, tf.zerosLike(sx), tf.zerosLike(sy)];
+        const dTex = !texGrad
+          ? tf.zerosLike(stex)
+          : weights
+              // scatterND sums repeated indices in one pass (unsortedSegmentSum's cpu kernel is quadratic).
+              .map((wgt, k) => tf.scatterND(idx[k], g.mul(wgt).reshape([-1, 3]), [t * t, 3]))
+              .reduce((p, q) => p.add(q))
+              .reshape([t, t, 3]);
+        if (!coordsGrad) return [dTex, tf.zerosLike(sx), tf.zerosLike(sy)];
         // Outside the texture the coordinate was clamped: no slope there.
         const inside = (v: tf.Tensor3D) => v.greaterEqual(0).logicalAnd(v.lessEqual(t - 1)).toFloat();
         const dx = b.sub(a).mul(one.sub(fy)).add(d.sub(c).mul(fy)).mul(g).sum(-1).mul(inside(sx));
@@ -184,7 +194,8 @@ export class WarpFace extends tf.layers.Layer {
       // The image's error does not move the coordinates: only the landmarks' pull does. Left to
       // the image loss they learned a jittered field that smears the texture like frosted glass,
       // the closest a moved photo can come to the soft average L1 and SSIM prefer.
-      const moved = sampleBilinear(this.texture(), at(0), at(1), false);
+      // Nor does it change the photo (it is no weight to train), so the sampler has no gradient to compute.
+      const moved = sampleBilinear(this.texture(), at(0), at(1), { texture: false, coords: false });
       const gain = gainRaw.tanh().mul(GAIN_RANGE).exp();
       return moved.mul(gain).clipByValue(0, 1);
     });
