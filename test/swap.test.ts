@@ -109,16 +109,28 @@ test('colour: a known colour shift is undone (Lab shift exactly by mean/std, RGB
   assert.ok(rmse(leftOnly(r), leftOnly(original)) < 0.01);
 });
 
-/** A decoder that ignores its input and draws Gaussian dots at given model-space points. */
-function markerModel(points: Point[], inputSize = 64): SwapModel {
-  const img = new Float32Array(inputSize * inputSize * 3).fill(0.2);
-  for (let y = 0; y < inputSize; y++)
-    for (let x = 0; x < inputSize; x++)
+/** An image of Gaussian dots at model-space points, drawn `k` times larger (side inputSize * k). */
+function dots(points: Point[], inputSize: number, k = 1): tf.Tensor4D {
+  const n = inputSize * k;
+  const img = new Float32Array(n * n * 3).fill(0.2);
+  for (let y = 0; y < n; y++)
+    for (let x = 0; x < n; x++)
       for (const [px, py] of points) {
-        const v = Math.exp(-((x + 0.5 - px) ** 2 + (y + 0.5 - py) ** 2) / (2 * 1.2 ** 2));
-        for (let c = 0; c < 3; c++) img[(y * inputSize + x) * 3 + c] += 0.8 * v;
+        const v = Math.exp(-((x + 0.5 - px * k) ** 2 + (y + 0.5 - py * k) ** 2) / (2 * (1.2 * k) ** 2));
+        for (let c = 0; c < 3; c++) img[(y * n + x) * 3 + c] += 0.8 * v;
       }
-  return stubModel((faces) => tf.tidy(() => tf.tensor4d(img, [1, inputSize, inputSize, 3]).tile([faces.shape[0], 1, 1, 1]) as tf.Tensor4D), inputSize);
+  return tf.tensor4d(img, [1, n, n, 3]);
+}
+
+/**
+ * A decoder that ignores its input and draws Gaussian dots at given model-space points; with
+ * detail k > 1 only its detailed render (a warping model's larger photo) has them.
+ */
+function markerModel(points: Point[], inputSize = 64, detail = 1): SwapModel {
+  const img = dots(detail > 1 ? [] : points, inputSize), big = dots(points, inputSize, detail);
+  const tiled = (t: tf.Tensor4D) => (faces: tf.Tensor4D) => tf.tidy(() => t.tile([faces.shape[0], 1, 1, 1]) as tf.Tensor4D);
+  const model = stubModel(tiled(img), inputSize);
+  return detail > 1 ? { ...model, detail, decodeDetailed: tiled(big) } : model;
 }
 
 test('paste-back geometry: a synthetic face placed with a known transform comes back to the same place', async () => {
@@ -127,9 +139,10 @@ test('paste-back geometry: a synthetic face placed with a known transform comes 
   const t = templateInCrop(GEOMETRY);
   const keys = [30, 36, 45, 48, 54];
   const inModel = keys.map((k): Point => [((t[k][0] - offset) * 64) / side, ((t[k][1] - offset) * 64) / side]);
-  const model = markerModel(inModel);
   const grey: RgbImage = { width: 400, height: 300, data: new Uint8Array(400 * 300 * 3).fill(51) };
-  for (const [deg, scale, at] of [[0, 160, [200, 150]], [23, 140, [180, 160]], [-35, 110, [250, 140]]] as Array<[number, number, Point]>) {
+  // detail 3: a warping model's render three times larger, pasted through the same frame.
+  for (const [deg, scale, at, detail] of [[0, 160, [200, 150], 1], [23, 140, [180, 160], 1], [-35, 110, [250, 140], 1], [23, 140, [180, 160], 3]] as Array<[number, number, Point, number]>) {
+    const model = markerModel(inModel, 64, detail);
     const face = placedFace(deg, scale, at);
     const r = await swapFaces(grey, [face], model, { ...OPTIONS, mask: { ...MASK, erode: 0, forehead: 0.3 } });
     assert.equal(r.swapped, 1);
@@ -143,7 +156,7 @@ test('paste-back geometry: a synthetic face placed with a known transform comes 
           (sx += v * (x + 0.5)), (sy += v * (y + 0.5)), (s += v);
         }
       const err = Math.hypot(sx / s - ex, sy / s - ey);
-      assert.ok(err < 0.5, `rotation ${deg}, landmark ${k} (${inModel[j].map((v) => v.toFixed(1))}): off by ${err.toFixed(2)} px`);
+      assert.ok(err < 0.5, `rotation ${deg}, detail ${detail}, landmark ${k} (${inModel[j].map((v) => v.toFixed(1))}): off by ${err.toFixed(2)} px`);
     }
   }
 });
@@ -250,4 +263,28 @@ test('colour and blend side by side: every matcher x blender, each scored by the
   const png = colourBlendGrid(c);
   const img = await decodeImage(png, { minSide: 1 });
   assert.deepEqual([img.width, img.height], [4 * 128, 3 * (128 + 14)], 'a row per matcher: own face, matched, alpha, poisson');
+});
+
+test('a detailed render is pasted at its own resolution: a pattern finer than the model input survives, the plain decode of it does not', async () => {
+  const k = 4, s = 64, n = s * k;
+  // 2 px checks at 4x: the 64 px decode of the same face is their average, flat grey.
+  const checks = new Float32Array(n * n * 3);
+  for (let i = 0; i < n * n; i++) checks.fill(((i % n >> 1) + (Math.floor(i / n) >> 1)) % 2 ? 0.8 : 0.2, i * 3, i * 3 + 3);
+  const flat = stubModel((faces) => tf.tidy(() => tf.fill([faces.shape[0], s, s, 3], 0.5) as tf.Tensor4D));
+  const detailed: SwapModel = { ...flat, detail: k, decodeDetailed: (faces) => tf.tidy(() => tf.tensor4d(checks, [1, n, n, 3]).tile([faces.shape[0], 1, 1, 1]) as tf.Tensor4D) };
+  const grey: RgbImage = { width: 600, height: 500, data: new Uint8Array(600 * 500 * 3).fill(128) };
+  const face = placedFace(0, 360, [300, 250]);
+  const spread = async (model: SwapModel) => {
+    const r = await swapFaces(grey, [face], model, { ...OPTIONS, sharpen: { amount: 0, radius: 1 } });
+    assert.equal(r.swapped, 1);
+    // Standard deviation of the red channel in a 40 px square around the nose tip.
+    const [cx, cy] = face.landmarks[30].map(Math.round);
+    const v: number[] = [];
+    for (let y = cy - 20; y < cy + 20; y++) for (let x = cx - 20; x < cx + 20; x++) v.push(r.image.data[(y * 600 + x) * 3] / 255);
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    return Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
+  };
+  const [withDetail, without] = [await spread(detailed), await spread(flat)];
+  assert.ok(withDetail > 0.15, `the checks are there: spread ${withDetail.toFixed(3)}`);
+  assert.ok(without < 0.01, `the plain decode is flat: spread ${without.toFixed(3)}`);
 });

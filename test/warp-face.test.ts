@@ -11,7 +11,7 @@ import type { Point } from '../lib/faces/types';
 import { autoencode, buildAutoencoder, disposeAutoencoder } from '../lib/model/builder';
 import { validateConfig } from '../lib/model/config';
 import { loadAutoencoder, saveAutoencoder } from '../lib/model/store';
-import { mostTypicalFace, sampleBilinear, startTextures, warpLayer, withCoordinates } from '../lib/model/warp-face';
+import { MAX_FLOW, mostTypicalFace, renderDetailed, sampleBilinear, startTextures, warpLayer, withCoordinates } from '../lib/model/warp-face';
 import { modelLandmarks } from '../lib/train/face-maps';
 import { loadFaces } from '../lib/train/faces';
 import { resolveRecipe } from '../lib/train/recipes';
@@ -111,16 +111,19 @@ test('texture coordinates from landmarks: the same landmarks map every pixel to 
   assert.ok(Math.abs(big.u[centre] - 32) < 0.6, `u ${big.u[centre]}`);
 });
 
-test('a new warping model shows its texture unchanged: zero flow, gain 1, whatever the code', async () => {
+test('a new warping model shows its texture unchanged: zero flow, gain 1, whatever the code; its detailed render shows the larger photo', async () => {
   await initBackend();
-  const config = tinyConfig({ warp: true });
+  const config = tinyConfig({ warp: true, warpDetail: 2 });
   validateConfig(config);
   assert.throws(() => validateConfig(tinyConfig({ warp: true, decoderWidths: [8, 8], encoderWidths: [8, 8, 8] })), /warping decoder needs 3/);
   const ae = buildAutoencoder(config, { seed: 2 });
   const s = config.inputSize;
   const faces = Array.from({ length: 3 }, (_, k) => Uint8Array.from({ length: s * s * 3 }, (_, i) => (i * (k + 3) + k * 40) % 256));
   const lm: Point[] = Array.from({ length: 68 }, (_, i) => [i % 16, Math.floor(i / 5)]);
-  const chosen = startTextures(ae.decoders, { a: { pixels: faces, landmarks: [lm, null, lm] }, b: { pixels: faces, landmarks: [null, null, lm] } }, s);
+  // The larger photo: a pattern of its own, so the test can tell which photo a render read.
+  const larger = async (id: string, i: number, side: number) => Uint8Array.from({ length: side * side * 3 }, (_, j) => (j * 7 + i * 13 + id.length) % 256);
+  await assert.rejects(startTextures(ae.decoders, { a: { pixels: faces, landmarks: [lm, null, lm] } }, s), /keeps its photo at 2x/);
+  const chosen = await startTextures(ae.decoders, { a: { pixels: faces, landmarks: [lm, null, lm] }, b: { pixels: faces, landmarks: [null, null, lm] } }, s, larger);
   assert.equal(chosen.b, 2, 'only a face with landmarks can be the texture');
   assert.equal(chosen.a, [0, 2][mostTypicalFace([faces[0], faces[2]])]);
   assert.deepEqual(warpLayer(ae.decoders.b)!.textureLandmarks(), lm);
@@ -129,6 +132,28 @@ test('a new warping model shows its texture unchanged: zero flow, gain 1, whatev
   const texture = Array.from(faces[2], (v) => v / 255);
   for (let n = 0; n < 2; n++)
     for (let i = 0; i < texture.length; i++) assert.ok(Math.abs(out[n * texture.length + i] - texture[i]) < 1e-5, `face ${n}, value ${i}`);
+  const big = Array.from(await larger('b', 2, 2 * s), (v) => v / 255);
+  const codes = ae.encoder.predict(x) as tf.Tensor4D;
+  const drawn = renderDetailed(ae.decoders.b, codes);
+  assert.deepEqual(drawn.shape, [2, 2 * s, 2 * s, 3]);
+  const drawnValues = await drawn.data();
+  for (let i = 0; i < big.length; i++) assert.ok(Math.abs(drawnValues[i] - big[i]) < 1e-5, `detailed value ${i}`);
+  // A flow of 2 texture pixels to the right (tanh(b) x MAX_FLOW x 16 = 2): the 16 px output reads 2
+  // pixels further right, the detailed render 4 of its own (the same place in the face).
+  const flowLayer = ae.decoders.b.getLayer('dec_flow');
+  const [kernel, bias] = flowLayer.getWeights().map((w) => w.clone());
+  flowLayer.setWeights([kernel, tf.tensor1d([Math.atanh(2 / (MAX_FLOW * s)), 0])]);
+  const shifted = await autoencode(ae, x, 'b').data();
+  const shiftedBig = await renderDetailed(ae.decoders.b, codes).data();
+  for (let y = 0; y < s; y++)
+    for (let xx = 0; xx < s - 2; xx++)
+      for (let c = 0; c < 3; c++) assert.ok(Math.abs(shifted[(y * s + xx) * 3 + c] - texture[(y * s + xx + 2) * 3 + c]) < 1e-4, `shifted output at ${xx}, ${y}`);
+  for (let y = 0; y < 2 * s; y++)
+    for (let xx = 0; xx < 2 * s - 4; xx++)
+      for (let c = 0; c < 3; c++) assert.ok(Math.abs(shiftedBig[(y * 2 * s + xx) * 3 + c] - big[(y * 2 * s + xx + 4) * 3 + c]) < 1e-4, `shifted detailed render at ${xx}, ${y}`);
+  flowLayer.setWeights([kernel, bias]);
+  tf.dispose([kernel, bias]);
+  tf.dispose([codes, drawn]);
   // Save and load: the texture travels with the decoder and the outputs stay identical.
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dfl-warp-'));
   await saveAutoencoder(ae, dir);

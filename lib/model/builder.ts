@@ -123,7 +123,7 @@ function warpOutput(c: ModelConfig, sides: tf.SymbolicTensor[], init: () => Init
   const flow = up(conv(2, 3, 'dec_flow', half), 2, 'dec_flow_up');
   const gain = up(conv(3, 3, 'dec_gain', quarter), 4, 'dec_gain_up');
   const coords = new WarpCoords({ textureSize: c.inputSize, name: 'dec_coords' }).apply(flow) as tf.SymbolicTensor;
-  const face = new WarpFace({ textureSize: c.inputSize, name: 'dec_warp' }).apply([coords, gain]) as tf.SymbolicTensor;
+  const face = new WarpFace({ textureSize: c.inputSize, detail: c.warpDetail, name: 'dec_warp' }).apply([coords, gain]) as tf.SymbolicTensor;
   if (!c.mask) return face;
   return tf.layers.concatenate({ name: 'dec_with_mask' }).apply([face, conv(1, 5, 'dec_mask', full, init(), 'sigmoid')]) as tf.SymbolicTensor;
 }

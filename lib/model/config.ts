@@ -34,6 +34,12 @@ export interface ModelConfig {
    * learned image, started from one of their faces) and paints only what the texture lacks.
    */
   warp?: boolean;
+  /**
+   * Warping decoders: keep their photo also at this many times the input size, for swaps rendered
+   * at that resolution (the flow and light are smooth, so they stretch to any size; the photo's
+   * detail does not). 1 or absent: the photo at the input size only.
+   */
+  warpDetail?: number;
 }
 
 /** config.json's shape; validateConfig then checks that the numbers make a buildable model. */
@@ -49,6 +55,7 @@ export const ModelConfigSchema = schemaFor<ModelConfig>()(z.object({
   mask: z.boolean(),
   identities: z.array(z.string()),
   warp: z.boolean().optional(),
+  warpDetail: z.number().optional(),
 } satisfies ShapeOf<ModelConfig>));
 
 export type PresetName = 'original' | 'lite' | 'hq128' | 'tiny';
@@ -126,6 +133,8 @@ export function validateConfig(c: ModelConfig): void {
   const counts = Array.isArray(res) ? res : [res];
   if (counts.some((r) => !Number.isInteger(r) || r < 0 || r > 8) || (Array.isArray(res) && res.length !== c.decoderWidths.length))
     problems.push(`decoderResBlocks must be an integer from 0 to 8, or one per decoder upscale (${c.decoderWidths.length}), got ${JSON.stringify(res)}`);
+  const detail = c.warpDetail ?? 1;
+  if (!Number.isInteger(detail) || detail < 1 || detail > 8) problems.push(`warpDetail must be an integer from 1 to 8, got ${c.warpDetail}`);
   if (c.warp && c.decoderWidths.length < 3) problems.push(`a warping decoder needs 3 decoder upscales (its light comes from the quarter side), got ${c.decoderWidths.length}`);
   if (c.identities.length < 1 || new Set(c.identities).size !== c.identities.length || c.identities.some((n) => !/^[a-z0-9_-]+$/i.test(n)))
     problems.push('identities must be distinct names of letters, digits, - and _');

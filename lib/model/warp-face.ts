@@ -144,12 +144,16 @@ export const LANDMARKS = 68;
 export class WarpFace extends tf.layers.Layer {
   static readonly className = 'WarpFace';
   readonly textureSize: number;
+  /** The photo is also kept at detail x textureSize, for swaps rendered that large (renderDetailed). */
+  readonly detail: number;
   private textureVar: tf.LayerVariable | null = null;
+  private detailVar: tf.LayerVariable | null = null;
   private landmarks: tf.LayerVariable | null = null;
 
-  constructor(args: { textureSize: number; name?: string }) {
+  constructor(args: { textureSize: number; detail?: number; name?: string }) {
     super({ name: args.name });
     this.textureSize = args.textureSize;
+    this.detail = args.detail ?? 1;
   }
 
   override build(): void {
@@ -157,15 +161,21 @@ export class WarpFace extends tf.layers.Layer {
     // Not trained: the texture stays a real photo. Mid-grey until setTexture puts a face there (a
     // new model does that before its first step); its landmarks (texture pixels) travel with it.
     this.textureVar = this.addWeight('texture', [t, t, 3], 'float32', tf.initializers.constant({ value: 0.5 }), undefined, false);
+    if (this.detail > 1) this.detailVar = this.addWeight('detail', [t * this.detail, t * this.detail, 3], 'float32', tf.initializers.constant({ value: 0.5 }), undefined, false);
     this.landmarks = this.addWeight('landmarks', [LANDMARKS, 2], 'float32', tf.initializers.zeros(), undefined, false);
     this.built = true;
   }
 
-  /** Put a face [t, t, 3] in [0, 1] and its landmarks (texture pixels) into the layer. */
-  setTexture(image: tf.Tensor3D, landmarks: ReadonlyArray<readonly [number, number]>): void {
+  /**
+   * Put a face [t, t, 3] in [0, 1] and its landmarks (texture pixels) into the layer, and with
+   * detail > 1 the same face at detail x t (training never reads that one; the swap does).
+   */
+  setTexture(image: tf.Tensor3D, landmarks: ReadonlyArray<readonly [number, number]>, detailed?: tf.Tensor3D): void {
     if (!this.textureVar || !this.landmarks) throw new Error('WarpFace: setTexture before the layer is built');
     if (landmarks.length !== LANDMARKS) throw new Error(`WarpFace: ${landmarks.length} landmarks, expected ${LANDMARKS}`);
+    if (this.detailVar && !detailed) throw new Error(`WarpFace: the photo at ${this.detail}x is missing`);
     this.textureVar.write(image);
+    if (this.detailVar) this.detailVar.write(detailed!);
     tf.tidy(() => {
       this.landmarks!.write(tf.tensor2d(landmarks.flat(), [LANDMARKS, 2]));
     });
@@ -174,6 +184,11 @@ export class WarpFace extends tf.layers.Layer {
   /** The texture [t, t, 3] (the layer's own tensor: do not dispose it). */
   texture(): tf.Tensor3D {
     return this.textureVar!.read() as tf.Tensor3D;
+  }
+
+  /** The photo at detail x t (the texture itself when detail is 1; the layer's own tensor). */
+  detailTexture(): tf.Tensor3D {
+    return (this.detailVar ?? this.textureVar)!.read() as tf.Tensor3D;
   }
 
   /** The texture's landmarks, in texture pixels. */
@@ -202,7 +217,7 @@ export class WarpFace extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), textureSize: this.textureSize };
+    return { ...super.getConfig(), textureSize: this.textureSize, detail: this.detail };
   }
 }
 
@@ -256,25 +271,36 @@ export interface TextureSource {
   landmarks: Array<ReadonlyArray<readonly [number, number]> | null>;
 }
 
+/** The face a warping decoder of this person starts from: the most typical of those with landmarks. */
+export function chooseTexture(set: TextureSource): number {
+  const usable = set.pixels.map((_, i) => i).filter((i) => set.landmarks[i]);
+  if (usable.length === 0) throw new Error('no faces with landmarks');
+  return usable[mostTypicalFace(usable.map((i) => set.pixels[i]))];
+}
+
 /**
  * Start every warping decoder's texture from its person's most typical training face that has
- * landmarks (a new model). Returns the chosen face's index per identity.
+ * landmarks (a new model). `detailed(id, index, side)` gives that face at `side` pixels, for
+ * decoders that keep their photo larger (ModelConfig.warpDetail). Returns the chosen face's index
+ * per identity.
  */
-export function startTextures(decoders: Record<string, tf.LayersModel>, faces: Record<string, TextureSource>, size: number): Record<string, number> {
+export async function startTextures(decoders: Record<string, tf.LayersModel>, faces: Record<string, TextureSource>, size: number, detailed?: (id: string, index: number, side: number) => Promise<Uint8Array>): Promise<Record<string, number>> {
   const chosen: Record<string, number> = {};
   for (const [id, decoder] of Object.entries(decoders)) {
     const layer = warpLayer(decoder);
     if (!layer) continue;
     const set = faces[id];
-    const usable = set ? set.pixels.map((_, i) => i).filter((i) => set.landmarks[i]) : [];
-    if (!set || usable.length === 0)
+    if (!set || !set.landmarks.some((l) => l))
       throw new Error(`no faces of "${id}" with landmarks to start a warping decoder's photo from (extract writes them; face-api found none here): train with a painting recipe, e.g. --recipe scheduled`);
-    const k = usable[mostTypicalFace(usable.map((i) => set.pixels[i]))];
-    const t = layer.textureSize;
+    const k = chooseTexture(set);
+    const t = layer.textureSize, big = t * layer.detail;
+    if (layer.detail > 1 && !detailed) throw new Error(`decoder ${id} keeps its photo at ${layer.detail}x: give startTextures the larger face`);
+    const large = layer.detail > 1 ? await detailed!(id, k, big) : null;
     tf.tidy(() => {
-      const face = tf.tensor3d(set.pixels[k], [size, size, 3], 'int32').toFloat().div(255) as tf.Tensor3D;
-      const image = t === size ? face : (tf.image.resizeBilinear(face, [t, t], false, true) as tf.Tensor3D);
-      layer.setTexture(image, set.landmarks[k]!.map(([x, y]) => [(x * t) / size, (y * t) / size] as [number, number]));
+      const image = (pixels: Uint8Array, side: number) => tf.tensor3d(pixels, [side, side, 3], 'int32').toFloat().div(255) as tf.Tensor3D;
+      const face = image(set.pixels[k], size);
+      const texture = t === size ? face : (tf.image.resizeBilinear(face, [t, t], false, true) as tf.Tensor3D);
+      layer.setTexture(texture, set.landmarks[k]!.map(([x, y]) => [(x * t) / size, (y * t) / size] as [number, number]), large ? image(large, big) : undefined);
     });
     chosen[id] = k;
   }
@@ -301,5 +327,27 @@ export function warpStages(decoder: tf.LayersModel, codes: tf.Tensor4D): WarpSta
     const at = (k: number) => coords.slice([0, 0, 0, k], [-1, -1, -1, 1]).squeeze([3]) as tf.Tensor3D;
     const moved = sampleBilinear(layer.texture(), at(0), at(1));
     return { moved, light: gain.tanh().mul(GAIN_RANGE).exp() as tf.Tensor4D, face };
+  });
+}
+
+/**
+ * A warping decoder's faces for `codes`, rendered at its photo's detail size [n, s*detail, s*detail, 3]:
+ * the same flow and light as its own output, stretched (both are smooth), reading the larger photo.
+ * At detail 1 this is the decoder's output.
+ */
+export function renderDetailed(decoder: tf.LayersModel, codes: tf.Tensor4D): tf.Tensor4D {
+  const layer = warpLayer(decoder);
+  if (!layer) throw new Error(`${decoder.name} is not a warping decoder`);
+  return tf.tidy(() => {
+    const outputs = [decoder.getLayer('dec_coords').output, decoder.getLayer('dec_gain').output] as tf.SymbolicTensor[];
+    const [coords, gainRaw] = tf.model({ inputs: decoder.inputs, outputs }).predict(codes) as tf.Tensor4D[];
+    const [n, s] = coords.shape;
+    const k = layer.detail, t = layer.textureSize, big = s * k;
+    // The flow (in texture pixels) stretched to the larger grid and scaled into its pixels.
+    const flow = coords.sub(pixelGrid(n, s, t)) as tf.Tensor4D;
+    const at = tf.image.resizeBilinear(flow, [big, big], false, true).mul(k).add(pixelGrid(n, big, t * k));
+    const gain = tf.image.resizeBilinear(gainRaw, [big, big], false, true).tanh().mul(GAIN_RANGE).exp();
+    const xy = (c: number) => at.slice([0, 0, 0, c], [-1, -1, -1, 1]).squeeze([3]) as tf.Tensor3D;
+    return sampleBilinear(layer.detailTexture(), xy(0), xy(1)).mul(gain).clipByValue(0, 1) as tf.Tensor4D;
   });
 }

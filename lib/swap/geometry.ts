@@ -41,6 +41,11 @@ export function faceFrame(landmarks: readonly Point[], geometry: CropGeometry, c
   return { crop, square, model: composeMatrix(scale(inputSize / side), square), side, offset };
 }
 
+/** Photo -> the model frame drawn `k` times larger (a warping decoder's detailed render). */
+export function modelFrameAt(frame: FaceFrame, k: number): Matrix {
+  return k === 1 ? frame.model : composeMatrix(scale(k), frame.model);
+}
+
 /** Model-input pixels per photo pixel: the scale of the photo -> model matrix (below 1 when the face is enlarged to paste). */
 export function modelScale(frame: FaceFrame): number {
   const m = frame.model;

@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { ALIGNMENTS_FILE, readAlignments } from '../faces/alignments';
 import { DEFAULT_CROP, type CropGeometry } from '../faces/template';
-import { autoencode, disposeAutoencoder, type Autoencoder } from '../model/builder';
+import { autoencode, decoderOf, disposeAutoencoder, type Autoencoder } from '../model/builder';
+import { renderDetailed } from '../model/warp-face';
 import { latestCheckpoint, loadCheckpoint } from '../train/checkpoint';
 
 export interface SwapModel {
@@ -25,6 +26,13 @@ export interface SwapModel {
   source: { checkpoint: string | null; step: number | null };
   /** Faces [n, s, s, 3] in [0, 1] decoded as `identity`: [n, s, s, 3], or 4 with a mask channel. */
   decode(faces: tf.Tensor4D, identity: string): tf.Tensor4D;
+  /**
+   * A warping model's faces rendered `detail` times larger [n, s*detail, s*detail, 3] (its photo
+   * kept at that size: real detail, not an enlargement); absent when it has none.
+   */
+  decodeDetailed?: (faces: tf.Tensor4D, identity: string) => tf.Tensor4D;
+  /** How many times larger decodeDetailed draws (1: no detailed render). */
+  detail?: number;
   dispose(): void;
 }
 
@@ -45,6 +53,9 @@ export function swapModelOf(ae: Autoencoder, cropFraction: number, geometry: Cro
     data,
     source,
     decode: (faces, identity) => autoencode(ae, faces, identity),
+    ...(ae.config.warp && (ae.config.warpDetail ?? 1) > 1
+      ? { detail: ae.config.warpDetail, decodeDetailed: (faces: tf.Tensor4D, identity: string) => tf.tidy(() => renderDetailed(decoderOf(ae, identity), ae.encoder.predict(faces) as tf.Tensor4D)) }
+      : {}),
     dispose: () => disposeAutoencoder(ae),
   };
 }

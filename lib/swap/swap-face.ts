@@ -8,7 +8,7 @@ import { imageToTensor, tensorToImage, type RgbImage } from '../image';
 import { alphaBlend, type Blender } from './blend';
 import { matchColour, type ColourMatcher } from './colour';
 import { convertFace, disposeConverted, modelInput } from './converter';
-import { modelScale, squareBox, type FaceFrame } from './geometry';
+import { modelFrameAt, modelScale, squareBox, type FaceFrame } from './geometry';
 import { DEFAULT_SWAP_MASK, swapMask, type SwapMaskOptions } from './mask';
 import type { SwapModel } from './model';
 import { sampleInBox, squareSupport } from './paste';
@@ -73,24 +73,36 @@ export async function swapFace(photo: tf.Tensor3D, canvas: RgbImage, landmarks: 
     const { frame, source, decoded } = converted;
     const mask = await swapMask(landmarks, frame, converted.modelMask, maskOptions);
     tensors.push(mask);
-    // Colour statistics at the model's size, over the pixels the mask will paste.
+    // A warping model draws the face larger from its larger photo: real detail for a face that is
+    // pasted over far more photo pixels than the model's input has.
+    const k = model.decodeDetailed ? model.detail ?? 1 : 1;
+    const side = model.inputSize * k;
+    const face0 = k > 1 ? tf.tidy(() => model.decodeDetailed!(source.expandDims(0) as tf.Tensor4D, identity).squeeze([0]) as tf.Tensor3D) : decoded;
+    const source0 = k > 1 ? tf.tidy(() => tf.image.resizeBilinear(source, [side, side])) : source;
+    if (k > 1) tensors.push(face0, source0);
+    // Colour statistics over the pixels the mask will paste (at the model's size, or the render's).
     const small = tf.tidy(() => tf.image.resizeBilinear(mask, [model.inputSize, model.inputSize]));
-    tensors.push(small);
-    const matchedData = matchColour(colour, await decoded.data() as Float32Array, await source.data() as Float32Array, await small.data());
-    const matched = tf.tensor3d(matchedData, decoded.shape);
+    const weights = k > 1 ? tf.tidy(() => tf.image.resizeBilinear(mask, [side, side])) : small;
+    tensors.push(small, ...(k > 1 ? [weights] : []));
+    const matchedData = matchColour(colour, await face0.data() as Float32Array, await source0.data() as Float32Array, await weights.data());
+    const matched = tf.tensor3d(matchedData, face0.shape);
     tensors.push(matched);
     const box = squareBox(frame, canvas.width, canvas.height);
     if (!box) return { box, stages: null };
-    const faceBox = sampleInBox(matched, frame.model, box);
+    const faceBox = sampleInBox(matched, modelFrameAt(frame, k), box);
     const alphaBox = sampleInBox(mask, frame.square, box);
     tensors.push(faceBox, alphaBox);
-    let face = await sharpenFace((await faceBox.data()) as Float32Array, box.width, box.height, 1 / modelScale(frame), sharpen);
+    // Sharpening gives an enlarged painting its edges back; a detailed render has its photo's own
+    // edges, and sharpening them only adds grain (seen on the built-in people), so it is pasted as drawn.
+    let face = await sharpenFace((await faceBox.data()) as Float32Array, box.width, box.height, 1 / modelScale(frame), k > 1 ? { ...sharpen, amount: 0 } : sharpen);
     const alpha = Float32Array.from(await alphaBox.data());
     const inside = squareSupport(frame, box);
     for (let i = 0; i < alpha.length; i++) alpha[i] *= inside[i];
     if (blend === 'poisson') face = poissonFace(canvas, box, face, alpha);
     alphaBlend(canvas, box, face, alpha);
-    const stages = options.stages ? await pictures({ aligned: source, decoded, mask: small, matched }, canvas, frame, model) : null;
+    const shown = k > 1 ? tf.tidy(() => tf.image.resizeBilinear(matched, [model.inputSize, model.inputSize], false, true)) : matched;
+    if (k > 1) tensors.push(shown);
+    const stages = options.stages ? await pictures({ aligned: source, decoded, mask: small, matched: shown }, canvas, frame, model) : null;
     return { box, stages };
   } finally {
     tf.dispose(tensors);

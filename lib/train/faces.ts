@@ -36,6 +36,14 @@ async function cacheKey(file: string, size: number, crop: number): Promise<strin
   return `${file}|${st.size}|${st.mtimeMs}|${size}|${crop}`;
 }
 
+/** One face file as training sees it: its centre square at `size` pixels (and the file's own size). */
+export async function decodeFace(file: string, size: number, cropFraction: number): Promise<{ ok: true; face: Uint8Array; width: number; height: number } | { ok: false; reason: RejectReason; detail: string }> {
+  // Small aligned crops are fine: the resize brings them to the model size.
+  const r = await tryDecodeImage(file, { minSide: 16 });
+  if (r.ok === false) return r;
+  return { ok: true, face: await centreCropResize(r.image.data, r.image.width, r.image.height, size, cropFraction), width: r.image.width, height: r.image.height };
+}
+
 export async function loadFaces(dir: string, options: LoadFacesOptions): Promise<FaceSet> {
   const { size, cropFraction = 1 } = options;
   if (!(cropFraction > 0 && cropFraction <= 1)) throw new Error(`cropFraction must be in (0, 1], got ${cropFraction}`);
@@ -46,13 +54,12 @@ export async function loadFaces(dir: string, options: LoadFacesOptions): Promise
     const key = await cacheKey(file, size, cropFraction).catch(() => null);
     let entry = key ? cache.get(key) : undefined;
     if (!entry) {
-      // Small aligned crops are fine: the resize brings them to the model size.
-      const r = await tryDecodeImage(file, { minSide: 16 });
+      const r = await decodeFace(file, size, cropFraction);
       if (r.ok === false) {
         set.skipped.push({ file: path.basename(file), reason: r.reason, detail: r.detail });
         continue;
       }
-      entry = { face: await centreCropResize(r.image.data, r.image.width, r.image.height, size, cropFraction), width: r.image.width, height: r.image.height };
+      entry = r;
       if (key) cache.set(key, entry);
     }
     set.files.push(path.basename(file));

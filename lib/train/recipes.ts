@@ -90,7 +90,7 @@ const hq96: Recipe = {
 const warp: Recipe = {
   name: 'warp',
   summary: 'scheduled with warping decoders: each moves, relights and retouches a face texture of its own person instead of painting every pixel',
-  model: { ...presetConfig('lite'), warp: true },
+  model: { ...presetConfig('lite'), warp: true, warpDetail: 3 },
   // No mirrored targets: a mirror image is no small move of the texture. The coordinates are pulled
   // towards the landmarks' with weight 1 (an error of a texture side costs as much as an L1 of 1).
   settings: { ...scheduled.settings, augment: { ...DEFAULT_AUGMENT, ...scheduled.settings.augment, flip: 0 }, loss: { ...scheduled.settings.loss!, coordsWeight: 1 } },

@@ -17,7 +17,7 @@ import type { FusedAdamOptimizer } from '../native/adam';
 import { disposeBatch, FaceSampler, type FaceMaps, type SamplerState } from './batches';
 import { latestCheckpoint, loadCheckpoint, removeCheckpointTemps, saveCheckpoint } from './checkpoint';
 import { faceMaps, modelLandmarks, type TextureFrame } from './face-maps';
-import { loadFaces, splitHoldout, subset, type FaceSet } from './faces';
+import { decodeFace, loadFaces, splitHoldout, subset, type FaceSet } from './faces';
 import { DivergenceWatch, type Divergence } from './divergence';
 import { appendHistory, truncateHistory, type HistoryEntry } from './history';
 import { DEFAULT_LOSS, lossNeedsMaps } from './loss';
@@ -164,7 +164,13 @@ export class TrainingSession {
         // A warping decoder needs its faces' landmarks: a new one starts its texture from one of them.
         landmarks = await setLandmarks(train, log);
         if (!ckptDir) {
-          const k = startTextures({ [id]: ae.decoders[id] }, { [id]: { pixels: train.pixels, landmarks: modelLandmarks(train, settings.cropFraction, landmarks) } }, ae.config.inputSize)[id];
+          // A decoder that keeps its photo larger (for sharper swaps) reads that face again at that size.
+          const larger = async (_: string, i: number, side: number) => {
+            const r = await decodeFace(path.join(train.dir, train.files[i]), side, settings.cropFraction);
+            if (r.ok === false) throw new Error(`${train.files[i]}: ${r.reason} (${r.detail})`);
+            return r.face;
+          };
+          const k = (await startTextures({ [id]: ae.decoders[id] }, { [id]: { pixels: train.pixels, landmarks: modelLandmarks(train, settings.cropFraction, landmarks) } }, ae.config.inputSize, larger))[id];
           log(`${id}: the texture is ${train.files[k]}`);
         }
         texture = { landmarks: warp.textureLandmarks(), size: warp.textureSize };

@@ -77,19 +77,26 @@ export async function previewSwap(file: string, detector: FaceDetector, model: S
 }
 
 /**
- * The first face of a photo swapped with each sharpening amount (lib/swap/sharpen.ts), cut from
- * the finished photos at the photo's own resolution beside the original: what the enlargement of
- * a 64 px decode does to a face, and what an unsharp mask gives back. PNG bytes, or null without a face.
+ * The same swap with each sharpening amount, cut from the finished photo around the first face,
+ * beside the photo's own face. For a warping model with a detailed render, the amounts apply to its
+ * 64 px output enlarged (what a painting decoder gives), and a last column shows the detailed
+ * render the swap really uses (never sharpened: it has its photo's own edges). PNG bytes, or null
+ * without a face.
  */
 export async function sharpenComparison(image: RgbImage, detector: FaceDetector, model: SwapModel, options: Omit<SwapImageOptions, 'sharpen'>, amounts: readonly number[] = [0, 1, 2]): Promise<Buffer | null> {
   const faces = (await detector.detect(image)).slice(0, 1);
   if (faces.length === 0) return null;
   const region = growBox(faces[0].box, 0.2);
   const cuts = [cutBox(image, region)];
-  for (const amount of amounts) cuts.push(cutBox((await swapFaces(image, faces, model, { ...options, sharpen: { ...DEFAULT_SHARPEN, amount } })).image, region));
+  const detailed = model.decodeDetailed ? model.detail ?? 1 : 1;
+  const enlarged: SwapModel = { ...model, decodeDetailed: undefined, detail: 1 };
+  for (const amount of amounts) cuts.push(cutBox((await swapFaces(image, faces, enlarged, { ...options, sharpen: { ...DEFAULT_SHARPEN, amount } })).image, region));
+  if (detailed > 1) cuts.push(cutBox((await swapFaces(image, faces, model, options)).image, region));
   // At least the face's own size on screen: shrinking it would hide what sharpening changes.
   const cell = Math.min(320, Math.max(160, cuts[0].width));
-  return imageGrid(cuts, { columns: cuts.length, cell, captions: ['photo', ...amounts.map((a) => `sharpen ${a}${a === DEFAULT_SHARPEN.amount ? ' (default)' : ''}`)] });
+  const captions = ['photo', ...amounts.map((a) => `sharpen ${a}${a === DEFAULT_SHARPEN.amount && detailed === 1 ? ' (default)' : ''}`)];
+  if (detailed > 1) captions.push(`drawn at ${detailed}x (default)`);
+  return imageGrid(cuts, { columns: cuts.length, cell, captions });
 }
 
 /**
