@@ -77,15 +77,15 @@ export async function swapFace(photo: tf.Tensor3D, canvas: RgbImage, landmarks: 
     // pasted over far more photo pixels than the model's input has.
     const k = model.decodeDetailed ? model.detail ?? 1 : 1;
     const side = model.inputSize * k;
-    const face0 = k > 1 ? tf.tidy(() => model.decodeDetailed!(source.expandDims(0) as tf.Tensor4D, identity).squeeze([0]) as tf.Tensor3D) : decoded;
-    const source0 = k > 1 ? tf.tidy(() => tf.image.resizeBilinear(source, [side, side])) : source;
-    if (k > 1) tensors.push(face0, source0);
+    const drawn = k > 1 ? tf.tidy(() => model.decodeDetailed!(source.expandDims(0) as tf.Tensor4D, identity).squeeze([0]) as tf.Tensor3D) : decoded;
+    const sourceDrawn = k > 1 ? tf.tidy(() => tf.image.resizeBilinear(source, [side, side])) : source;
+    if (k > 1) tensors.push(drawn, sourceDrawn);
     // Colour statistics over the pixels the mask will paste (at the model's size, or the render's).
     const small = tf.tidy(() => tf.image.resizeBilinear(mask, [model.inputSize, model.inputSize]));
     const weights = k > 1 ? tf.tidy(() => tf.image.resizeBilinear(mask, [side, side])) : small;
     tensors.push(small, ...(k > 1 ? [weights] : []));
-    const matchedData = matchColour(colour, await face0.data() as Float32Array, await source0.data() as Float32Array, await weights.data());
-    const matched = tf.tensor3d(matchedData, face0.shape);
+    const matchedData = matchColour(colour, await drawn.data() as Float32Array, await sourceDrawn.data() as Float32Array, await weights.data());
+    const matched = tf.tensor3d(matchedData, drawn.shape);
     tensors.push(matched);
     const box = squareBox(frame, canvas.width, canvas.height);
     if (!box) return { box, stages: null };

@@ -24,8 +24,8 @@ export interface Batch {
   weight?: tf.Tensor4D;
   /**
    * Where each target pixel lies in the person's texture (warping decoders, lib/train/texture-coords.ts):
-   * x, y in texture pixels [n, s, s, 2], and the weight of each (the face mask; 0 for a face whose
-   * landmarks are unknown), repeated over both [n, s, s, 2].
+   * x, y in texture pixels [n, s, s, 2], and the weight of each (face-maps.ts coordinateWeights; 0
+   * for a face whose landmarks are unknown), repeated over both [n, s, s, 2].
    */
   coords?: tf.Tensor4D;
   coordsWeight?: tf.Tensor4D;
@@ -98,20 +98,18 @@ export class FaceSampler {
     const target = new Float32Array(n * s * s * 3);
     const mask = this.maps && new Float32Array(n * s * s);
     const weight = this.maps && new Float32Array(n * s * s);
-    // Texture coordinates when the faces have them (a warping model's), with the mask as their weight.
+    // Texture coordinates when the faces have them (a warping model's), with their weights; a face
+    // without landmarks has none: weight 0.
     const withCoords = this.maps?.some((m) => m.u && m.v && m.uvWeight) ?? false;
     const u = withCoords ? new Float32Array(n * s * s) : undefined;
     const v = withCoords ? new Float32Array(n * s * s) : undefined;
     const cw = withCoords ? new Float32Array(n * s * s) : undefined;
+    const none = withCoords ? new Float32Array(s * s) : undefined;
     const mix = augment.mixBackground ?? 0;
     this.nextIndices(n, rng).forEach((face, at) => {
       const m = this.maps?.[face];
       const maps = m && mask && weight ? [{ src: m.mask, dst: mask }, { src: m.weight, dst: weight }] : undefined;
-      if (maps && u && v && cw) {
-        // A face without landmarks has no coordinates: weight 0.
-        const none = new Float32Array(s * s);
-        maps.push({ src: m!.u ?? none, dst: u }, { src: m!.v ?? none, dst: v }, { src: m!.uvWeight ?? none, dst: cw });
-      }
+      if (maps && u && v && cw && none) maps.push({ src: m!.u ?? none, dst: u }, { src: m!.v ?? none, dst: v }, { src: m!.uvWeight ?? none, dst: cw });
       // Drawn only when mixing is on, so runs without it keep their random stream.
       let inputSource: Uint8Array | undefined;
       if (mix > 0 && m && this.backgrounds.length && rng.next() < mix) inputSource = withBackground(this.faces[face], m.mask, this.backgrounds[rng.int(this.backgrounds.length)]);

@@ -25,7 +25,7 @@ export interface LossOptions {
   mouthWeight: number;
   /**
    * Warping decoders: weight of the pull of their texture coordinates towards the landmarks'
-   * (mean absolute error inside the face mask, in texture sides). 0 or absent: no pull.
+   * (mean absolute error weighted by the batch's coordsWeight, in texture sides). 0 or absent: no pull.
    */
   coordsWeight?: number;
 }
