@@ -133,6 +133,18 @@ export function mixingScore(a: number[][], b: number[][], k = 5): number {
   return other / all.length / expected;
 }
 
+/**
+ * The real faces of a person that calibrate their verifier and sharpness reference: up to `count`
+ * of all their faces (trained on or not), in the scoring frame.
+ */
+export async function referenceFaces(dir: string, count = 100): Promise<FaceSet> {
+  const { size, cropFraction } = SCORING_FRAME;
+  const all = await loadIdentityFaces(dir, size, { cropFraction, holdout: 0 });
+  const ref = subset(all.train, [...Array(Math.min(count, all.train.pixels.length)).keys()]);
+  if (ref.pixels.length < 3) throw new Error(`${dir}: ${ref.pixels.length} faces; the benchmark needs at least 3 per person`);
+  return ref;
+}
+
 interface FrameFaces {
   heldOut: { a: tf.Tensor4D; b: tf.Tensor4D };
   truth: { a: tf.Tensor4D; b: tf.Tensor4D } | null;
@@ -155,10 +167,10 @@ export class QualityJudge {
 
   /**
    * Loads and describes the real faces once per benchmark (seconds): the held-out faces of each
-   * person are what gets swapped and reconstructed; up to `referenceFaces` of all their real faces
+   * person are what gets swapped and reconstructed; up to `referenceCount` of all their real faces
    * calibrate the verifier and the sharpness reference (real photos, trained on or not).
    */
-  static async create(data: QualityData, holdout: number, referenceFaces = 100): Promise<QualityJudge> {
+  static async create(data: QualityData, holdout: number, referenceCount = 100): Promise<QualityJudge> {
     const { size, cropFraction } = SCORING_FRAME;
     const settings = { cropFraction, holdout };
     const held = {} as Record<'a' | 'b', tf.Tensor4D>, heldMasks = {} as Record<'a' | 'b', tf.Tensor4D>;
@@ -169,9 +181,7 @@ export class QualityJudge {
       if (faces.heldOut.pixels.length < 1) throw new Error(`${data[id]}: no held-out faces to judge swaps on (more faces, or a larger holdout)`);
       held[id] = facesToTensor(faces.heldOut.pixels, size);
       heldMasks[id] = await masksOf(faces.heldOut);
-      const all = await loadIdentityFaces(data[id], size, { cropFraction, holdout: 0 });
-      const ref = subset(all.train, [...Array(Math.min(referenceFaces, all.train.pixels.length)).keys()]);
-      if (ref.pixels.length < 3) throw new Error(`${data[id]}: ${ref.pixels.length} faces; the benchmark needs at least 3 per person`);
+      const ref = await referenceFaces(data[id], referenceCount);
       const refFaces = facesToTensor(ref.pixels, size), refMasks = await masksOf(ref);
       try {
         real[id] = await eachFace(refFaces, faceDescriptor);

@@ -30,8 +30,8 @@ export interface ModelConfig {
   /** One decoder per identity, by name ("a", "b"; more for an N-person model). */
   identities: string[];
   /**
-   * Warping decoders (warp-face.ts): each decoder moves a face texture of its own person (a
-   * learned image, started from one of their faces) and paints only what the texture lacks.
+   * Warping decoders (warp-face.ts): each decoder moves and relights one real photo of its own
+   * person (its texture, frozen, chosen from the training faces) instead of painting every pixel.
    */
   warp?: boolean;
   /**

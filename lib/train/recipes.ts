@@ -85,11 +85,11 @@ const hq96: Recipe = {
   settings: scheduled.settings,
 };
 
-// Warping decoders (lib/model/warp-face.ts): each decoder moves a texture of its own person, started
-// from one of their real faces, and paints only what the texture cannot show.
+// Warping decoders (lib/model/warp-face.ts): each decoder moves and relights one real photo of its
+// own person, and paints nothing: any path that can paint learns to blur (README, "warp").
 const warp: Recipe = {
   name: 'warp',
-  summary: 'scheduled with warping decoders: each moves, relights and retouches a face texture of its own person instead of painting every pixel',
+  summary: 'scheduled with warping decoders: each moves and relights one real photo of its own person instead of painting every pixel',
   model: { ...presetConfig('lite'), warp: true, warpDetail: 3 },
   // No mirrored targets: a mirror image is no small move of the texture. The coordinates are pulled
   // towards the landmarks' with weight 1 (an error of a texture side costs as much as an L1 of 1).
