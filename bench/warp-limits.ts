@@ -37,9 +37,9 @@ import { tensorToImage } from '../lib/image';
 import { calibrateVerifier, verify, type Verifier } from '../lib/metrics/identity';
 import { psnr, ssim } from '../lib/metrics/image';
 import { eachFace } from '../lib/metrics/landmarks';
-import { autoencodeRgb, type Autoencoder } from '../lib/model/builder';
+import type { Autoencoder } from '../lib/model/builder';
 import { loadAutoencoder } from '../lib/model/store';
-import { sampleBilinear, warpLayer, withCoordinates, type WarpFace } from '../lib/model/warp-face';
+import { readTexture, warpLayer, warpStages, withCoordinates, type WarpFace } from '../lib/model/warp-face';
 import { loadTruthFaces } from '../lib/samples/truth';
 import { median } from '../lib/stats';
 import { trainingGeometry } from '../lib/swap/model';
@@ -91,9 +91,7 @@ function landmarkCoordinates(landmarks: readonly Point[][], layer: WarpFace): tf
 /** Faces in the scoring frame; a copy always (the frame is the input itself when the crops agree). */
 const scoringOf = (crop: number) => (x: tf.Tensor4D) => tf.tidy(() => toScoringFrame(x, crop).clone());
 
-const channel = (c: tf.Tensor4D, k: number) => c.slice([0, 0, 0, k], [-1, -1, -1, 1]).squeeze([3]) as tf.Tensor3D;
-
-/** The decoder's coordinates for these faces' codes, [n, s, s, 2], and its photo moved by them. */
+/** The decoder's coordinates for these faces' codes, [n, s, s, 2]. */
 function modelCoordinates(ae: Autoencoder, faces: tf.Tensor4D, to: string): tf.Tensor4D {
   return tf.tidy(() => (withCoordinates(ae.decoders[to]).predict(ae.encoder.predict(faces) as tf.Tensor4D) as tf.Tensor4D[])[1]);
 }
@@ -110,7 +108,8 @@ interface Model {
   settings: TrainSettings;
 }
 
-const moveBy = (layer: WarpFace, coords: tf.Tensor4D) => sampleBilinear(layer.texture(), channel(coords, 0), channel(coords, 1));
+/** A decoder's photo moved by coordinates [n, s, s, 2]. */
+const moveBy = (layer: WarpFace, coords: tf.Tensor4D) => readTexture(layer.texture(), coords);
 
 /** The swaps against the truth, beside renders with the truth's geometry and light; and the picture. */
 async function truthLimits({ ae, settings }: Model, truthDir: string): Promise<{ rows: Record<string, unknown>[]; picture: string }> {
@@ -131,9 +130,7 @@ async function truthLimits({ ae, settings }: Model, truthDir: string): Promise<{
     const truthCoords = landmarkCoordinates(truth.landmarks[to], layer);
     const swapCoords = modelCoordinates(ae, faces[from], to), ownCoords = modelCoordinates(ae, target, to);
     const renders = tf.tidy(() => {
-      const swap = autoencodeRgb(ae, faces[from], to);
-      // The model's light: what its gain did to its own moved photo.
-      const light = swap.add(1e-3).div(moveBy(layer, swapCoords).add(1e-3));
+      const { face: swap, light } = warpStages(ae.decoders[to], ae.encoder.predict(faces[from]) as tf.Tensor4D);
       const geometry = moveBy(layer, truthCoords);
       return {
         swap,
@@ -193,11 +190,13 @@ async function identityLimits({ ae, settings }: Model): Promise<Record<string, u
   const rows: Record<string, unknown>[] = [];
   for (const [from, to, way] of TRUTH_WAYS) {
     const layer = warpLayer(ae.decoders[to])!;
-    const swapCoords = modelCoordinates(ae, held[from].faces, to);
     const sourceShape = landmarkCoordinates(held[from].landmarks, layer), ownShape = landmarkCoordinates(held[to].landmarks, layer);
+    const codes = ae.encoder.predict(held[from].faces) as tf.Tensor4D;
+    const stages = warpStages(ae.decoders[to], codes);
+    codes.dispose();
     const renders = tf.tidy(() => ({
-      swap: autoencodeRgb(ae, held[from].faces, to),
-      'swap, unlit': moveBy(layer, swapCoords),
+      swap: stages.face,
+      'swap, unlit': stages.moved,
       "photo moved to the source faces' landmarks": moveBy(layer, sourceShape),
       "photo moved to the target's own held-out landmarks": moveBy(layer, ownShape),
       'the source faces': held[from].faces.clone(),
@@ -208,7 +207,7 @@ async function identityLimits({ ae, settings }: Model): Promise<Record<string, u
       rows.push({ way, render: name, faces: s.shape[0], verification: r4(v.rate), medianDistance: r4(v.medianDistance), threshold: r4(v.threshold), realMedian: r4(v.realMedian) });
       s.dispose();
     }
-    tf.dispose([swapCoords, sourceShape, ownShape, ...Object.values(renders)]);
+    tf.dispose([sourceShape, ownShape, stages.light, ...Object.values(renders)]);
   }
   tf.dispose([held.a.faces, held.b.faces]);
   return rows;

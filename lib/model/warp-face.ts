@@ -98,6 +98,22 @@ export function sampleBilinear(texture: tf.Tensor3D, x: tf.Tensor3D, y: tf.Tenso
   return op(texture, x, y) as tf.Tensor4D;
 }
 
+/**
+ * A texture [t, t, 3] read at coordinates [n, s, s, 2] (x, y in its pixels): sampleBilinear on the
+ * two channels; [n, s, s, 3].
+ */
+export function readTexture(texture: tf.Tensor3D, coords: tf.Tensor4D, grads: SamplerGradients = {}): tf.Tensor4D {
+  return tf.tidy(() => {
+    const at = (k: number) => coords.slice([0, 0, 0, k], [-1, -1, -1, 1]).squeeze([3]) as tf.Tensor3D;
+    return sampleBilinear(texture, at(0), at(1), grads);
+  });
+}
+
+/** A raw gain -> the light it puts on each pixel and colour: from 1/e to e (GAIN_RANGE 1), 1 at zero. */
+function lightOf(raw: tf.Tensor4D): tf.Tensor4D {
+  return raw.tanh().mul(GAIN_RANGE).exp() as tf.Tensor4D;
+}
+
 /** x and y of every output pixel's centre in texture pixels, [n, s, s, 2]. */
 function pixelGrid(n: number, s: number, t: number): tf.Tensor4D {
   const g = new Float32Array(n * s * s * 2);
@@ -205,14 +221,12 @@ export class WarpFace extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const [coords, gainRaw] = inputs as [tf.Tensor4D, tf.Tensor4D];
     return tf.tidy(() => {
-      const at = (k: number) => coords.slice([0, 0, 0, k], [-1, -1, -1, 1]).squeeze([3]) as tf.Tensor3D;
       // The image's error does not move the coordinates: only the landmarks' pull does. Left to
       // the image loss they learned a jittered field that smears the texture like frosted glass,
       // the closest a moved photo can come to the soft average L1 and SSIM prefer.
       // Nor does it change the photo (it is no weight to train), so the sampler has no gradient to compute.
-      const moved = sampleBilinear(this.texture(), at(0), at(1), { texture: false, coords: false });
-      const gain = gainRaw.tanh().mul(GAIN_RANGE).exp();
-      return moved.mul(gain).clipByValue(0, 1);
+      const moved = readTexture(this.texture(), coords, { texture: false, coords: false });
+      return moved.mul(lightOf(gainRaw)).clipByValue(0, 1);
     });
   }
 
@@ -324,9 +338,7 @@ export function warpStages(decoder: tf.LayersModel, codes: tf.Tensor4D): WarpSta
   return tf.tidy(() => {
     const outputs = [decoder.getLayer('dec_coords').output, decoder.getLayer('dec_gain_up').output, decoder.getLayer('dec_warp').output] as tf.SymbolicTensor[];
     const [coords, gain, face] = tf.model({ inputs: decoder.inputs, outputs }).predict(codes) as tf.Tensor4D[];
-    const at = (k: number) => coords.slice([0, 0, 0, k], [-1, -1, -1, 1]).squeeze([3]) as tf.Tensor3D;
-    const moved = sampleBilinear(layer.texture(), at(0), at(1));
-    return { moved, light: gain.tanh().mul(GAIN_RANGE).exp() as tf.Tensor4D, face };
+    return { moved: readTexture(layer.texture(), coords), light: lightOf(gain), face };
   });
 }
 
@@ -345,9 +357,8 @@ export function renderDetailed(decoder: tf.LayersModel, codes: tf.Tensor4D): tf.
     const k = layer.detail, t = layer.textureSize, big = s * k;
     // The flow (in texture pixels) stretched to the larger grid and scaled into its pixels.
     const flow = coords.sub(pixelGrid(n, s, t)) as tf.Tensor4D;
-    const at = tf.image.resizeBilinear(flow, [big, big], false, true).mul(k).add(pixelGrid(n, big, t * k));
-    const gain = tf.image.resizeBilinear(gainRaw, [big, big], false, true).tanh().mul(GAIN_RANGE).exp();
-    const xy = (c: number) => at.slice([0, 0, 0, c], [-1, -1, -1, 1]).squeeze([3]) as tf.Tensor3D;
-    return sampleBilinear(layer.detailTexture(), xy(0), xy(1)).mul(gain).clipByValue(0, 1) as tf.Tensor4D;
+    const at = tf.image.resizeBilinear(flow, [big, big], false, true).mul(k).add(pixelGrid(n, big, t * k)) as tf.Tensor4D;
+    const light = lightOf(tf.image.resizeBilinear(gainRaw, [big, big], false, true));
+    return readTexture(layer.detailTexture(), at).mul(light).clipByValue(0, 1) as tf.Tensor4D;
   });
 }

@@ -3,8 +3,8 @@
 // face are in the other, and between them the map is piecewise affine over a Delaunay
 // triangulation (the face rig's own warp, lib/samples/piecewise-warp.ts). It is drawn by warping an
 // image whose pixels hold their own coordinates: bilinear sampling of a linear ramp is exact.
-// Outside the landmarks' hull the map is a guess (eight frame points stay put) and the loss
-// ignores it: it is weighted by the face mask.
+// Outside the landmarks' hull the map is a guess (eight frame points stay put), so the loss counts
+// it at a fifth of the face's weight (face-maps.ts coordinateWeights).
 
 import type { Point } from '../faces/types';
 import { piecewiseWarp } from '../samples/piecewise-warp';
