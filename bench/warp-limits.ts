@@ -7,18 +7,20 @@
 //   - geometry + the model's light: the same, times the gain the model put on its swap;
 //   - geometry + the truth's light: the same, relit by the truth's smooth colour field (the ratio of
 //     truth to render, both blurred by `--light-sigma` px): the best any smooth relighting reaches.
-// The last is this design's ceiling; the gap from the swap to each row is what each guess costs. Also
+// The last is this design's ceiling; the gap from the swap to each row is what each guess costs. The
+// swap is also rendered with each power of its light in LIGHT_SCAN (ModelConfig.swapLight). Also
 // the coordinate error (texture px inside the face mask) of the swaps, and of each person's own faces
 // through their own decoder (is the error the swap's, or the fit's?). Writes a picture of the rows.
 //
-// Always, on the model's own held-out faces (real people need no truth): identity verification, as
-// `bench --quality` measures it, of the swap, of the swap without its light, and of the photo moved by
-// the landmarks of the source faces and of the target's own held-out faces (how much of who a face
-// is lies in its shape).
+// Always, on the model's own held-out faces (real people need no truth; `--sources train`: the faces
+// it trained on, more of them, and never seen as the other person either): identity verification, as
+// `bench --quality` measures it, of the swap, of the swap at each light power (light^0: the photo only
+// moved), and of the photo moved by the landmarks of the source faces and of the target's own faces
+// (how much of who a face is lies in its shape).
 //
 // Scored as `bench --quality` scores: the centre 0.75 of the aligned crop at 64 px.
 //
-//   node --import tsx bench/warp-limits.ts --model DIR [--truth DIR] [--show 6] [--out output/warp-limits]
+//   node --import tsx bench/warp-limits.ts --model DIR [--truth DIR] [--sources held-out|train] [--show 6] [--out output/warp-limits]
 //
 // DIR: a `bench --quality` run's model folder (data/cache/quality/runs/warp-*/model) and the truth
 // folder of the built-in data (data/cache/quality/builtin-s1-n300-p64/truth).
@@ -51,9 +53,14 @@ import type { TrainSettings } from '../lib/train/settings';
 import { textureCoordinates } from '../lib/train/texture-coords';
 import { imageGrid } from '../lib/viz/faces';
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, truth: { type: 'string' }, show: { type: 'string' }, out: { type: 'string' }, 'light-sigma': { type: 'string' } } });
+const { values } = parseArgs({ options: { model: { type: 'string' }, truth: { type: 'string' }, show: { type: 'string' }, out: { type: 'string' }, 'light-sigma': { type: 'string' }, sources: { type: 'string' } } });
 if (!values.model) {
-  console.error('usage: bench/warp-limits.ts --model DIR [--truth DIR] [--show 6] [--light-sigma 4] [--out output/warp-limits]');
+  console.error('usage: bench/warp-limits.ts --model DIR [--truth DIR] [--sources held-out|train] [--show 6] [--light-sigma 4] [--out output/warp-limits]');
+  process.exit(2);
+}
+const sources = values.sources ?? 'held-out';
+if (sources !== 'held-out' && sources !== 'train') {
+  console.error(`warp-limits: --sources is held-out or train, got ${sources}`);
   process.exit(2);
 }
 const show = Number(values.show ?? 6);
@@ -108,6 +115,14 @@ interface Model {
   settings: TrainSettings;
 }
 
+/** The light strengths the scan renders swaps at (ModelConfig.swapLight: the light raised to this power). */
+const LIGHT_SCAN = [0, 0.25, 0.5, 0.75, 1];
+
+/** The moved photo lit by each power of the decoder's whole light in LIGHT_SCAN, by name. */
+function lightScan(moved: tf.Tensor4D, light: tf.Tensor4D): Record<string, tf.Tensor4D> {
+  return tf.tidy(() => Object.fromEntries(LIGHT_SCAN.map((k) => [`swap, light^${k}`, moved.mul(light.pow(k)).clipByValue(0, 1) as tf.Tensor4D])));
+}
+
 /** A decoder's photo moved by coordinates [n, s, s, 2]. */
 const moveBy = (layer: WarpFace, coords: tf.Tensor4D) => readTexture(layer.texture(), coords);
 
@@ -130,10 +145,13 @@ async function truthLimits({ ae, settings }: Model, truthDir: string): Promise<{
     const truthCoords = landmarkCoordinates(truth.landmarks[to], layer);
     const swapCoords = modelCoordinates(ae, faces[from], to), ownCoords = modelCoordinates(ae, target, to);
     const renders = tf.tidy(() => {
-      const { face: swap, light } = warpStages(ae.decoders[to], ae.encoder.predict(faces[from]) as tf.Tensor4D);
+      const codes = ae.encoder.predict(faces[from]) as tf.Tensor4D;
+      const swap = warpStages(ae.decoders[to], codes, ae.config.swapLight ?? 1).face;
+      const { light, moved } = warpStages(ae.decoders[to], codes);
       const geometry = moveBy(layer, truthCoords);
       return {
         swap,
+        ...lightScan(moved, light),
         'swap + truth light': truthLight(swap, target, lightSigma),
         'truth geometry': geometry,
         'truth geometry + model light': geometry.mul(light).clipByValue(0, 1) as tf.Tensor4D,
@@ -172,14 +190,15 @@ async function truthLimits({ ae, settings }: Model, truthDir: string): Promise<{
   return { rows, picture };
 }
 
-/** Identity verification of the held-out faces' swaps, without their light, and of the photo moved to landmarks. */
+/** Identity verification of the swaps of the `sources` faces, at each light power, and of the photo moved to landmarks. */
 async function identityLimits({ ae, settings }: Model): Promise<Record<string, unknown>[]> {
   const size = ae.config.inputSize, crop = settings.cropFraction;
   const scoring = scoringOf(crop);
   const held = {} as Record<'a' | 'b', { faces: tf.Tensor4D; landmarks: Point[][] }>;
   const verifiers = {} as Record<'a' | 'b', Verifier>;
   for (const id of ['a', 'b'] as const) {
-    const set = (await loadIdentityFaces(settings.data[id], size, settings)).heldOut;
+    const all = await loadIdentityFaces(settings.data[id], size, settings);
+    const set = sources === 'train' ? all.train : all.heldOut;
     const found = (await loadCropLandmarks(set.dir, set.files)).byFile;
     held[id] = { faces: facesToTensor(set.pixels, size), landmarks: modelLandmarks(set, crop, found).filter((l): l is Point[] => l !== null) };
     const ref = await referenceFaces(settings.data[id]);
@@ -192,13 +211,14 @@ async function identityLimits({ ae, settings }: Model): Promise<Record<string, u
     const layer = warpLayer(ae.decoders[to])!;
     const sourceShape = landmarkCoordinates(held[from].landmarks, layer), ownShape = landmarkCoordinates(held[to].landmarks, layer);
     const codes = ae.encoder.predict(held[from].faces) as tf.Tensor4D;
+    const swap = warpStages(ae.decoders[to], codes, ae.config.swapLight ?? 1).face;
     const stages = warpStages(ae.decoders[to], codes);
     codes.dispose();
     const renders = tf.tidy(() => ({
-      swap: stages.face,
-      'swap, unlit': stages.moved,
+      swap,
+      ...lightScan(stages.moved, stages.light),
       "photo moved to the source faces' landmarks": moveBy(layer, sourceShape),
-      "photo moved to the target's own held-out landmarks": moveBy(layer, ownShape),
+      "photo moved to the target's own faces' landmarks": moveBy(layer, ownShape),
       'the source faces': held[from].faces.clone(),
     }));
     for (const [name, x] of Object.entries(renders)) {
@@ -207,7 +227,7 @@ async function identityLimits({ ae, settings }: Model): Promise<Record<string, u
       rows.push({ way, render: name, faces: s.shape[0], verification: r4(v.rate), medianDistance: r4(v.medianDistance), threshold: r4(v.threshold), realMedian: r4(v.realMedian) });
       s.dispose();
     }
-    tf.dispose([sourceShape, ownShape, stages.light, ...Object.values(renders)]);
+    tf.dispose([sourceShape, ownShape, stages.light, stages.moved, stages.face, ...Object.values(renders)]);
   }
   tf.dispose([held.a.faces, held.b.faces]);
   return rows;
@@ -224,7 +244,7 @@ async function main() {
   const truth = values.truth ? await truthLimits(model, path.resolve(values.truth)) : null;
   const identity = await identityLimits(model);
   for (const r of [...(truth?.rows ?? []), ...identity]) console.log(JSON.stringify(r));
-  console.log(JSON.stringify({ model: checkpoint, scoringFrame: SCORING_FRAME, lightSigma, truth: truth?.rows ?? null, identity, picture: truth?.picture ?? null }));
+  console.log(JSON.stringify({ model: checkpoint, scoringFrame: SCORING_FRAME, lightSigma, swapLight: ae.config.swapLight ?? 1, sources, truth: truth?.rows ?? null, identity, picture: truth?.picture ?? null }));
 }
 
 main().catch((e) => {

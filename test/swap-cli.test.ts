@@ -83,6 +83,7 @@ test('CLI swap: bad usage and unusable input exit 2 with one line', () => {
     ['swap', '--model', empty, '--to', 'b', '--in', photos, '--out', tmp],
     ['swap', '--model', synthetic, '--to', 'b', '--in', photos, '--out', tmp, '--colour', 'sepia'],
     ['swap', '--model', synthetic, '--to', 'b', '--in', photos, '--out', tmp, '--sharpen', '-1'],
+    ['swap', '--model', synthetic, '--to', 'b', '--in', photos, '--out', tmp, '--light', '1.5'],
   ];
   for (const args of cases) {
     const r = runCli([...args, '--json']);

@@ -8,10 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { loadCropLandmarks } from '../lib/faces/crop-landmarks';
 import type { Point } from '../lib/faces/types';
-import { autoencode, buildAutoencoder, disposeAutoencoder } from '../lib/model/builder';
+import { autoencode, buildAutoencoder, disposeAutoencoder, swapDecode } from '../lib/model/builder';
 import { validateConfig } from '../lib/model/config';
 import { loadAutoencoder, saveAutoencoder } from '../lib/model/store';
-import { MAX_FLOW, mostTypicalFace, renderDetailed, sampleBilinear, startTextures, warpLayer, withCoordinates } from '../lib/model/warp-face';
+import { MAX_FLOW, mostTypicalFace, renderDetailed, sampleBilinear, startTextures, warpLayer, warpStages, withCoordinates } from '../lib/model/warp-face';
+import { swapModelOf } from '../lib/swap/model';
+import { DEFAULT_CROP } from '../lib/faces/template';
 import { modelLandmarks } from '../lib/train/face-maps';
 import { loadFaces } from '../lib/train/faces';
 import { resolveRecipe } from '../lib/train/recipes';
@@ -165,6 +167,45 @@ test('a new warping model shows its texture unchanged: zero flow, gain 1, whatev
   tf.dispose([x, coords]);
   disposeAutoencoder(ae);
   disposeAutoencoder(back);
+});
+
+test("a swap keeps swapLight of its decoder's light (the gain to that power); a person's own faces keep all of it", async () => {
+  await initBackend();
+  assert.throws(() => validateConfig(tinyConfig({ warp: true, swapLight: 1.5 })), /swapLight must be from 0 to 1/);
+  const config = tinyConfig({ warp: true, warpDetail: 2, swapLight: 0.5 });
+  validateConfig(config);
+  const ae = buildAutoencoder(config, { seed: 3 });
+  const s = config.inputSize;
+  const face = Uint8Array.from({ length: s * s * 3 }, (_, i) => 60 + ((i * 5) % 120));
+  const lm: Point[] = Array.from({ length: 68 }, (_, i) => [i % 16, Math.floor(i / 5)]);
+  const larger = async (_id: string, _i: number, side: number) => Uint8Array.from({ length: side * side * 3 }, (_, j) => 60 + ((j * 3) % 120));
+  await startTextures(ae.decoders, { a: { pixels: [face], landmarks: [lm] }, b: { pixels: [face], landmarks: [lm] } }, s, larger);
+  // A light that is the same everywhere: raw gains per colour in the bias of a zero kernel.
+  const raw = [0.6, -0.4, 0.2];
+  const gainLayer = ae.decoders.b.getLayer('dec_gain');
+  // (getWeights gives the layer's own kernel: kept, not disposed.)
+  tf.tidy(() => gainLayer.setWeights([gainLayer.getWeights()[0], tf.tensor1d(raw)]));
+  const x = tf.randomUniform([2, s, s, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+  const texture = Array.from(face, (v) => v / 255);
+  const lit = (k: number) => texture.map((v, i) => Math.min(1, v * Math.exp(k * Math.tanh(raw[i % 3]))));
+  const near = (got: Float32Array | Int32Array | Uint8Array, want: number[], what: string) => {
+    for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-5, `${what}: value ${i} is ${got[i]}, expected ${want[i]}`);
+  };
+  near(await autoencode(ae, x, 'b').data(), lit(1), "decoder B's own output, the whole light");
+  near(await swapDecode(ae, x, 'b').data(), lit(0.5), 'the swap, half the light');
+  // The swap model the swap command uses draws the same, at 64 px and from the larger photo.
+  const model = swapModelOf(ae, 1, DEFAULT_CROP, {});
+  near(await model.decode(x, 'b').data(), lit(0.5), "the swap model's decode");
+  const codes = ae.encoder.predict(x) as tf.Tensor4D;
+  const big = Array.from(await larger('b', 0, 2 * s), (v) => v / 255);
+  near(await model.decodeDetailed!(x, 'b').data(), big.map((v, i) => Math.min(1, v * Math.exp(0.5 * Math.tanh(raw[i % 3])))), "the swap model's detailed render");
+  const stages = warpStages(ae.decoders.b, codes, 0);
+  near(await stages.face.data(), texture, 'light^0: the photo only moved (here, not moved at all)');
+  // swapLight 1 (or none, as in models trained before it existed): the swap is the decoder's output.
+  const whole = { ...ae, config: { ...ae.config, swapLight: undefined } };
+  assert.deepEqual(await swapDecode(whole, x, 'b').data(), await autoencode(ae, x, 'b').data());
+  tf.dispose([x, codes, stages.face, stages.moved, stages.light]);
+  disposeAutoencoder(ae);
 });
 
 test('the warp recipe: no mirrored targets, the landmarks pull the coordinates, and training learns them with a flat tensor count', async () => {

@@ -20,7 +20,7 @@ import { encodeLatent } from '../latent/codes';
 import { calibrateVerifier, identityTransfer, verify, type Verifier } from '../metrics/identity';
 import { laplacianVariance, psnr, readScalar, ssim } from '../metrics/image';
 import { eachFace } from '../metrics/landmarks';
-import { autoencodeRgb, type Autoencoder } from '../model/builder';
+import { autoencodeRgb, swapDecodeRgb, type Autoencoder } from '../model/builder';
 import type { TruthRecord } from '../samples/dataset';
 import { readTruthManifest, loadTruthFaces } from '../samples/truth';
 import { mean } from '../stats';
@@ -236,11 +236,12 @@ export class QualityJudge {
     return faces;
   }
 
-  /** Swaps of `faces` decoded by `to`, in the scoring frame, 16 at a time. */
-  private decodeScoring(ae: Autoencoder, faces: tf.Tensor4D, to: string, cropFraction: number): tf.Tensor4D {
+  /** `faces` decoded by `to` (swapped, or their own person's reconstructions), in the scoring frame, 16 at a time. */
+  private decodeScoring(ae: Autoencoder, faces: tf.Tensor4D, to: string, cropFraction: number, swap = true): tf.Tensor4D {
+    const decode = swap ? swapDecodeRgb : autoencodeRgb;
     const parts: tf.Tensor4D[] = [];
     for (let i = 0; i < faces.shape[0]; i += 16)
-      parts.push(tf.tidy(() => toScoringFrame(autoencodeRgb(ae, faces.slice(i, Math.min(16, faces.shape[0] - i)), to), cropFraction)));
+      parts.push(tf.tidy(() => toScoringFrame(decode(ae, faces.slice(i, Math.min(16, faces.shape[0] - i)), to), cropFraction)));
     const out = tf.concat(parts);
     tf.dispose(parts);
     return out;
@@ -271,7 +272,7 @@ export class QualityJudge {
     try {
       const s = this.scoring;
       const recon = async (id: 'a' | 'b') => {
-        const y = this.decodeScoring(ae, f.heldOut[id], id, cropFraction);
+        const y = this.decodeScoring(ae, f.heldOut[id], id, cropFraction, false);
         keep.push(y);
         return { psnr: r4(await meanOf(psnr, y, s.heldOut[id])), ssim: r4(await meanOf(ssim, y, s.heldOut[id])) };
       };

@@ -25,8 +25,11 @@ import { imageGrid } from '../viz/faces';
 import { writeFigureHtml, type PlotlyTrace } from '../viz/plotly';
 import { QualityJudge, qualityScoresShape, type Ceiling, type QualityData, type QualityScores } from './quality-judge';
 
-/** Bump when scoring or training changes what a cached result would say (4: photo scores sharpen the pasted face). */
-const QUALITY_VERSION = 4;
+/**
+ * Bump when scoring or training changes what a cached result would say (4: photo scores sharpen the
+ * pasted face; 5: a warping decoder's photo is chosen with the recognition net).
+ */
+const QUALITY_VERSION = 5;
 /** Truth pairs shown per direction in the comparison grid. */
 const GRID_PAIRS = 6;
 

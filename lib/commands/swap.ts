@@ -18,7 +18,7 @@ import { ensureWritableDir, intOption, numberOption, requireString, UsageError, 
 
 const USAGE =
   'deepfake-lab swap --model DIR --to a|b --in PATH --out DIR [--faces all|source] [--colour histogram|lab-meanstd|none] ' +
-  '[--blend alpha|poisson] [--sharpen AMOUNT] [--format png|jpeg] [--quality 92] [--mark] [--erode 6] [--feather 12] [--forehead 0.1] ' +
+  '[--blend alpha|poisson] [--light 0..1] [--sharpen AMOUNT] [--format png|jpeg] [--quality 92] [--mark] [--erode 6] [--feather 12] [--forehead 0.1] ' +
   '[--detector ssd|tiny] [--min-score 0.5] [--min-face 40] [--measure] [--overwrite] ' +
   '[video: --smooth 0.5 (0 off, 1 strongest) --no-mark --crf 12 --segment 48 --truth CLIP] [--json]   (PATH: a photo, a video, or a folder of them)';
 
@@ -97,6 +97,7 @@ export const swapCommand: Command = {
     faces: { type: 'string' },
     colour: { type: 'string' },
     blend: { type: 'string' },
+    light: { type: 'string' },
     sharpen: { type: 'string' },
     format: { type: 'string' },
     quality: { type: 'string' },
@@ -166,10 +167,12 @@ export const swapCommand: Command = {
         throw new UsageError(`--truth ${(e as Error).message}`);
       }
     }
+    // How much of a warping decoder's light the swap keeps (the model's own setting when absent).
+    const light = values.light === undefined ? {} : { swapLight: numberOption(values, 'light', 1, 0, 1) };
     ensureWritableDir('swap', outDir);
     let model: SwapModel;
     try {
-      model = await loadSwapModel(modelDir);
+      model = await loadSwapModel(modelDir, light);
     } catch (e) {
       throw new UsageError(`--model ${modelDir}: ${(e as Error).message.split('\n')[0]}`);
     }

@@ -8,7 +8,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { SCORING_FRAME, toScoringFrame } from '../bench/quality-judge';
 import { tensorToImage, type RgbImage } from '../image';
-import { autoencodeRgb, disposeAutoencoder } from '../model/builder';
+import { disposeAutoencoder, swapDecodeRgb } from '../model/builder';
 import { latestCheckpoint, loadCheckpoint, readCheckpointInfo } from '../train/checkpoint';
 import { evaluateModel, type EvalReport, type SwapMetricsFn, type TruthLoader } from '../train/evaluate';
 import { loadFaces, splitHoldout, subset, type FaceSet } from '../train/faces';
@@ -143,7 +143,7 @@ async function writeGrid(file: string, runs: RunSummary[], faces: { a: string; b
         const own = pick(await loadFaces(faces[from], { size: s, cropFraction: crop }), files[from]);
         const x = facesToTensor(own.pixels, s);
         // In the scoring frame, so models of other sizes and crops show the same part of the face.
-        const y = tf.tidy(() => toScoringFrame(autoencodeRgb(ck.ae, x, to), crop));
+        const y = tf.tidy(() => toScoringFrame(swapDecodeRgb(ck.ae, x, to), crop));
         swaps[from].push({ caption: `${run.name}: ${from.toUpperCase()}→${to.toUpperCase()}`, images: await framed(y) });
         tf.dispose([x, y]);
       }

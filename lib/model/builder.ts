@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { bottleneckSide, resBlocksAt, validateConfig, type ModelConfig } from './config';
 import { ConvLeaky } from './conv-leaky';
 import { PixelShuffle } from './pixel-shuffle';
-import { WarpCoords, WarpFace } from './warp-face';
+import { WarpCoords, WarpFace, warpStages } from './warp-face';
 
 // The type glorotUniform returns; tfjs does not export its Initializer class by name.
 type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
@@ -170,6 +170,26 @@ export function autoencode(ae: Autoencoder, faces: tf.Tensor4D, identity: string
 /** `autoencode`'s colour channels only: the decoded faces without the mask channel (when there is one). */
 export function autoencodeRgb(ae: Autoencoder, faces: tf.Tensor4D, identity: string): tf.Tensor4D {
   return tf.tidy(() => autoencode(ae, faces, identity).slice([0, 0, 0, 0], [-1, -1, -1, 3]) as tf.Tensor4D);
+}
+
+/**
+ * Faces of another person decoded as `identity`: the swap. That is `autoencode`, except that a warping
+ * decoder keeps only config.swapLight of its light (warp-face.ts). Its light was learned on its own
+ * person's faces; from another person's code it also paints that person's shading, and with it some
+ * of who they are (README, "How much light a swap keeps").
+ */
+export function swapDecode(ae: Autoencoder, faces: tf.Tensor4D, identity: string): tf.Tensor4D {
+  const strength = ae.config.swapLight ?? 1;
+  if (!ae.config.warp || strength === 1) return autoencode(ae, faces, identity);
+  return tf.tidy(() => {
+    const { face, mask } = warpStages(decoderOf(ae, identity), ae.encoder.apply(faces, { training: false }) as tf.Tensor4D, strength);
+    return mask ? (tf.concat([face, mask], 3) as tf.Tensor4D) : face;
+  });
+}
+
+/** `swapDecode`'s colour channels only. */
+export function swapDecodeRgb(ae: Autoencoder, faces: tf.Tensor4D, identity: string): tf.Tensor4D {
+  return tf.tidy(() => swapDecode(ae, faces, identity).slice([0, 0, 0, 0], [-1, -1, -1, 3]) as tf.Tensor4D);
 }
 
 export function disposeAutoencoder(ae: Autoencoder): void {

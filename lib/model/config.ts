@@ -40,6 +40,13 @@ export interface ModelConfig {
    * detail does not). 1 or absent: the photo at the input size only.
    */
   warpDetail?: number;
+  /**
+   * Warping decoders: how much of its light a swap keeps, the gain raised to this power (0: the
+   * photo only moved; 1 or absent: all of it). The light is learned on the person's own faces; from
+   * another person's code it also carries that person's shading, and some of who they are. Only
+   * swaps read it: training and a person's own reconstructions always use the whole light.
+   */
+  swapLight?: number;
 }
 
 /** config.json's shape; validateConfig then checks that the numbers make a buildable model. */
@@ -56,6 +63,7 @@ export const ModelConfigSchema = schemaFor<ModelConfig>()(z.object({
   identities: z.array(z.string()),
   warp: z.boolean().optional(),
   warpDetail: z.number().optional(),
+  swapLight: z.number().optional(),
 } satisfies ShapeOf<ModelConfig>));
 
 export type PresetName = 'original' | 'lite' | 'hq128' | 'tiny';
@@ -135,6 +143,8 @@ export function validateConfig(c: ModelConfig): void {
     problems.push(`decoderResBlocks must be an integer from 0 to 8, or one per decoder upscale (${c.decoderWidths.length}), got ${JSON.stringify(res)}`);
   const detail = c.warpDetail ?? 1;
   if (!Number.isInteger(detail) || detail < 1 || detail > 8) problems.push(`warpDetail must be an integer from 1 to 8, got ${c.warpDetail}`);
+  const light = c.swapLight ?? 1;
+  if (!(light >= 0 && light <= 1)) problems.push(`swapLight must be from 0 to 1, got ${c.swapLight}`);
   if (c.warp && c.decoderWidths.length < 3) problems.push(`a warping decoder needs 3 decoder upscales (its light comes from the quarter side), got ${c.decoderWidths.length}`);
   if (c.identities.length < 1 || new Set(c.identities).size !== c.identities.length || c.identities.some((n) => !/^[a-z0-9_-]+$/i.test(n)))
     problems.push('identities must be distinct names of letters, digits, - and _');

@@ -109,9 +109,12 @@ export function readTexture(texture: tf.Tensor3D, coords: tf.Tensor4D, grads: Sa
   });
 }
 
-/** A raw gain -> the light it puts on each pixel and colour: from 1/e to e (GAIN_RANGE 1), 1 at zero. */
-function lightOf(raw: tf.Tensor4D): tf.Tensor4D {
-  return raw.tanh().mul(GAIN_RANGE).exp() as tf.Tensor4D;
+/**
+ * A raw gain -> the light it puts on each pixel and colour: from 1/e to e (GAIN_RANGE 1), 1 at zero;
+ * `strength` < 1 keeps that power of it (a swap's, ModelConfig.swapLight).
+ */
+function lightOf(raw: tf.Tensor4D, strength = 1): tf.Tensor4D {
+  return raw.tanh().mul(GAIN_RANGE * strength).exp() as tf.Tensor4D;
 }
 
 /** x and y of every output pixel's centre in texture pixels, [n, s, s, 2]. */
@@ -261,22 +264,27 @@ export function withCoordinates(decoder: tf.LayersModel): tf.LayersModel {
 }
 
 /**
- * The face of a set that lies nearest (mean absolute difference) to the set's mean face: a typical
- * pose, expression and light, and a real photo's sharpness. faces: s*s*3 bytes each.
+ * The faces of a set from the nearest (mean absolute difference) to the set's mean face to the
+ * farthest: the first have a typical pose, expression and light, and a real photo's sharpness.
+ * faces: s*s*3 bytes each; returns their indices.
  */
-export function mostTypicalFace(faces: Uint8Array[]): number {
+export function byTypicality(faces: Uint8Array[]): number[] {
   if (faces.length === 0) throw new Error('no faces to choose a texture from');
   const len = faces[0].length;
   const mean = new Float64Array(len);
   for (const f of faces) for (let i = 0; i < len; i++) mean[i] += f[i];
   for (let i = 0; i < len; i++) mean[i] /= faces.length;
-  let best = 0, bestErr = Infinity;
-  faces.forEach((f, k) => {
-    let err = 0;
-    for (let i = 0; i < len; i++) err += Math.abs(f[i] - mean[i]);
-    if (err < bestErr) (best = k), (bestErr = err);
+  const err = faces.map((f) => {
+    let e = 0;
+    for (let i = 0; i < len; i++) e += Math.abs(f[i] - mean[i]);
+    return e;
   });
-  return best;
+  return faces.map((_, k) => k).sort((a, b) => err[a] - err[b] || a - b);
+}
+
+/** The face of a set nearest to the set's mean face (byTypicality's first). */
+export function mostTypicalFace(faces: Uint8Array[]): number {
+  return byTypicality(faces)[0];
 }
 
 /** One person's faces as a new warping model starts from: pixels, and landmarks (model pixels) where known. */
@@ -285,20 +293,34 @@ export interface TextureSource {
   landmarks: Array<ReadonlyArray<readonly [number, number]> | null>;
 }
 
-/** The face a warping decoder of this person starts from: the most typical of those with landmarks. */
-export function chooseTexture(set: TextureSource): number {
+/** The faces with landmarks (those a texture can be), most typical first (byTypicality); indices into the set. */
+export function textureCandidates(set: TextureSource): number[] {
   const usable = set.pixels.map((_, i) => i).filter((i) => set.landmarks[i]);
   if (usable.length === 0) throw new Error('no faces with landmarks');
-  return usable[mostTypicalFace(usable.map((i) => set.pixels[i]))];
+  return byTypicality(usable.map((i) => set.pixels[i])).map((k) => usable[k]);
 }
 
+/** The face a warping decoder of this person starts from, without a recognition net: the most typical of those with landmarks. */
+export function chooseTexture(set: TextureSource): number {
+  return textureCandidates(set)[0];
+}
+
+/** Picks a person's texture from their faces (an index into set.pixels); chooseTexture when none is given. */
+export type TextureChooser = (id: string, set: TextureSource) => Promise<number>;
+
 /**
- * Start every warping decoder's texture from its person's most typical training face that has
- * landmarks (a new model). `detailed(id, index, side)` gives that face at `side` pixels, for
- * decoders that keep their photo larger (ModelConfig.warpDetail). Returns the chosen face's index
- * per identity.
+ * Start every warping decoder's texture from one of its person's training faces that has landmarks
+ * (a new model): `choose`'s pick, by default the most typical. `detailed(id, index, side)` gives that
+ * face at `side` pixels, for decoders that keep their photo larger (ModelConfig.warpDetail). Returns
+ * the chosen face's index per identity.
  */
-export async function startTextures(decoders: Record<string, tf.LayersModel>, faces: Record<string, TextureSource>, size: number, detailed?: (id: string, index: number, side: number) => Promise<Uint8Array>): Promise<Record<string, number>> {
+export async function startTextures(
+  decoders: Record<string, tf.LayersModel>,
+  faces: Record<string, TextureSource>,
+  size: number,
+  detailed?: (id: string, index: number, side: number) => Promise<Uint8Array>,
+  choose: TextureChooser = async (_, set) => chooseTexture(set),
+): Promise<Record<string, number>> {
   const chosen: Record<string, number> = {};
   for (const [id, decoder] of Object.entries(decoders)) {
     const layer = warpLayer(decoder);
@@ -306,7 +328,8 @@ export async function startTextures(decoders: Record<string, tf.LayersModel>, fa
     const set = faces[id];
     if (!set || !set.landmarks.some((l) => l))
       throw new Error(`no faces of "${id}" with landmarks to start a warping decoder's photo from (extract writes them; face-api found none here): train with a painting recipe, e.g. --recipe scheduled`);
-    const k = chooseTexture(set);
+    const k = await choose(id, set);
+    if (!set.landmarks[k]) throw new Error(`face ${k} of "${id}" has no landmarks: it cannot be the texture`);
     const t = layer.textureSize, big = t * layer.detail;
     if (layer.detail > 1 && !detailed) throw new Error(`decoder ${id} keeps its photo at ${layer.detail}x: give startTextures the larger face`);
     const large = layer.detail > 1 ? await detailed!(id, k, big) : null;
@@ -327,27 +350,41 @@ export interface WarpStages {
   moved: tf.Tensor4D;
   /** The gain per pixel and colour [n, s, s, 3] (1: unchanged). */
   light: tf.Tensor4D;
-  /** The decoder's output [n, s, s, 3]. */
+  /** The decoder's output [n, s, s, 3] (with the light at `lightStrength`). */
   face: tf.Tensor4D;
+  /** The decoder's mask channel [n, s, s, 1], when it paints one (ModelConfig.mask). */
+  mask?: tf.Tensor4D;
 }
 
-/** A warping decoder's stages for `codes` (the caller disposes them); see viz/training.ts's warpAnatomy. */
-export function warpStages(decoder: tf.LayersModel, codes: tf.Tensor4D): WarpStages {
+/** The decoder's layer `name`'s output, or null when it has none. */
+function outputOf(decoder: tf.LayersModel, name: string): tf.SymbolicTensor | null {
+  return decoder.layers.some((l) => l.name === name) ? (decoder.getLayer(name).output as tf.SymbolicTensor) : null;
+}
+
+/**
+ * A warping decoder's stages for `codes` (the caller disposes them); see viz/training.ts's warpAnatomy.
+ * `lightStrength` keeps that power of the light (1: the decoder's own output; a swap's is
+ * ModelConfig.swapLight, see swapDecode in builder.ts).
+ */
+export function warpStages(decoder: tf.LayersModel, codes: tf.Tensor4D, lightStrength = 1): WarpStages {
   const layer = warpLayer(decoder);
   if (!layer) throw new Error(`${decoder.name} is not a warping decoder`);
   return tf.tidy(() => {
-    const outputs = [decoder.getLayer('dec_coords').output, decoder.getLayer('dec_gain_up').output, decoder.getLayer('dec_warp').output] as tf.SymbolicTensor[];
-    const [coords, gain, face] = tf.model({ inputs: decoder.inputs, outputs }).predict(codes) as tf.Tensor4D[];
-    return { moved: readTexture(layer.texture(), coords), light: lightOf(gain), face };
+    const mask = outputOf(decoder, 'dec_mask');
+    const outputs = [decoder.getLayer('dec_coords').output, decoder.getLayer('dec_gain_up').output, ...(mask ? [mask] : [])] as tf.SymbolicTensor[];
+    const [coords, gain, m] = tf.model({ inputs: decoder.inputs, outputs }).predict(codes) as tf.Tensor4D[];
+    const moved = readTexture(layer.texture(), coords), light = lightOf(gain, lightStrength);
+    // As WarpFace.call draws it.
+    return { moved, light, face: moved.mul(light).clipByValue(0, 1) as tf.Tensor4D, ...(m ? { mask: m } : {}) };
   });
 }
 
 /**
  * A warping decoder's faces for `codes`, rendered at its photo's detail size [n, s*detail, s*detail, 3]:
- * the same flow and light as its own output, stretched (both are smooth), reading the larger photo.
- * At detail 1 this is the decoder's output.
+ * the same flow and light as its own output, stretched (both are smooth), reading the larger photo;
+ * the light at `lightStrength` as in warpStages. At detail 1 this is the decoder's output.
  */
-export function renderDetailed(decoder: tf.LayersModel, codes: tf.Tensor4D): tf.Tensor4D {
+export function renderDetailed(decoder: tf.LayersModel, codes: tf.Tensor4D, lightStrength = 1): tf.Tensor4D {
   const layer = warpLayer(decoder);
   if (!layer) throw new Error(`${decoder.name} is not a warping decoder`);
   return tf.tidy(() => {
@@ -358,7 +395,7 @@ export function renderDetailed(decoder: tf.LayersModel, codes: tf.Tensor4D): tf.
     // The flow (in texture pixels) stretched to the larger grid and scaled into its pixels.
     const flow = coords.sub(pixelGrid(n, s, t)) as tf.Tensor4D;
     const at = tf.image.resizeBilinear(flow, [big, big], false, true).mul(k).add(pixelGrid(n, big, t * k)) as tf.Tensor4D;
-    const light = lightOf(tf.image.resizeBilinear(gainRaw, [big, big], false, true));
+    const light = lightOf(tf.image.resizeBilinear(gainRaw, [big, big], false, true), lightStrength);
     return readTexture(layer.detailTexture(), at).mul(light).clipByValue(0, 1) as tf.Tensor4D;
   });
 }

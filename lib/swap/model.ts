@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { ALIGNMENTS_FILE, readAlignments } from '../faces/alignments';
 import { DEFAULT_CROP, type CropGeometry } from '../faces/template';
-import { autoencode, decoderOf, disposeAutoencoder, type Autoencoder } from '../model/builder';
+import { decoderOf, disposeAutoencoder, swapDecode, type Autoencoder } from '../model/builder';
 import { renderDetailed } from '../model/warp-face';
 import { latestCheckpoint, loadCheckpoint } from '../train/checkpoint';
 
@@ -52,23 +52,27 @@ export function swapModelOf(ae: Autoencoder, cropFraction: number, geometry: Cro
     identities: ae.config.identities,
     data,
     source,
-    decode: (faces, identity) => autoencode(ae, faces, identity),
+    decode: (faces, identity) => swapDecode(ae, faces, identity),
     ...(ae.config.warp && (ae.config.warpDetail ?? 1) > 1
-      ? { detail: ae.config.warpDetail, decodeDetailed: (faces: tf.Tensor4D, identity: string) => tf.tidy(() => renderDetailed(decoderOf(ae, identity), ae.encoder.predict(faces) as tf.Tensor4D)) }
+      ? { detail: ae.config.warpDetail, decodeDetailed: (faces: tf.Tensor4D, identity: string) => tf.tidy(() => renderDetailed(decoderOf(ae, identity), ae.encoder.predict(faces) as tf.Tensor4D, ae.config.swapLight ?? 1)) }
       : {}),
     dispose: () => disposeAutoencoder(ae),
   };
 }
 
-/** The newest checkpoint of a model folder written by `train`. */
-export async function loadSwapModel(modelDir: string): Promise<SwapModel> {
+/**
+ * The newest checkpoint of a model folder written by `train`. `swapLight` replaces the model's own
+ * (ModelConfig.swapLight: how much of a warping decoder's light a swap keeps).
+ */
+export async function loadSwapModel(modelDir: string, options: { swapLight?: number } = {}): Promise<SwapModel> {
   await initBackend();
   const ckptDir = latestCheckpoint(path.resolve(modelDir));
   if (!ckptDir) throw new Error(`${modelDir} holds no checkpoint (train first)`);
   const ck = await loadCheckpoint(ckptDir);
   // The optimizer state is for resuming training; a swap never needs it.
   for (const o of Object.values(ck.optimizers)) o.dispose();
-  const { ae, state } = ck;
+  const { state } = ck;
+  const ae = options.swapLight === undefined ? ck.ae : { ...ck.ae, config: { ...ck.ae.config, swapLight: options.swapLight } };
   const data = state.settings.data;
   const first = Object.values(data).find((d) => fs.existsSync(d));
   return swapModelOf(ae, state.settings.cropFraction, trainingGeometry(first), data, { checkpoint: ckptDir, step: state.step });

@@ -10,7 +10,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { psnr, ssim } from '../metrics/image';
 import { NO_SWAP_METRICS, type SwapMetrics, type SwapMetricsFn } from '../metrics/swap';
-import { autoencodeRgb, disposeAutoencoder, type Autoencoder } from '../model/builder';
+import { autoencodeRgb, disposeAutoencoder, swapDecodeRgb, type Autoencoder } from '../model/builder';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint';
 import { subset, type FaceSet } from './faces';
 import { facesToTensor, writePreview } from './preview';
@@ -113,8 +113,8 @@ export async function evaluateModel(options: EvaluateOptions): Promise<EvalRepor
     };
     let metrics: SwapMetrics = NO_SWAP_METRICS;
     if (options.swapMetrics && fa.shape[0] > 0 && fb.shape[0] > 0) {
-      const aToB = autoencodeRgb(ae, fa, 'b');
-      const bToA = autoencodeRgb(ae, fb, 'a');
+      const aToB = swapDecodeRgb(ae, fa, 'b');
+      const bToA = swapDecodeRgb(ae, fb, 'a');
       // Face masks of the real faces (a swap keeps its source's): sharpness is measured inside them.
       const first = (set: FaceSet) => subset(set, [...Array(Math.min(limit, set.pixels.length)).keys()]);
       const masks = { a: await faceMaskTensor(first(sets.a.faces), state.settings.cropFraction), b: await faceMaskTensor(first(sets.b.faces), state.settings.cropFraction) };

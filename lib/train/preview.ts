@@ -6,7 +6,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { encodeImage, tensorToImage } from '../image';
 import { writeFileAtomic } from '../fsutil';
-import { autoencodeRgb, type Autoencoder } from '../model/builder';
+import { autoencodeRgb, swapDecodeRgb, type Autoencoder } from '../model/builder';
 
 /** Faces [n, s, s, 3] as uint8 RGB tensor rows -> one [n*s, 6*s, 3] grid. */
 export function previewGrid(ae: Autoencoder, facesA: tf.Tensor4D, facesB: tf.Tensor4D, ids: [string, string] = ['a', 'b']): tf.Tensor3D {
@@ -14,7 +14,7 @@ export function previewGrid(ae: Autoencoder, facesA: tf.Tensor4D, facesB: tf.Ten
     const [a, b] = ids;
     const n = Math.min(facesA.shape[0], facesB.shape[0]);
     const fa = facesA.slice(0, n), fb = facesB.slice(0, n);
-    const cols = [fa, autoencodeRgb(ae, fa, a), autoencodeRgb(ae, fa, b), fb, autoencodeRgb(ae, fb, b), autoencodeRgb(ae, fb, a)];
+    const cols = [fa, autoencodeRgb(ae, fa, a), swapDecodeRgb(ae, fa, b), fb, autoencodeRgb(ae, fb, b), swapDecodeRgb(ae, fb, a)];
     const rows = tf.concat(cols, 2); // [n, s, 6s, 3]
     const [, s, w, c] = rows.shape;
     return rows.reshape([n * s, w, c]) as tf.Tensor3D;

@@ -90,7 +90,10 @@ const hq96: Recipe = {
 const warp: Recipe = {
   name: 'warp',
   summary: 'scheduled with warping decoders: each moves and relights one real photo of its own person instead of painting every pixel',
-  model: { ...presetConfig('lite'), warp: true, warpDetail: 3 },
+  // A swap keeps half of its light (the light's square root): a whole light also paints the source
+  // person's shading, and on lfw-pair's Powell -> Bush that cost half the swaps their identity
+  // (bench/warp-limits.ts; README, "How much light a swap keeps").
+  model: { ...presetConfig('lite'), warp: true, warpDetail: 3, swapLight: 0.5 },
   // No mirrored targets: a mirror image is no small move of the texture. The coordinates are pulled
   // towards the landmarks' with weight 1 (an error of a texture side costs as much as an L1 of 1).
   settings: { ...scheduled.settings, augment: { ...DEFAULT_AUGMENT, ...scheduled.settings.augment, flip: 0 }, loss: { ...scheduled.settings.loss!, coordsWeight: 1 } },

@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../fsutil';
 import { buildAutoencoder, disposeAutoencoder, type Autoencoder } from '../model/builder';
 import { presetConfig, validateConfig, type ModelConfig } from '../model/config';
 import { CONFIG_JSON } from '../model/store';
-import { startTextures, warpLayer } from '../model/warp-face';
+import { chooseTexture, startTextures, warpLayer, type TextureChooser } from '../model/warp-face';
 import { loadCropLandmarks } from '../faces/crop-landmarks';
 import type { Point } from '../faces/types';
 import type { FusedAdamOptimizer } from '../native/adam';
@@ -26,6 +26,7 @@ import { Rng } from '../rng';
 import { cycleProgress, learningRateAt, nextCycle, type LrCycle } from './schedule';
 import { defaultSettings, type SettingsInput, type TrainSettings } from './settings';
 import { makeOptimizer, trainStep } from './step';
+import { identityTexture } from './texture-choice';
 
 export interface OpenOptions {
   modelDir: string;
@@ -62,6 +63,24 @@ async function setLandmarks(set: FaceSet, log: (line: string) => void): Promise<
     log(`${set.dir}: landmarks unavailable (${(e as Error).message.split('\n')[0]})`);
     return null;
   }
+}
+
+/**
+ * A new warping decoder's photo: the most recognisable of its person's most typical faces
+ * (texture-choice.ts), said in one line; the most typical when the recognition net cannot run.
+ */
+function textureChooser(size: number, log: (line: string) => void): TextureChooser {
+  return async (id, set) => {
+    try {
+      const c = await identityTexture(set, size);
+      if (Number.isFinite(c.distance))
+        log(`${id}: of the ${set.pixels.length} faces, the photo that stays most like ${id} when moved lies ${c.distance.toFixed(3)} from ${id}'s mean descriptor (the most typical face: ${c.typicalDistance.toFixed(3)})`);
+      return c.index;
+    } catch (e) {
+      log(`${id}: the photo is the most typical face (the recognition net could not choose: ${(e as Error).message.split('\n')[0]})`);
+      return chooseTexture(set);
+    }
+  };
 }
 
 /**
@@ -170,7 +189,7 @@ export class TrainingSession {
             if (r.ok === false) throw new Error(`${train.files[i]}: ${r.reason} (${r.detail})`);
             return r.face;
           };
-          const k = (await startTextures({ [id]: ae.decoders[id] }, { [id]: { pixels: train.pixels, landmarks: modelLandmarks(train, settings.cropFraction, landmarks) } }, ae.config.inputSize, larger))[id];
+          const k = (await startTextures({ [id]: ae.decoders[id] }, { [id]: { pixels: train.pixels, landmarks: modelLandmarks(train, settings.cropFraction, landmarks) } }, ae.config.inputSize, larger, textureChooser(ae.config.inputSize, log)))[id];
           log(`${id}: the texture is ${train.files[k]}`);
         }
         texture = { landmarks: warp.textureLandmarks(), size: warp.textureSize };

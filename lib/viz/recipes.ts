@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { SCORING_FRAME, toScoringFrame } from '../bench/quality-judge';
 import type { CropGeometry } from '../faces/template';
 import { psnr, readScalar } from '../metrics/image';
-import { autoencodeRgb, type Autoencoder } from '../model/builder';
+import { autoencodeRgb, swapDecodeRgb, type Autoencoder } from '../model/builder';
 import type { ModelConfig } from '../model/config';
 import { loadTruthFaces } from '../samples/truth';
 import { facesToTensor } from '../train/preview';
@@ -76,9 +76,10 @@ async function scoringSet(o: CompareOptions, size: number, crop: number, holdout
   };
 }
 
-async function meanPsnr(ae: Autoencoder, input: tf.Tensor4D, want: tf.Tensor4D, identity: string, crop: number): Promise<number> {
+async function meanPsnr(ae: Autoencoder, input: tf.Tensor4D, want: tf.Tensor4D, identity: string, crop: number, swap: boolean): Promise<number> {
   if (input.shape[0] === 0) return NaN;
-  return readScalar(tf.tidy(() => psnr(toScoringFrame(autoencodeRgb(ae, input, identity), crop), want).mean()));
+  const decode = swap ? swapDecodeRgb : autoencodeRgb;
+  return readScalar(tf.tidy(() => psnr(toScoringFrame(decode(ae, input, identity), crop), want).mean()));
 }
 
 /** Train every recipe for `minutes` (continuing any earlier run), scoring as it goes. */
@@ -100,8 +101,8 @@ export async function compareRecipes(o: CompareOptions): Promise<RecipeCompariso
     const score = async (at: number) => {
       track.minutes.push(Math.round(at * 100) / 100);
       track.steps.push(session.step);
-      track.a.push(await meanPsnr(session.ae, set.inA, set.wantA, toA, crop));
-      track.b.push(await meanPsnr(session.ae, set.inB, set.wantB, toB, crop));
+      track.a.push(await meanPsnr(session.ae, set.inA, set.wantA, toA, crop, set.swap));
+      track.b.push(await meanPsnr(session.ae, set.inB, set.wantB, toB, crop, set.swap));
     };
     try {
       const cycle = session.beginCycle({ seconds: o.minutes * 60 }, { continueSaved: false });

@@ -102,15 +102,17 @@ export async function reconstructionGrid(ae: Autoencoder, faces: Uint8Array[], i
  * How a warping decoder (lib/model/warp-face.ts) makes its faces, for `faces` of anyone: the faces,
  * its person's photo (the texture) moved into their pose and expression, the light it puts on it
  * (grey = unchanged, brighter = lit up), and what it outputs. Rows of faces.length, the texture first.
+ * `swap`: the faces are another person's, so the light is the swap's (ModelConfig.swapLight of it).
  */
-export async function warpAnatomy(ae: Autoencoder, faces: Uint8Array[], identity: string, label: string): Promise<Buffer> {
+export async function warpAnatomy(ae: Autoencoder, faces: Uint8Array[], identity: string, label: string, swap = true): Promise<Buffer> {
   const decoder = decoderOf(ae, identity);
   const layer = warpLayer(decoder);
   if (!layer) throw new Error(`decoder ${identity} paints its faces: the anatomy is for warping decoders (recipe "warp")`);
   const size = ae.config.inputSize;
   const x = facesToTensor(faces, size);
+  const strength = swap ? ae.config.swapLight ?? 1 : 1;
   const rows = tf.tidy(() => {
-    const { moved, light, face } = warpStages(decoder, ae.encoder.predict(x) as tf.Tensor4D);
+    const { moved, light, face } = warpStages(decoder, ae.encoder.predict(x) as tf.Tensor4D, strength);
     // Gains from 1/e to e drawn from black to white, 1 as mid-grey.
     const grey = light.log().div(2).add(0.5).clipByValue(0, 1);
     return [x, moved, grey, face].map((t) => tf.unstack(t) as tf.Tensor3D[]);
@@ -119,7 +121,8 @@ export async function warpAnatomy(ae: Autoencoder, faces: Uint8Array[], identity
   const blank = { data: new Uint8Array(size * size * 3).fill(40), width: size, height: size };
   const images = [];
   const who = identity.toUpperCase();
-  const captions = [`${who}'s photo`, ...faces.map(() => label), '', ...faces.map(() => 'photo, moved'), '', ...faces.map(() => 'light'), '', ...faces.map(() => `decoder ${who}`)];
+  const lightCaption = strength < 1 ? `light, ${strength} of it` : 'light';
+  const captions = [`${who}'s photo`, ...faces.map(() => label), '', ...faces.map(() => 'photo, moved'), '', ...faces.map(() => lightCaption), '', ...faces.map(() => `decoder ${who}`)];
   for (const [r, row] of rows.entries()) {
     images.push(r === 0 ? await tensorToImage(texture) : blank);
     for (const t of row) images.push(await tensorToImage(t));
