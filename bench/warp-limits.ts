@@ -50,7 +50,7 @@ import { modelLandmarks } from '../lib/train/face-maps';
 import { facesToTensor } from '../lib/train/preview';
 import { loadIdentityFaces } from '../lib/train/session';
 import type { TrainSettings } from '../lib/train/settings';
-import { textureCoordinates } from '../lib/train/texture-coords';
+import { coordinateTensor } from '../lib/train/texture-coords';
 import { imageGrid } from '../lib/viz/faces';
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, truth: { type: 'string' }, show: { type: 'string' }, out: { type: 'string' }, 'light-sigma': { type: 'string' }, sources: { type: 'string' } } });
@@ -86,13 +86,7 @@ function truthLight(x: tf.Tensor4D, truth: tf.Tensor4D, sigma: number): tf.Tenso
 
 /** [n, s, s, 2] where each face's pixels lie in a decoder's photo, from their landmarks and the photo's. */
 function landmarkCoordinates(landmarks: readonly Point[][], layer: WarpFace): tf.Tensor4D {
-  const size = layer.textureSize, texture = layer.textureLandmarks();
-  const n = landmarks.length, data = new Float32Array(n * size * size * 2);
-  landmarks.forEach((face, i) => {
-    const { u, v } = textureCoordinates(face, texture, size, layer.textureSize);
-    for (let p = 0; p < size * size; p++) (data[(i * size * size + p) * 2] = u[p]), (data[(i * size * size + p) * 2 + 1] = v[p]);
-  });
-  return tf.tensor4d(data, [n, size, size, 2]);
+  return coordinateTensor(landmarks, layer.textureLandmarks(), layer.textureSize, layer.textureSize);
 }
 
 /** Faces in the scoring frame; a copy always (the frame is the input itself when the crops agree). */

@@ -15,7 +15,7 @@ import type { Point } from '../faces/types';
 import { median } from '../stats';
 import { readTexture, textureCandidates, type TextureSource } from '../model/warp-face';
 import { facesToTensor } from './preview';
-import { textureCoordinates } from './texture-coords';
+import { coordinateTensor } from './texture-coords';
 
 export interface TextureChoiceOptions {
   /** How many of the most typical faces compete. */
@@ -56,14 +56,9 @@ async function descriptors(faces: tf.Tensor4D): Promise<Float32Array[]> {
 
 /** Face `k`'s photo moved onto the landmarks of each of `onto` (as a warping decoder reads it), [n, s, s, 3]. */
 function movedOnto(set: TextureSource, k: number, onto: number[], size: number): tf.Tensor4D {
-  const data = new Float32Array(onto.length * size * size * 2);
-  onto.forEach((i, j) => {
-    const { u, v } = textureCoordinates(set.landmarks[i] as Point[], set.landmarks[k] as Point[], size, size);
-    for (let p = 0; p < size * size; p++) (data[(j * size * size + p) * 2] = u[p]), (data[(j * size * size + p) * 2 + 1] = v[p]);
-  });
   return tf.tidy(() => {
     const photo = facesToTensor([set.pixels[k]], size).squeeze([0]) as tf.Tensor3D;
-    return readTexture(photo, tf.tensor4d(data, [onto.length, size, size, 2]));
+    return readTexture(photo, coordinateTensor(onto.map((i) => set.landmarks[i] as Point[]), set.landmarks[k] as Point[], size, size));
   });
 }
 

@@ -6,6 +6,7 @@
 // Outside the landmarks' hull the map is a guess (eight frame points stay put), so the loss counts
 // it at a fifth of the face's weight (face-maps.ts coordinateWeights).
 
+import * as tf from '@tensorflow/tfjs';
 import type { Point } from '../faces/types';
 import { piecewiseWarp } from '../samples/piecewise-warp';
 import { triangulate } from '../samples/triangulate';
@@ -37,4 +38,17 @@ export function textureCoordinates(face: readonly Point[], texture: readonly Poi
   const u = new Float32Array(size * size), v = new Float32Array(size * size);
   for (let i = 0; i < u.length; i++) (u[i] = warped.data[3 * i]), (v[i] = warped.data[3 * i + 1]);
   return { u, v };
+}
+
+/**
+ * textureCoordinates for several faces at once, as the [n, size, size, 2] tensor of (x, y) pairs a
+ * warping decoder's texture is read at (readTexture in warp-face.ts).
+ */
+export function coordinateTensor(faces: ReadonlyArray<readonly Point[]>, texture: readonly Point[], size: number, textureSize: number): tf.Tensor4D {
+  const data = new Float32Array(faces.length * size * size * 2);
+  faces.forEach((face, i) => {
+    const { u, v } = textureCoordinates(face, texture, size, textureSize);
+    for (let p = 0; p < size * size; p++) (data[(i * size * size + p) * 2] = u[p]), (data[(i * size * size + p) * 2 + 1] = v[p]);
+  });
+  return tf.tensor4d(data, [faces.length, size, size, 2]);
 }
