@@ -40,6 +40,7 @@ import { calibrateVerifier, verify, type Verifier } from '../lib/metrics/identit
 import { psnr, ssim } from '../lib/metrics/image';
 import { eachFace } from '../lib/metrics/landmarks';
 import type { Autoencoder } from '../lib/model/builder';
+import { swapLightOf } from '../lib/model/config';
 import { loadAutoencoder } from '../lib/model/store';
 import { readTexture, warpLayer, warpStages, withCoordinates, type WarpFace } from '../lib/model/warp-face';
 import { loadTruthFaces } from '../lib/samples/truth';
@@ -112,9 +113,12 @@ interface Model {
 /** The light strengths the scan renders swaps at (ModelConfig.swapLight: the light raised to this power). */
 const LIGHT_SCAN = [0, 0.25, 0.5, 0.75, 1];
 
+/** The moved photo lit by the decoder's whole light raised to `k` (the swap's, at k = ModelConfig.swapLight). */
+const lit = (moved: tf.Tensor4D, light: tf.Tensor4D, k: number) => tf.tidy(() => moved.mul(light.pow(k)).clipByValue(0, 1) as tf.Tensor4D);
+
 /** The moved photo lit by each power of the decoder's whole light in LIGHT_SCAN, by name. */
 function lightScan(moved: tf.Tensor4D, light: tf.Tensor4D): Record<string, tf.Tensor4D> {
-  return tf.tidy(() => Object.fromEntries(LIGHT_SCAN.map((k) => [`swap, light^${k}`, moved.mul(light.pow(k)).clipByValue(0, 1) as tf.Tensor4D])));
+  return Object.fromEntries(LIGHT_SCAN.map((k) => [`swap, light^${k}`, lit(moved, light, k)]));
 }
 
 /** A decoder's photo moved by coordinates [n, s, s, 2]. */
@@ -140,8 +144,8 @@ async function truthLimits({ ae, settings }: Model, truthDir: string): Promise<{
     const swapCoords = modelCoordinates(ae, faces[from], to), ownCoords = modelCoordinates(ae, target, to);
     const renders = tf.tidy(() => {
       const codes = ae.encoder.predict(faces[from]) as tf.Tensor4D;
-      const swap = warpStages(ae.decoders[to], codes, ae.config.swapLight ?? 1).face;
       const { light, moved } = warpStages(ae.decoders[to], codes);
+      const swap = lit(moved, light, swapLightOf(ae.config));
       const geometry = moveBy(layer, truthCoords);
       return {
         swap,
@@ -205,8 +209,8 @@ async function identityLimits({ ae, settings }: Model): Promise<Record<string, u
     const layer = warpLayer(ae.decoders[to])!;
     const sourceShape = landmarkCoordinates(held[from].landmarks, layer), ownShape = landmarkCoordinates(held[to].landmarks, layer);
     const codes = ae.encoder.predict(held[from].faces) as tf.Tensor4D;
-    const swap = warpStages(ae.decoders[to], codes, ae.config.swapLight ?? 1).face;
     const stages = warpStages(ae.decoders[to], codes);
+    const swap = lit(stages.moved, stages.light, swapLightOf(ae.config));
     codes.dispose();
     const renders = tf.tidy(() => ({
       swap,
@@ -238,7 +242,7 @@ async function main() {
   const truth = values.truth ? await truthLimits(model, path.resolve(values.truth)) : null;
   const identity = await identityLimits(model);
   for (const r of [...(truth?.rows ?? []), ...identity]) console.log(JSON.stringify(r));
-  console.log(JSON.stringify({ model: checkpoint, scoringFrame: SCORING_FRAME, lightSigma, swapLight: ae.config.swapLight ?? 1, sources, truth: truth?.rows ?? null, identity, picture: truth?.picture ?? null }));
+  console.log(JSON.stringify({ model: checkpoint, scoringFrame: SCORING_FRAME, lightSigma, swapLight: swapLightOf(ae.config), sources, truth: truth?.rows ?? null, identity, picture: truth?.picture ?? null }));
 }
 
 main().catch((e) => {

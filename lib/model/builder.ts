@@ -8,7 +8,7 @@
 //   (with decoderResBlocks: each decoder upscale is followed by that many residual blocks)
 
 import * as tf from '@tensorflow/tfjs';
-import { bottleneckSide, resBlocksAt, validateConfig, type ModelConfig } from './config';
+import { bottleneckSide, resBlocksAt, swapLightOf, validateConfig, type ModelConfig } from './config';
 import { ConvLeaky } from './conv-leaky';
 import { PixelShuffle } from './pixel-shuffle';
 import { WarpCoords, WarpFace, warpStages } from './warp-face';
@@ -179,7 +179,7 @@ export function autoencodeRgb(ae: Autoencoder, faces: tf.Tensor4D, identity: str
  * of who they are (README, "How much light a swap keeps").
  */
 export function swapDecode(ae: Autoencoder, faces: tf.Tensor4D, identity: string): tf.Tensor4D {
-  const strength = ae.config.swapLight ?? 1;
+  const strength = swapLightOf(ae.config);
   if (!ae.config.warp || strength === 1) return autoencode(ae, faces, identity);
   return tf.tidy(() => {
     const { face, mask } = warpStages(decoderOf(ae, identity), ae.encoder.apply(faces, { training: false }) as tf.Tensor4D, strength);

@@ -49,6 +49,11 @@ export interface ModelConfig {
   swapLight?: number;
 }
 
+/** How much of a warping decoder's light a swap keeps (ModelConfig.swapLight; all of it when unset). */
+export function swapLightOf(c: ModelConfig): number {
+  return c.swapLight ?? 1;
+}
+
 /** config.json's shape; validateConfig then checks that the numbers make a buildable model. */
 export const ModelConfigSchema = schemaFor<ModelConfig>()(z.object({
   inputSize: z.number(),
@@ -143,7 +148,7 @@ export function validateConfig(c: ModelConfig): void {
     problems.push(`decoderResBlocks must be an integer from 0 to 8, or one per decoder upscale (${c.decoderWidths.length}), got ${JSON.stringify(res)}`);
   const detail = c.warpDetail ?? 1;
   if (!Number.isInteger(detail) || detail < 1 || detail > 8) problems.push(`warpDetail must be an integer from 1 to 8, got ${c.warpDetail}`);
-  const light = c.swapLight ?? 1;
+  const light = swapLightOf(c);
   if (!(light >= 0 && light <= 1)) problems.push(`swapLight must be from 0 to 1, got ${c.swapLight}`);
   if (c.warp && c.decoderWidths.length < 3) problems.push(`a warping decoder needs 3 decoder upscales (its light comes from the quarter side), got ${c.decoderWidths.length}`);
   if (c.identities.length < 1 || new Set(c.identities).size !== c.identities.length || c.identities.some((n) => !/^[a-z0-9_-]+$/i.test(n)))

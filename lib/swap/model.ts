@@ -9,6 +9,7 @@ import { initBackend } from '../backend';
 import { ALIGNMENTS_FILE, readAlignments } from '../faces/alignments';
 import { DEFAULT_CROP, type CropGeometry } from '../faces/template';
 import { decoderOf, disposeAutoencoder, swapDecode, type Autoencoder } from '../model/builder';
+import { swapLightOf } from '../model/config';
 import { renderDetailed } from '../model/warp-face';
 import { latestCheckpoint, loadCheckpoint } from '../train/checkpoint';
 
@@ -54,7 +55,7 @@ export function swapModelOf(ae: Autoencoder, cropFraction: number, geometry: Cro
     source,
     decode: (faces, identity) => swapDecode(ae, faces, identity),
     ...(ae.config.warp && (ae.config.warpDetail ?? 1) > 1
-      ? { detail: ae.config.warpDetail, decodeDetailed: (faces: tf.Tensor4D, identity: string) => tf.tidy(() => renderDetailed(decoderOf(ae, identity), ae.encoder.predict(faces) as tf.Tensor4D, ae.config.swapLight ?? 1)) }
+      ? { detail: ae.config.warpDetail, decodeDetailed: (faces: tf.Tensor4D, identity: string) => tf.tidy(() => renderDetailed(decoderOf(ae, identity), ae.encoder.predict(faces) as tf.Tensor4D, swapLightOf(ae.config))) }
       : {}),
     dispose: () => disposeAutoencoder(ae),
   };

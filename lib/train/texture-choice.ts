@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { descriptorDistance, faceDescriptor, meanDescriptor } from '../faces/recognition';
 import type { Point } from '../faces/types';
+import { eachFace } from '../metrics/landmarks';
 import { median } from '../stats';
 import { readTexture, textureCandidates, type TextureSource } from '../model/warp-face';
 import { facesToTensor } from './preview';
@@ -43,17 +44,6 @@ function spread<T>(items: readonly T[], count: number): T[] {
   return Array.from({ length: Math.min(count, items.length) }, (_, i) => items[Math.floor(i * step)]);
 }
 
-/** Descriptors of faces [n, s, s, 3], one at a time. */
-async function descriptors(faces: tf.Tensor4D): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  for (let i = 0; i < faces.shape[0]; i++) {
-    const face = tf.tidy(() => faces.slice(i, 1).squeeze([0]) as tf.Tensor3D);
-    out.push(await faceDescriptor(face));
-    face.dispose();
-  }
-  return out;
-}
-
 /** Face `k`'s photo moved onto the landmarks of each of `onto` (as a warping decoder reads it), [n, s, s, 3]. */
 function movedOnto(set: TextureSource, k: number, onto: number[], size: number): tf.Tensor4D {
   return tf.tidy(() => {
@@ -70,7 +60,7 @@ export async function identityTexture(set: TextureSource, size: number, options:
   const o = { ...DEFAULT_TEXTURE_CHOICE, ...options };
   const ranked = textureCandidates(set);
   const reference = facesToTensor(spread(set.pixels, o.reference), size);
-  const mean = meanDescriptor(await descriptors(reference));
+  const mean = meanDescriptor(await eachFace(reference, faceDescriptor));
   reference.dispose();
   const probes = spread(ranked, o.probes + 1);
   const scores = new Map<number, number>();
@@ -78,7 +68,7 @@ export async function identityTexture(set: TextureSource, size: number, options:
     const onto = probes.filter((i) => i !== k).slice(0, o.probes);
     if (onto.length === 0) break; // a single face with landmarks: nothing to move it onto
     const moved = movedOnto(set, k, onto, size);
-    scores.set(k, median((await descriptors(moved)).map((d) => descriptorDistance(d, mean))));
+    scores.set(k, median((await eachFace(moved, faceDescriptor)).map((d) => descriptorDistance(d, mean))));
     moved.dispose();
   }
   if (scores.size === 0) return { index: ranked[0], distance: NaN, typicalDistance: NaN };

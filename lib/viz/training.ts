@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { autoencodeRgb, decoderOf, type Autoencoder } from '../model/builder';
+import { swapLightOf } from '../model/config';
 import { warpLayer, warpStages } from '../model/warp-face';
 import { tensorToImage } from '../image';
 import { augmentFace } from '../train/augment';
@@ -110,7 +111,7 @@ export async function warpAnatomy(ae: Autoencoder, faces: Uint8Array[], identity
   if (!layer) throw new Error(`decoder ${identity} paints its faces: the anatomy is for warping decoders (recipe "warp")`);
   const size = ae.config.inputSize;
   const x = facesToTensor(faces, size);
-  const strength = swap ? ae.config.swapLight ?? 1 : 1;
+  const strength = swap ? swapLightOf(ae.config) : 1;
   const rows = tf.tidy(() => {
     const { moved, light, face } = warpStages(decoder, ae.encoder.predict(x) as tf.Tensor4D, strength);
     // Gains from 1/e to e drawn from black to white, 1 as mid-grey.
