@@ -83,13 +83,16 @@ test('a corrupt cached result is named in one line, its recipe run again and the
   assert.doesNotThrow(() => JSON.parse(fs.readFileSync(result, 'utf8')), 'the file was written again');
 });
 
-test('bad usage: an unknown recipe, --a without --b', () => {
+test('bad usage: an unknown recipe, --a without --b, an unknown precision', () => {
   const r = runCli(['bench', '--quality', '--recipe', 'nonsense']);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--recipe must be one of/);
   const half = runCli(['bench', '--quality', '--a', tmp]);
   assert.equal(half.status, 2);
   assert.match(half.stderr, /--a and --b go together/);
+  const fp16 = runCli(['bench', '--quality', '--precision', 'fp16']);
+  assert.equal(fp16.status, 2);
+  assert.match(fp16.stderr, /--precision must be fp32 or bf16, got fp16/);
 });
 
 test('time points: 2 and 5 minutes when inside the budget, and the end', () => {

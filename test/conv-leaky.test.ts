@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { loadAddon } from '../lib/native/addon';
-import { ConvLeaky } from '../lib/model/conv-leaky';
+import { ConvLeaky, convLeaky } from '../lib/model/conv-leaky';
+import { bf16Unavailable, setPrecision } from '../lib/native/precision';
+import { nativeSkip } from './helpers/strict';
+import { relativeError } from './helpers/relative-error';
 import { mulberry32 } from './helpers/rng';
 
 const random = (rand: () => number, shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1), shape);
@@ -71,4 +74,62 @@ test('ConvLeaky saves and loads as its own layer class, and refuses alpha <= 0',
   assert.throws(() => new ConvLeaky({ filters: 2, kernelSize: 3, alpha: 0 }), /alpha must be > 0/);
   model.dispose();
   loaded.dispose();
+});
+
+/** The gradients of sum(convLeaky(x, w, b) * r) for x, w and b (or of conv2d + bias + leakyRelu: `plain`), and the kernels that ran. */
+async function convLeakyGrads(backend: string, [n, h, c, k, oc, strides]: number[], plain = false): Promise<{ grads: Float32Array[]; kernels: string[] }> {
+  await tf.setBackend(backend);
+  const rand = mulberry32(11);
+  const x = tf.variable(random(rand, [n!, h!, h!, c!])), w = tf.variable(random(rand, [k!, k!, c!, oc!]));
+  const b = tf.variable(random(rand, [oc!]));
+  const side = Math.ceil(h! / strides!);
+  const r = random(rand, [n!, side, side, oc!]);
+  let grads: Float32Array[] = [];
+  const profile = await tf.profile(() => {
+    const layer = () => plain
+      ? tf.leakyRelu(tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, strides!, 'same'), b), 0.2)
+      : convLeaky(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D, strides!, 0.2);
+    const { value, grads: g } = tf.variableGrads(() => tf.sum(tf.mul(layer(), r)) as tf.Scalar, [x, w, b]);
+    grads = [x, w, b].map((v) => g[v.name]!.dataSync().slice() as Float32Array);
+    tf.dispose([value, ...Object.values(g)]);
+  });
+  tf.dispose([x, w, b, r]);
+  return { grads, kernels: profile.kernels.map((kk) => kk.name) };
+}
+
+// In bf16 the forward pass rounds too, so where the pre-activation is near 0 its sign (and the
+// slope, 1 or alpha) can differ from fp32's: the reference for bf16 is the same layer written as
+// TensorFlow.js's own kernels on native in bf16, which round the same values the same way.
+test('on native, ConvLeaky\'s gradient is one compiled call that equals cpu in fp32, and TensorFlow.js\'s own kernels in bf16', { skip: nativeSkip() }, async (t) => {
+  await initBackend({ force: 'native' });
+  const bf16 = bf16Unavailable() === null;
+  // [n, size, channels in, filter, channels out, stride]: the layers' shapes, an RGB input layer,
+  // and a strided 1x1 filter (not compiled: TensorFlow.js's kernels instead).
+  for (const shape of [[2, 12, 16, 3, 32, 1], [2, 16, 16, 5, 24, 2], [3, 16, 3, 5, 8, 2], [2, 8, 8, 1, 4, 2]]) {
+    const strided1x1 = shape[3] === 1 && shape[5]! > 1;
+    const ref = await convLeakyGrads('cpu', shape);
+    const fp = await convLeakyGrads('native', shape);
+    assert.equal(fp.kernels.includes('DeepfakeConvLeakyBackward'), !strided1x1, `${shape}: ${fp.kernels.join(' ')}`);
+    if (!strided1x1) for (const k of ['Conv2DBackpropInput', 'Conv2DBackpropFilter', 'DeepfakeLeakyReluGrad']) assert.ok(!fp.kernels.includes(k), `${shape}: ${k} ran`);
+    ['x', 'w', 'b'].forEach((name, i) => {
+      const e = relativeError(ref.grads[i]!, fp.grads[i]!);
+      assert.ok(e < 1e-5, `${shape} d${name}: fp32 ${e} off`);
+    });
+    if (!bf16) continue;
+    try {
+      setPrecision('bf16');
+      const bf = await convLeakyGrads('native', shape);
+      const bfPlain = await convLeakyGrads('native', shape, true);
+      const fromFp32 = ['x', 'w', 'b'].map((name, i) => {
+        const e = relativeError(bfPlain.grads[i]!, bf.grads[i]!), d = relativeError(ref.grads[i]!, bf.grads[i]!);
+        t.diagnostic(`${shape} d${name}: bf16 against its own kernels ${e.toExponential(2)}, against fp32 ${d.toExponential(2)}`);
+        assert.ok(e < 1e-5, `${shape} d${name}: bf16 ${e} off its own kernels`);
+        return d;
+      });
+      // It did round (not fp32 under another name), and by no more than a few flipped slopes.
+      assert.ok(Math.max(...fromFp32) > 1e-4 && Math.max(...fromFp32) < 0.1, `${shape}: bf16 ${fromFp32} from fp32`);
+    } finally {
+      setPrecision('fp32');
+    }
+  }
 });

@@ -51,6 +51,32 @@ test('conv2d: zero or negative sizes, bad groups, wrong output sizes, overflow a
   assert.deepEqual(Array.from(y.slice(0, 3)), [1, 2, 3]);
 });
 
+test('convLeakyBackward: short arrays, alpha <= 0, groups and strided 1x1 filters are refused by name', { skip }, () => {
+  // x [1, 4, 4, 2], filter [1, 1, 2, 3], dy and y [1, 4, 4, 3], as DIMS.
+  const back = (patch: Record<number, unknown> = {}) => {
+    const args: unknown[] = [f32(48), f32(48), f32(32), f32(6), dims(), 0.2, f32(32), f32(6), f32(3)];
+    for (const [i, v] of Object.entries(patch)) args[Number(i)] = v;
+    return raw!.convLeakyBackward(...args);
+  };
+  refuses(() => back({ 1: f32(47) }), /^convLeakyBackward: y: array has 47 elements, needs 48/);
+  refuses(() => back({ 8: f32(2) }), /^convLeakyBackward: db: array has 2 elements, needs 3/);
+  refuses(() => back({ 5: 0 }), /^convLeakyBackward: alpha must be > 0/);
+  refuses(() => back({ 5: Number.NaN }), /^convLeakyBackward: alpha must be finite/);
+  refuses(() => back({ 4: dims({ 17: 2, 6: 4 }) }), /^convLeakyBackward: groups must be 1/); // depthwise
+  refuses(() => back({ 4: dims({ 0: 2 }) }), /^convLeakyBackward: dy: array has 48 elements, needs 96/);
+  refuses(() => back({ 4: dims({ 9: 2, 10: 2, 7: 2, 8: 2 }) }), /^convLeakyBackward: a strided 1x1 filter is not supported here/);
+  refuses(() => raw!.convLeakyBackward(f32(48)), /^convLeakyBackward: expects 9 arguments, got 1/);
+  // Valid: y > 0 passes dy, y <= 0 scales it by alpha; db sums dz over the pixels; dx = dz @ filter^T.
+  const dy = Float32Array.from({ length: 48 }, () => 1), y = Float32Array.from({ length: 48 }, (_, i) => (i < 24 ? 1 : -1));
+  const x = Float32Array.from({ length: 32 }, () => 1), w = Float32Array.from([1, 0, 1, 0, 1, 1]);
+  const dx = f32(32), dw = f32(6), db = f32(3);
+  addon!.convLeakyBackward(dy, y, x, w, dims(), 0.5, dx, dw, db);
+  assert.deepEqual(Array.from(db), [8 + 4, 8 + 4, 8 + 4]);
+  assert.deepEqual(Array.from(dx.slice(0, 2)), [2, 2]);        // first pixel: dz = 1, 1, 1
+  assert.deepEqual(Array.from(dx.slice(-2)), [1, 1]);          // last pixel: dz = 0.5, 0.5, 0.5
+  assert.deepEqual(Array.from(dw), [12, 12, 12, 12, 12, 12]);  // x = 1: each entry sums dz
+});
+
 test('matMul: batches that do not broadcast, zero sizes, non-boolean transposes, short arrays', { skip }, () => {
   const mm = (...args: unknown[]) => raw!.matMul(...args);
   refuses(() => mm(f32(8), f32(12), f32(24), 2, 3, 2, 2, 2, false, false), /^matMul: batches 2 and 3 do not broadcast/);

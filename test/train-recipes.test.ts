@@ -63,6 +63,9 @@ test('every recipe resolves to a valid model and complete settings; overrides wi
   assert.deepEqual(o.settings.recipe?.overrides, { learningRate: 3e-4, cropFraction: 0.8, ssimWeight: 0.5, batchSize: 8 });
   // The recipe itself is untouched by resolving it with overrides.
   assert.notEqual(resolveRecipe(DEFAULT_RECIPE).settings.adam.learningRate, 3e-4);
+  // bench --quality --precision bf16: the precision reaches the settings (and the cache key with them).
+  assert.equal(resolveRecipe(DEFAULT_RECIPE).settings.precision, 'fp32');
+  assert.equal(resolveRecipe(DEFAULT_RECIPE, { precision: 'bf16' }).settings.precision, 'bf16');
   assert.equal(RECIPES.classic.settings.cropFraction, 0.75);
 });
 

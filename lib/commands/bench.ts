@@ -21,11 +21,11 @@ import { PROJECT_ROOT } from '../project';
 import { builtinData, describeEntry, folderData, runQualityBenchmark } from '../bench/quality';
 import { DEFAULT_RECIPE, recipeNames, type RecipeName } from '../train/recipes';
 import { intOption, numberOption, UsageError, type Command, type Values } from './command';
-import { RECIPE_OPTIONS, RECIPE_USAGE, recipeOption, recipeOverrides } from './recipe-options';
+import { precisionOption, RECIPE_OPTIONS, RECIPE_USAGE, recipeOption, recipeOverrides } from './recipe-options';
 
 const USAGE =
   'deepfake-lab bench [--presets lite,original] [--batch 16[,64]] [--backend NAME] [--steps 5] [--runs 1] [--reference torch] [--precision fp32|bf16|fp32,bf16] [--profile] [--no-extract] [--json]\n' +
-  `       deepfake-lab bench --quality [--minutes 10] [--recipe NAME ...|all] [--a DIR --b DIR | --count 300 --pairs 64] [--seed 1] [--cache DIR] [--out DIR] [--no-photos] ${RECIPE_USAGE} [--json]`;
+  `       deepfake-lab bench --quality [--minutes 10] [--recipe NAME ...|all] [--a DIR --b DIR | --count 300 --pairs 64] [--seed 1] [--cache DIR] [--out DIR] [--no-photos] [--precision fp32|bf16] ${RECIPE_USAGE} [--json]`;
 
 type Measured = TrainSpeed & { peakRssMB?: number; profile?: KernelProfile; precision?: Precision; convImplementation?: string | null };
 interface Reference { preset: string; batch: number; facesPerSecond?: number; stepMs?: number; threads?: number; torch?: string; error?: string }
@@ -332,7 +332,10 @@ async function qualityBench(values: Values) {
   for (const dir of [a, b]) if (dir !== undefined && !(fs.existsSync(dir) && fs.statSync(dir).isDirectory())) throw new UsageError(`${dir} is not a folder`);
   const cacheDir = path.resolve((values.cache as string | undefined) ?? path.join(PROJECT_ROOT, 'data', 'cache', 'quality'));
   const outDir = path.resolve((values.out as string | undefined) ?? path.join(PROJECT_ROOT, 'output', 'bench-quality'));
+  const precision = precisionOption(values);
   const choice = await initBackend();
+  const unavailable = precision === 'bf16' ? bf16Unavailable() : null;
+  if (unavailable) throw new UsageError(unavailable);
   const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
   log(describeChoice(choice));
   // The built-in people: photos per person and truth pairs (rendered and extracted once per size).
@@ -347,7 +350,7 @@ async function qualityBench(values: Values) {
   process.once('SIGTERM', onSignal);
   try {
     const report = await runQualityBenchmark({
-      recipes, minutes, seed, overrides: recipeOverrides(values), data, cacheDir, outDir,
+      recipes, minutes, seed, overrides: { ...recipeOverrides(values), precision }, data, cacheDir, outDir,
       photos: values['no-photos'] !== true, signal: stop.signal, log,
     });
     const text = [

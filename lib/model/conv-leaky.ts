@@ -6,11 +6,15 @@
 // native backend), and the gradient is written out by hand: for alpha > 0, y > 0 exactly where
 // the pre-activation is > 0, so the activation's gradient can be read from the output y and the
 // pre-activation is never kept. The gradients of x, w and b are then those of a plain
-// convolution with bias. Same weights and weight names as conv2d ("<name>/kernel", "<name>/bias").
+// convolution with bias. On the native backend all of it is one compiled call
+// (DeepfakeConvLeakyBackward: one pass for the activation's gradient and the bias's, then both
+// convolution gradients reading it). Same weights and weight names as conv2d ("<name>/kernel", "<name>/bias").
 
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap } from '@tensorflow/tfjs';
 import { leakyReluBackward } from '../kernels/leaky-relu-grad';
+import { NATIVE_BACKEND } from '../native/backend';
+import { CONV_LEAKY_BACKWARD, type ConvLeakyBackwardAttrs } from '../native/kernels';
 
 type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
 
@@ -28,6 +32,10 @@ export function convLeaky(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, stride
       value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [sx, sw, sy] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+        if (nativeBackward(sw, strides)) {
+          const nativeAttrs: ConvLeakyBackwardAttrs = { strides, alpha };
+          return tf.engine().runKernel(CONV_LEAKY_BACKWARD, { dy: dy as tf.Tensor, y: sy, x: sx, filter: sw }, nativeAttrs as unknown as NamedAttrMap) as tf.Tensor[];
+        }
         const dz = leakyReluBackward(dy as tf.Tensor4D, sy, alpha);  // from the output: same sign as z
         const conv = { strides, pad: 'same' as const, dataFormat: 'NHWC' as const, dilations: 1 };
         const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy: dz, filter: sw }, { ...conv, inputShape: sx.shape } as unknown as NamedAttrMap) as tf.Tensor;
@@ -37,6 +45,12 @@ export function convLeaky(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, stride
     };
   });
   return op(x, w, b) as tf.Tensor4D;
+}
+
+/** Whether the native backend's one-call gradient applies (it has no strided 1x1 filter path). */
+function nativeBackward(w: tf.Tensor4D, strides: number): boolean {
+  const strided1x1 = w.shape[0] === 1 && w.shape[1] === 1 && strides > 1;
+  return tf.getBackend() === NATIVE_BACKEND && tf.getKernel(CONV_LEAKY_BACKWARD, NATIVE_BACKEND) !== undefined && !strided1x1;
 }
 
 export interface ConvLeakyArgs {

@@ -21,6 +21,12 @@ export type NativeKernel = (args: { inputs: NamedTensorInfoMap; backend: NativeB
 export const FUSED_ADAM = 'DeepfakeFusedAdam';
 /** LeakyRelu's gradient in one pass (lib/kernels/leaky-relu-grad.ts calls it on this backend). */
 export const LEAKY_RELU_GRAD = 'DeepfakeLeakyReluGrad';
+/** ConvLeaky's gradients in one call (lib/model/conv-leaky.ts calls it on this backend). */
+export const CONV_LEAKY_BACKWARD = 'DeepfakeConvLeakyBackward';
+export interface ConvLeakyBackwardAttrs {
+  strides: number;
+  alpha: number;
+}
 export interface FusedAdamAttrs {
   learningRate: number;
   beta1: number;
@@ -98,6 +104,25 @@ function convBackpropFilter(addon: NativeAddon): NativeKernel {
     const out = backend.output([...a.filterShape]);
     addon.conv2d(CONV_BACKWARD_FILTER, xv, dyv, out.values, convDims(ci, 1));
     return out.info;
+  };
+}
+
+/**
+ * dx, dw and db of y = leaky(conv(x, w, 'same') + b) from dy and the saved x, w and y: one compiled
+ * call instead of LeakyReluGrad, Conv2DBackpropInput, Conv2DBackpropFilter and Sum (see conv.cc).
+ */
+function convLeakyBackward(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { dy, y, x, filter } = inputs;
+    if (!dy || !y || !x || !filter) return null;
+    const a = attrs as unknown as ConvLeakyBackwardAttrs;
+    const dyv = backend.f32(dy), yv = backend.f32(y), xv = backend.f32(x), wv = backend.f32(filter);
+    if (!dyv || !yv || !xv || !wv || size(dy.shape) === 0 || !tf.util.arraysEqual(dy.shape, y.shape)) return null;
+    const ci = computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides, 1, 'same', undefined, false, 'channelsLast');
+    if (ci.filterHeight === 1 && ci.filterWidth === 1 && a.strides > 1) return null; // conv.cc's subsampling path is not here
+    const dx = backend.output([...x.shape]), dw = backend.output([...filter.shape]), db = backend.output([ci.outChannels]);
+    addon.convLeakyBackward(dyv, yv, xv, wv, convDims(ci, 1), a.alpha, dx.values, dw.values, db.values);
+    return [dx.info, dw.info, db.info];
   };
 }
 
@@ -558,6 +583,7 @@ export function nativeKernels(addon: NativeAddon): Record<string, NativeKernel> 
     PadV2: pad(addon),
     [FUSED_ADAM]: fusedAdam(addon),
     [LEAKY_RELU_GRAD]: leakyReluGrad(addon),
+    [CONV_LEAKY_BACKWARD]: convLeakyBackward(addon),
   };
   for (const [name, op] of Object.entries(UNARY)) kernels[name] = unary(addon, op);
   for (const [name, op] of Object.entries(BINARY)) kernels[name] = binary(addon, op, false);

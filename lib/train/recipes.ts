@@ -12,6 +12,7 @@ import { DEFAULT_AUGMENT } from './augment';
 import { DEFAULT_LOSS } from './loss';
 import { CONSTANT_LR, type LrSchedule } from './schedule';
 import { normaliseSettings, type SettingsInput, type TrainSettings } from './settings';
+import type { Precision } from '../native/precision';
 
 export interface Recipe {
   name: string;
@@ -128,6 +129,8 @@ export interface RecipeOverrides {
   mask?: boolean;
   seed?: number;
   schedule?: LrSchedule['shape'];
+  /** fp32 or bf16 convolutions (lib/native/precision.ts). */
+  precision?: Precision;
 }
 
 export interface ResolvedRecipe {
@@ -155,6 +158,7 @@ export function resolveRecipe(name: RecipeName, overrides: RecipeOverrides = {})
     batchSize: given.batchSize ?? base.batchSize,
     cropFraction: given.cropFraction ?? base.cropFraction,
     seed: given.seed ?? base.seed,
+    precision: given.precision ?? base.precision,
     adam: { ...base.adam, learningRate: given.learningRate ?? base.adam.learningRate, beta1: given.beta1 ?? base.adam.beta1 },
     schedule: given.schedule === undefined ? base.schedule : given.schedule === 'constant' ? CONSTANT_LR : { ...COSINE, ...(base.schedule.shape === 'cosine' ? base.schedule : {}) },
     loss: { ...base.loss, ssimWeight: given.ssimWeight ?? base.loss.ssimWeight, maskWeighted: given.maskWeighted ?? base.loss.maskWeighted },

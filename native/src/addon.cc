@@ -49,6 +49,7 @@ Napi::Value Guard(const Napi::CallbackInfo& info) {
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace dfl;
   exports.Set("conv2d", Napi::Function::New(env, Guard<Conv2D>));
+  exports.Set("convLeakyBackward", Napi::Function::New(env, Guard<ConvLeakyBackward>));
   exports.Set("matMul", Napi::Function::New(env, Guard<MatMul>));
   exports.Set("unary", Napi::Function::New(env, Guard<Unary>));
   exports.Set("binary", Napi::Function::New(env, Guard<Binary>));

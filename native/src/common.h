@@ -99,6 +99,7 @@ constexpr int kLastAct = ACT_ELU;
 void RequireSize(const Napi::Env& env, size_t have, size_t want, const char* what);
 
 Napi::Value Conv2D(const Napi::CallbackInfo& info);
+Napi::Value ConvLeakyBackward(const Napi::CallbackInfo& info);
 Napi::Value MatMul(const Napi::CallbackInfo& info);
 Napi::Value Unary(const Napi::CallbackInfo& info);
 Napi::Value Binary(const Napi::CallbackInfo& info);

@@ -9,7 +9,9 @@
 // batch sizes and face-api's many shapes would otherwise grow it without bound).
 
 #include <oneapi/dnnl/dnnl.hpp>
+#include <omp.h>
 #include <algorithm>
+#include <cstring>
 #include <list>
 #include <memory>
 #include <string>
@@ -71,8 +73,10 @@ struct Operand {
     buf.resize(p.get_size() + 64);
     conv = out ? dnnl::reorder(reorder::primitive_desc(Eng(), p, Eng(), u)) : dnnl::reorder(reorder::primitive_desc(Eng(), u, Eng(), p));
   }
-  // The memory the primitive uses; for an input, converted from the user's array first.
-  memory In(float* data) {
+  // The memory the primitive uses; for an input, converted from the user's array first, unless
+  // the caller already holds it as the primitive reads it (`ready`: a bf16 NHWC copy).
+  memory In(float* data, const uint16_t* ready = nullptr) {
+    if (ready && prim.data_type() == dt::bf16) return memory(prim, Eng(), const_cast<uint16_t*>(ready));
     memory u(user, Eng(), data);
     if (!reorder) return u;
     memory m(prim, Eng(), buf.data());
@@ -123,14 +127,25 @@ static algorithm ActAlgorithm(int act) {
   }
 }
 
-// bf16 applies to the layers of a network: convolutions with at least 8 input and output
-// channels. Single-channel filters stay fp32: SSIM's Gaussian window and the Laplacian compute
-// variances as E[x^2] - E[x]^2, which bf16's 8-bit mantissa turns into noise (a bf16 run with the
-// SSIM loss stopped learning at a loss 50% above fp32's), and they cost next to nothing.
-static bool UseBf16(const ConvShape& s) { return g_bf16 && s.G == 1 && s.C >= 8 && s.OC >= 8; }
+// bf16 applies to the layers of a network: convolutions with at least 3 input and output channels
+// (an RGB image in or out counts). Single-channel filters stay fp32: SSIM's Gaussian window and the
+// Laplacian compute variances as E[x^2] - E[x]^2, which bf16's 8-bit mantissa turns into noise (a
+// bf16 run with the SSIM loss stopped learning at a loss 50% above fp32's), and they cost next to
+// nothing. Each pass decides on its own, from what oneDNN 2.6 measured on lite's layers with AMX
+// (ms per call, fp32 -> bf16): the forward pass is faster everywhere (16 -> 3 output layer 3.5 ->
+// 0.8); so is the filter gradient (16 -> 3: 4.3 -> 1.5; 256 -> 512 at 4x4: 4.1 -> 2.8), except
+// where its reduction runs over 3 input channels (3 -> 32: 0.45 -> 0.84) or where it is strided
+// over few output pixels (128 -> 256, stride 2 to 4x4: 2.5 -> 3.9; 64 -> 128 to 8x8: 2.05 -> 2.3);
+// the input gradient is faster unless it sums over fewer than 8 output channels (16 -> 3: 0.8 -> 1.2).
+static bool UseBf16(const ConvShape& s, int mode) {
+  if (!g_bf16 || s.G != 1 || s.C < 3 || s.OC < 3) return false;
+  if (mode == 1) return s.OC >= 8;
+  if (mode == 2) return s.C >= 8 && !((s.sh > 1 || s.sw > 1) && s.OH * s.OW < 16 * 16);
+  return true;
+}
 
 static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, float alpha) {
-  const bool bf16 = UseBf16(s);
+  const bool bf16 = UseBf16(s, mode);
   std::string key = std::to_string(mode) + ":" + std::to_string(bias) + ":" + std::to_string(act) + ":" + std::to_string(alpha) + (bf16 ? ":bf16" : ":f32");
   for (int64_t v : {s.N, s.H, s.W, s.C, s.KH, s.KW, s.OC, s.OH, s.OW, s.sh, s.sw, s.pt, s.pl, s.pb, s.pr, s.dh, s.dw, s.G})
     key += "," + std::to_string(v);
@@ -213,9 +228,11 @@ static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, floa
 }
 
 // Run one convolution on arrays already checked for size.
-static void RunConv(int mode, const ConvShape& s, float* a, float* b, float* out, float* bias, int act, float alpha) {
+// aBf16 / bBf16: the activation operand already in bf16 NHWC, used when this pass runs in bf16.
+static void RunConv(int mode, const ConvShape& s, float* a, float* b, float* out, float* bias, int act, float alpha,
+                    const uint16_t* aBf16 = nullptr, const uint16_t* bBf16 = nullptr) {
   ConvEntry* e = GetConv(mode, s, bias != nullptr, act, alpha);
-  memory ma = e->a.In(a), mb = e->b.In(b), mo = e->out.Out(out);
+  memory ma = e->a.In(a, aBf16), mb = e->b.In(b, bBf16), mo = e->out.Out(out);
   if (mode == 0) {
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mo}};
     if (bias) args.emplace(DNNL_ARG_BIAS, memory(memory::desc({s.OC}, dt::f32, tag::a), Eng(), bias));
@@ -253,13 +270,11 @@ static void Subsample(const ConvShape& s, float* full, float* sub, bool toSub) {
 static const char* const kConvDims[18] = {"N", "H", "W", "C", "KH", "KW", "OC", "OH", "OW", "strideH", "strideW",
                                           "padTop", "padLeft", "padBottom", "padRight", "dilationH", "dilationW", "groups"};
 
-Napi::Value Conv2D(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* fn = "conv2d";
-  RequireArgs(info, 5, fn);
-  const int mode = static_cast<int>(Int(info[0], fn, "mode", 0, 2));
-  F32 a = f32(info[1], fn, "a"), b = f32(info[2], fn, "b"), out = f32(info[3], fn, "out");
-  auto dv = i32s(info[4], fn, "dims");
+// The 18 dims of a convolution, checked: every size positive, groups 1 or depthwise, and the
+// output size the one input, filter, stride, dilation and padding give (or the primitive reads and
+// writes rows that are not there).
+static ConvShape ReadShape(const Napi::Env& env, const Napi::Value& dims, const char* fn) {
+  auto dv = i32s(dims, fn, "dims");
   if (dv.ElementLength() != 18) Fail(env, fn, "dims must have 18 entries, got " + std::to_string(dv.ElementLength()));
   int64_t d[18];
   for (int i = 0; i < 18; i++) {
@@ -270,8 +285,6 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
   ConvShape s{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16], d[17]};
   if (s.G != 1 && (s.G != s.C || s.OC % s.G != 0))
     Fail(env, fn, "groups = " + std::to_string(s.G) + " must be 1, or C = " + std::to_string(s.C) + " (depthwise) with OC a multiple of it");
-  // The output size must be the one input, filter, stride, dilation and padding give, or the
-  // primitive reads and writes rows that are not there.
   const int64_t spanH = (s.KH - 1) * s.dh + 1, spanW = (s.KW - 1) * s.dw + 1;
   const int64_t padH = s.H + s.pt + s.pb, padW = s.W + s.pl + s.pr;
   if (padH < spanH || padW < spanW) Fail(env, fn, "the dilated filter is larger than the padded input");
@@ -279,6 +292,16 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
   if (s.OH != wantOH || s.OW != wantOW)
     Fail(env, fn, "output " + std::to_string(s.OH) + "x" + std::to_string(s.OW) + " does not follow from input, filter, stride and padding (" +
                       std::to_string(wantOH) + "x" + std::to_string(wantOW) + ")");
+  return s;
+}
+
+Napi::Value Conv2D(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* fn = "conv2d";
+  RequireArgs(info, 5, fn);
+  const int mode = static_cast<int>(Int(info[0], fn, "mode", 0, 2));
+  F32 a = f32(info[1], fn, "a"), b = f32(info[2], fn, "b"), out = f32(info[3], fn, "out");
+  const ConvShape s = ReadShape(env, info[4], fn);
   const bool hasBias = info.Length() > 5 && !info[5].IsNull() && !info[5].IsUndefined();
   F32 bias{nullptr, 0};
   if (hasBias) {
@@ -315,6 +338,82 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
   } else {
     RunConv(mode, s, a.p, b.p, out.p, biasP, act, alpha);
   }
+  return env.Undefined();
+}
+
+// bf16 of a float, rounded to the nearest even as oneDNN's reorder does.
+static inline uint16_t ToBf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+// convLeakyBackward(dy, y, x, w, dims, alpha, dx, dw, db): the gradients of
+// y = leaky(conv(x, w) + b) (lib/model/conv-leaky.ts) in one call. TensorFlow.js would run four
+// kernels: the activation's gradient dz (a full write and read), then conv_backward_data and
+// conv_backward_weights, each converting dz to bf16 on its own in bf16 mode, and a Sum for db.
+// Here one pass over dy and y writes dz (f32 and/or bf16, whichever the two passes read) and
+// sums db, and both passes read that dz.
+// For alpha > 0, y > 0 exactly where the pre-activation is, so the slope is read from y.
+// dims as conv2d's; groups must be 1 and a 1x1 filter must have stride 1 (conv-leaky.ts checks).
+Napi::Value ConvLeakyBackward(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* fn = "convLeakyBackward";
+  RequireArgs(info, 9, fn);
+  F32 dy = f32(info[0], fn, "dy"), y = f32(info[1], fn, "y"), x = f32(info[2], fn, "x"), w = f32(info[3], fn, "w");
+  const ConvShape s = ReadShape(env, info[4], fn);
+  const float alpha = static_cast<float>(Real(info[5], fn, "alpha"));
+  if (!(alpha > 0.f)) Fail(env, fn, "alpha must be > 0 (the slope is read from the output's sign), got " + std::to_string(alpha));
+  F32 dx = f32(info[6], fn, "dx"), dw = f32(info[7], fn, "dw"), db = f32(info[8], fn, "db");
+  if (s.G != 1) Fail(env, fn, "groups must be 1");
+  if (s.KH == 1 && s.KW == 1 && (s.sh > 1 || s.sw > 1)) Fail(env, fn, "a strided 1x1 filter is not supported here");
+  const size_t xN = Product(env, fn, "x", {s.N, s.H, s.W, s.C}), yN = Product(env, fn, "y", {s.N, s.OH, s.OW, s.OC});
+  const size_t wN = Product(env, fn, "filter", {s.KH, s.KW, s.C, s.OC});
+  RequireSize(env, dy.n, yN, "convLeakyBackward: dy");
+  RequireSize(env, y.n, yN, "convLeakyBackward: y");
+  RequireSize(env, x.n, xN, "convLeakyBackward: x");
+  RequireSize(env, w.n, wN, "convLeakyBackward: w");
+  RequireSize(env, dx.n, xN, "convLeakyBackward: dx");
+  RequireSize(env, dw.n, wN, "convLeakyBackward: dw");
+  RequireSize(env, db.n, s.OC, "convLeakyBackward: db");
+
+  // dz in the form(s) the two passes read. Kept between calls: a training step reuses the sizes.
+  const bool b1 = UseBf16(s, 1), b2 = UseBf16(s, 2);
+  const bool needB = b1 || b2, needF = !b1 || !b2;
+  static std::vector<float>* dzF = new std::vector<float>();        // never destroyed, like the cache
+  static std::vector<uint16_t>* dzB = new std::vector<uint16_t>();
+  if (needF && dzF->size() < yN) dzF->resize(yN);
+  if (needB && dzB->size() < yN) dzB->resize(yN);
+  float* zf = needF ? dzF->data() : nullptr;
+  uint16_t* zb = needB ? dzB->data() : nullptr;
+  const int64_t OC = s.OC;
+  const size_t pixels = yN / OC;
+  // db: per-thread sums in double (as the Sum kernel), added up at the end.
+  std::vector<double> partial;
+#pragma omp parallel
+  {
+#pragma omp single
+    partial.assign(static_cast<size_t>(omp_get_num_threads()) * OC, 0.0);
+    double* acc = partial.data() + static_cast<size_t>(omp_get_thread_num()) * OC;
+#pragma omp for schedule(static)
+    for (size_t p = 0; p < pixels; p++) {
+      const size_t o = p * OC;
+      for (int64_t c = 0; c < OC; c++) {
+        const float g = dy.p[o + c], v = y.p[o + c] > 0.f ? g : alpha * g;
+        if (zf) zf[o + c] = v;
+        if (zb) zb[o + c] = ToBf16(v);
+        acc[c] += v;
+      }
+    }
+  }
+  for (int64_t c = 0; c < OC; c++) {
+    double sum = 0;
+    for (size_t t = 0; t < partial.size() / OC; t++) sum += partial[t * OC + c];
+    db.p[c] = static_cast<float>(sum);
+  }
+  RunConv(1, s, zf, w.p, dx.p, nullptr, ACT_LINEAR, 0.f, zb);
+  RunConv(2, s, x.p, zf, dw.p, nullptr, ACT_LINEAR, 0.f, nullptr, zb);
   return env.Undefined();
 }
 
