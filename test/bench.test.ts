@@ -80,6 +80,21 @@ test('bench --precision fp32,bf16: a row per precision naming oneDNN\'s implemen
   assert.ok(j.bf16OverFp32.lite! > 0 && Math.abs(j.bf16OverFp32.lite! - j.train[1]!.facesPerSecond / j.train[0]!.facesPerSecond) < 0.01);
 });
 
+test('bench --precision all (npm run bench): fp32, and bf16 only where it can run, saying why not', { timeout: 300_000 }, async () => {
+  const { bf16Unavailable } = await import('../lib/native/precision');
+  const why = bf16Unavailable(expectedBackend());
+  const r = runCli(['bench', '--presets', 'tiny', '--batch', '2', '--steps', '1', '--precision', 'all', '--no-extract', '--json'], {}, 300_000);
+  assert.equal(r.status, 0, r.stderr);
+  const j = r.json as { train: Array<{ precision: string }> };
+  assert.deepEqual(j.train.map((t) => t.precision), why ? ['fp32'] : ['fp32', 'bf16']);
+  if (why) assert.ok(r.stderr.includes(`bf16 skipped: ${why}`), r.stderr);
+  // Where bf16 cannot run (here: another backend), fp32 alone and the reason.
+  const wasm = runCli(['bench', '--presets', 'tiny', '--batch', '2', '--steps', '1', '--backend', 'wasm', '--precision', 'all', '--no-extract', '--json'], { DEEPFAKE_BACKEND: undefined }, 300_000);
+  assert.equal(wasm.status, 0, wasm.stderr);
+  assert.deepEqual((wasm.json as { train: Array<{ precision: string }> }).train.map((t) => t.precision), ['fp32']);
+  assert.match(wasm.stderr, /bf16 skipped: bf16 needs the native backend \(running: wasm\)/);
+});
+
 test('bench --batch 2,3 measures each batch size; --backend picks the backend; bad values exit 2', { timeout: 300_000 }, () => {
   const r = runCli(['bench', '--presets', 'tiny', '--batch', '2,3', '--steps', '1', '--backend', expectedBackend(), '--no-extract', '--json'], { DEEPFAKE_BACKEND: undefined }, 300_000);
   assert.equal(r.status, 0, r.stderr);

@@ -24,7 +24,7 @@ import { intOption, numberOption, UsageError, type Command, type Values } from '
 import { precisionOption, RECIPE_OPTIONS, RECIPE_USAGE, recipeOption, recipeOverrides } from './recipe-options';
 
 const USAGE =
-  'deepfake-lab bench [--presets lite,original] [--batch 16[,64]] [--backend NAME] [--steps 5] [--runs 1] [--reference torch] [--precision fp32|bf16|fp32,bf16] [--profile] [--no-extract] [--json]\n' +
+  'deepfake-lab bench [--presets lite,original] [--batch 16[,64]] [--backend NAME] [--steps 5] [--runs 1] [--reference torch] [--precision fp32|bf16|fp32,bf16|all] [--profile] [--no-extract] [--json]\n' +
   `       deepfake-lab bench --quality [--minutes 10] [--recipe NAME ...|all] [--a DIR --b DIR | --count 300 --pairs 64] [--seed 1] [--cache DIR] [--out DIR] [--no-photos] [--precision fp32|bf16] ${RECIPE_USAGE} [--json]`;
 
 type Measured = TrainSpeed & { peakRssMB?: number; profile?: KernelProfile; precision?: Precision; convImplementation?: string | null };
@@ -212,14 +212,18 @@ export const benchCommand: Command = {
     const cases = presets.flatMap((preset) => batches.map((batch) => ({ preset, batch, key: keyOf({ preset, batch }) })));
     const steps = intOption(values, 'steps', 5, 1, 1000);
     const runs = intOption(values, 'runs', 1, 1, 20);
-    const precisions = [...new Set(((values.precision as string | undefined) ?? 'fp32').split(',').map((p) => p.trim()))];
-    for (const p of precisions) if (!isPrecision(p)) throw new UsageError(`--precision must be fp32, bf16 or fp32,bf16, got ${p}`);
+    // `all`: fp32, and bf16 where it can run (npm run bench), so one command says whether it pays here.
+    const asked = (values.precision as string | undefined) ?? 'fp32';
+    const precisions = asked === 'all' ? ['fp32', 'bf16'] : [...new Set(asked.split(',').map((p) => p.trim()))];
+    for (const p of precisions) if (!isPrecision(p)) throw new UsageError(`--precision must be fp32, bf16, fp32,bf16 or all, got ${p}`);
     const choice = await initBackend();
-    if (precisions.includes('bf16')) {
-      const why = bf16Unavailable();
-      if (why) throw new UsageError(why);
-    }
     const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+    const bf16Why = precisions.includes('bf16') ? bf16Unavailable() : null;
+    if (bf16Why && asked !== 'all') throw new UsageError(bf16Why);
+    if (bf16Why) {
+      log(`bf16 skipped: ${bf16Why}`);
+      precisions.pop();
+    }
 
     log(`${describeChoice(choice)}; matrix-multiply peak...`);
     const peak = await matmulGflops();
