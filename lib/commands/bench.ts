@@ -222,7 +222,7 @@ export const benchCommand: Command = {
     if (bf16Why && asked !== 'all') throw new UsageError(bf16Why);
     if (bf16Why) {
       log(`bf16 skipped: ${bf16Why}`);
-      precisions.pop();
+      precisions.splice(precisions.indexOf('bf16'), 1);
     }
 
     log(`${describeChoice(choice)}; matrix-multiply peak...`);
