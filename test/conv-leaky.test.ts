@@ -104,8 +104,9 @@ test('on native, ConvLeaky\'s gradient is one compiled call that equals cpu in f
   await initBackend({ force: 'native' });
   const bf16 = bf16Unavailable() === null;
   // [n, size, channels in, filter, channels out, stride]: the layers' shapes, an RGB input layer,
-  // and a strided 1x1 filter (not compiled: TensorFlow.js's kernels instead).
-  for (const shape of [[2, 12, 16, 3, 32, 1], [2, 16, 16, 5, 24, 2], [3, 16, 3, 5, 8, 2], [2, 8, 8, 1, 4, 2]]) {
+  // a deep layer onto 4x4 (run as im2col + a matrix product), and a strided 1x1 filter (not
+  // compiled: TensorFlow.js's kernels instead).
+  for (const shape of [[2, 12, 16, 3, 32, 1], [2, 16, 16, 5, 24, 2], [3, 16, 3, 5, 8, 2], [2, 8, 128, 5, 64, 2], [2, 8, 8, 1, 4, 2]]) {
     const strided1x1 = shape[3] === 1 && shape[5]! > 1;
     const ref = await convLeakyGrads('cpu', shape);
     const fp = await convLeakyGrads('native', shape);
@@ -126,8 +127,9 @@ test('on native, ConvLeaky\'s gradient is one compiled call that equals cpu in f
         assert.ok(e < 1e-5, `${shape} d${name}: bf16 ${e} off its own kernels`);
         return d;
       });
-      // It did round (not fp32 under another name), and by no more than a few flipped slopes.
-      assert.ok(Math.max(...fromFp32) > 1e-4 && Math.max(...fromFp32) < 0.1, `${shape}: bf16 ${fromFp32} from fp32`);
+      // It did round (not fp32 under another name), and by no more than a few flipped slopes
+      // (the 128-channel layer sums 3,200 rounded products per output and measured up to 0.10).
+      assert.ok(Math.max(...fromFp32) > 1e-4 && Math.max(...fromFp32) < 0.2, `${shape}: bf16 ${fromFp32} from fp32`);
     } finally {
       setPrecision('fp32');
     }

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { mulberry32 } from './helpers/rng';
 import { cutBox, decodeImage, encodeImage, imageToTensor, listImageFiles, pixelBox, sniffFormat, tensorToImage, tryDecodeImage, type RgbImage } from '../lib/image';
 import { growBox, landmarkBox } from '../lib/faces/types';
 import { sharedPath, skipWithoutShared } from './helpers/shared';
@@ -139,6 +140,25 @@ test('image -> tensor -> PNG -> image round trip keeps every pixel', async () =>
   const decoded = await decodeImage(await encodeImage(back, 'png'));
   assert.deepEqual(decoded.data, img.data);
   assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor left behind');
+});
+
+test('tensorToImage equals clipByValue(0, 1), times 255, round (halves to even) and toInt, for RGB and one channel, out-of-range values and NaN included', async () => {
+  const special = [-1, 0, 1, 2, NaN, 0.5 / 255, 1.5 / 255, 2.5 / 255, 254.5 / 255, 0.1, 0.9999, 1e-8];
+  const rand = mulberry32(5);
+  const n = 7 * 5;
+  const values = Float32Array.from({ length: n * 3 }, (_, i) => (i < special.length ? special[i]! : rand() * 1.2 - 0.1));
+  for (const channels of [3, 1]) {
+    const t = tf.tensor3d(values.slice(0, n * channels), [7, 5, channels]);
+    const want = tf.tidy(() => {
+      const scaled = t.clipByValue(0, 1).mul(255).round().toInt();
+      return channels === 1 ? tf.tile(scaled, [1, 1, 3]) : scaled;
+    });
+    const got = await tensorToImage(t);
+    assert.deepEqual(Array.from(got.data), Array.from(want.dataSync()), `${channels} channel(s)`);
+    assert.equal(got.width, 5);
+    assert.equal(got.height, 7);
+    tf.dispose([t, want]);
+  }
 });
 
 test('cutBox: the box rounded outwards, clipped to the image, the pixels in order', () => {

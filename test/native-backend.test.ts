@@ -71,26 +71,55 @@ test('setup: the native backend is chosen when forced and runs on oneDNN', { ski
 const PADS = ['same', 'valid'] as const;
 const ACTIVATIONS = ['linear', 'relu', 'leakyrelu', 'sigmoid', 'relu6', 'elu'] as const;
 
+/**
+ * Random convolution case i (seeded): forward with bias and an activation, and both gradients of a
+ * plain convolution (Conv2DBackpropInput, Conv2DBackpropFilter), native against cpu. Case
+ * `dilated` has dilation 2, forward only: TensorFlow.js has no gradient for dilated convolutions.
+ */
+async function convCase(seed: number, i: number, maxSide: number, maxChannels: number, dilated: number): Promise<void> {
+  const shapes = mulberry32(seed);
+  const k = [1, 3, 5][i % 3]!, stride = 1 + (i % 2), pad = PADS[(i >> 1) % 2]!;
+  const dilation = i === dilated ? 2 : 1;
+  const n = randInt(shapes, 1, 3), h = randInt(shapes, k * dilation, maxSide), w = randInt(shapes, k * dilation, maxSide);
+  const cin = randInt(shapes, 1, maxChannels), cout = randInt(shapes, 1, maxChannels);
+  const activation = ACTIVATIONS[i % ACTIVATIONS.length]!;
+  const strides = dilation > 1 ? 1 : stride;
+  await agree(seed + 100, (rand) => {
+    const x = randomTensor(rand, [n, h, w, cin]) as tf.Tensor4D;
+    const f = randomTensor(rand, [k, k, cin, cout]) as tf.Tensor4D;
+    const bias = randomTensor(rand, [cout]) as tf.Tensor1D;
+    const y = tf.fused.conv2d({ x, filter: f, strides, pad, dilations: dilation, bias, activation, leakyreluAlpha: 0.1 });
+    const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad).square().sum())([x, f]);
+    return [y, gx!, gf!];
+  }, 1e-4, ['FusedConv2D', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']);
+}
+
 for (let i = 0; i < 12; i++) {
-  test(`convolution forward and both gradients match cpu (random case ${i})`, { skip }, async () => {
-    const shapes = mulberry32(500 + i);
-    const k = [1, 3, 5][i % 3]!, stride = 1 + (i % 2), pad = PADS[(i >> 1) % 2]!;
-    const dilation = i === 5 ? 2 : 1;
-    const n = randInt(shapes, 1, 3), h = randInt(shapes, k * dilation, 14), w = randInt(shapes, k * dilation, 14);
-    const cin = randInt(shapes, 1, 9), cout = randInt(shapes, 1, 9);
-    const activation = ACTIVATIONS[i % ACTIVATIONS.length]!;
-    const strides = dilation > 1 ? 1 : stride;
-    await agree(600 + i, (rand) => {
-      const x = randomTensor(rand, [n, h, w, cin]) as tf.Tensor4D;
-      const f = randomTensor(rand, [k, k, cin, cout]) as tf.Tensor4D;
-      const bias = randomTensor(rand, [cout]) as tf.Tensor1D;
-      const y = tf.fused.conv2d({ x, filter: f, strides, pad, dilations: dilation, bias, activation, leakyreluAlpha: 0.1 });
-      // Gradients through a linear conv: Conv2DBackpropInput and Conv2DBackpropFilter.
-      const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad).square().sum())([x, f]);
-      return [y, gx!, gf!];
-    }, 1e-4, ['FusedConv2D', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']);
+  test(`convolution forward and both gradients match cpu (random case ${i})`, { skip }, () => convCase(500 + i, i, 14, 9, 5));
+}
+
+// The same on the im2col + matmul path, which the rule (native/src/conv-gemm.cc) keeps for deep
+// layers on few pixels: forced here for every shape, paddings, strides and dilation included.
+for (let i = 0; i < 12; i++) {
+  test(`convolution forward and both gradients on the im2col + matmul path match cpu (random case ${i})`, { skip }, async () => {
+    process.env.DEEPFAKE_CONV_GEMM = 'on';
+    try {
+      await convCase(700 + i, i, 12, 40, 7);
+    } finally {
+      delete process.env.DEEPFAKE_CONV_GEMM;
+    }
   });
 }
+
+test('the rule sends a 4x4 layer with 512 channels to im2col + matmul and a 64x64 RGB output layer to oneDNN\'s convolution; bench reports which ran', { skip }, async () => {
+  const addon = (tf.backend() as NativeBackend).addon;
+  // The largest convolution so far is what cacheInfo reports: the output layer first, then a larger deep one.
+  await agree(901, (rand) => tf.conv2d(randomTensor(rand, [8, 64, 64, 16]) as tf.Tensor4D, randomTensor(rand, [5, 5, 16, 3]) as tf.Tensor4D, 1, 'same'), 1e-4, ['Conv2D']);
+  assert.doesNotMatch(addon.cacheInfo().largest.forward, /^im2col/);
+  assert.match(addon.cacheInfo().largest.forward, /avx|jit|gemm|ref/);
+  await agree(902, (rand) => tf.conv2d(randomTensor(rand, [4, 4, 4, 512]) as tf.Tensor4D, randomTensor(rand, [3, 3, 512, 512]) as tf.Tensor4D, 1, 'same'), 1e-4, ['Conv2D']);
+  assert.match(addon.cacheInfo().largest.forward, /^im2col\+\w+:/);
+});
 
 for (const mult of [1, 2]) {
   test(`depthwise convolution (multiplier ${mult}) matches cpu`, { skip }, async () => {

@@ -61,6 +61,32 @@ test('bf16 convolutions (forward, input and filter gradients) agree with fp32 on
   }
 });
 
+// The im2col + matmul path (native/src/conv-gemm.cc) in bf16 rounds the same inputs to bf16 as
+// oneDNN's bf16 convolution and accumulates in fp32 too: the two differ only in summation order.
+test('in bf16, the im2col + matmul path equals oneDNN\'s bf16 convolution in all three passes (to 1e-4), and both round', { skip: bf16Skip }, (t) => {
+  try {
+    for (const [i, shape] of [[3, 9, 16, 3, 32, 1], [2, 8, 64, 3, 64, 1], [2, 6, 12, 1, 40, 1]].entries()) {
+      const ref = convAndGradients('cpu', 50 + i, shape);
+      tf.setBackend('native');
+      setPrecision('bf16');
+      process.env.DEEPFAKE_CONV_GEMM = 'off';
+      const conv = convAndGradients('native', 50 + i, shape);
+      process.env.DEEPFAKE_CONV_GEMM = 'on';
+      const gemm = convAndGradients('native', 50 + i, shape);
+      for (const [j, name] of ['y', 'dx', 'dw'].entries()) {
+        const e = relativeError(conv[j]!, gemm[j]!), r = relativeError(ref[j]!, gemm[j]!);
+        t.diagnostic(`shape ${shape.join('x')} ${name}: matmul against oneDNN's convolution ${e.toExponential(2)}, against fp32 ${r.toExponential(2)}`);
+        assert.ok(e < 1e-4, `${name}: ${e} off oneDNN's bf16 convolution`);
+        assert.ok(r > 1e-4 && r < 0.02, `${name}: ${r} off fp32`);
+      }
+    }
+  } finally {
+    delete process.env.DEEPFAKE_CONV_GEMM;
+    tf.setBackend('native');
+    setPrecision('fp32');
+  }
+});
+
 test('oneDNN runs bf16 implementations in bf16 and fp32 ones in fp32, and cacheInfo names them', { skip: bf16Skip }, () => {
   try {
     setPrecision('bf16');

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 #include "common.h"
+#include "conv.h"
 
 namespace dfl {
 
@@ -28,18 +29,14 @@ using tag = memory::format_tag;
 // Engine, stream and cache live until the process ends and are never destroyed: static
 // destructors run in an order oneDNN does not expect (primitives after their engine) and
 // corrupted the heap at exit.
-static engine& Eng() {
+engine& Eng() {
   static engine* e = new engine(engine::kind::cpu, 0);
   return *e;
 }
-static stream& Strm() {
+stream& Strm() {
   static stream* s = new stream(Eng());
   return *s;
 }
-
-struct ConvShape {
-  int64_t N, H, W, C, KH, KW, OC, OH, OW, sh, sw, pt, pl, pb, pr, dh, dw, G;
-};
 
 // NHWC activations as oneDNN sees them: logical dims N, C, H, W with NHWC strides.
 static memory::desc Nhwc(int64_t n, int64_t c, int64_t h, int64_t w, dt type = dt::f32) {
@@ -127,6 +124,19 @@ static algorithm ActAlgorithm(int act) {
   }
 }
 
+primitive_attr ActivationAttr(int act, float alpha, bool accumulate) {
+  primitive_attr attr;
+  post_ops po;
+  if (accumulate) po.append_sum(1.f);
+  if (act != ACT_LINEAR) {
+    const float a = act == ACT_LEAKY ? alpha : act == ACT_ELU ? 1.f : 0.f;
+    const float b = act == ACT_RELU6 ? 6.f : 0.f;
+    po.append_eltwise(1.f, ActAlgorithm(act), a, b);
+  }
+  attr.set_post_ops(po);
+  return attr;
+}
+
 // bf16 applies to the layers of a network: convolutions with at least 3 input and output channels
 // (an RGB image in or out counts). Single-channel filters stay fp32: SSIM's Gaussian window and the
 // Laplacian compute variances as E[x^2] - E[x]^2, which bf16's 8-bit mantissa turns into noise (a
@@ -142,6 +152,38 @@ static bool UseBf16(const ConvShape& s, int mode) {
   if (mode == 1) return s.OC >= 8;
   if (mode == 2) return s.C >= 8 && !((s.sh > 1 || s.sw > 1) && s.OH * s.OW < 16 * 16);
   return true;
+}
+
+// Remember the largest convolution run so far (by multiply-adds; the first of equal ones): its
+// shape without the pass, and the implementation of each pass (bench reports them).
+static void NoteLargest(int mode, const ConvShape& s, bool bf16, const std::string& impl) {
+  ConvCache& cache = Cache();
+  const double macs = static_cast<double>(s.N) * s.OH * s.OW * s.OC * s.KH * s.KW * (s.C / s.G);
+  if (macs < cache.largestMacs) return;
+  std::string shapeKey = bf16 ? "bf16" : "f32";
+  for (int64_t v : {s.N, s.H, s.W, s.C, s.KH, s.KW, s.OC, s.OH, s.OW, s.sh, s.sw, s.pt, s.pl, s.pb, s.pr, s.dh, s.dw, s.G})
+    shapeKey += "," + std::to_string(v);
+  if (macs > cache.largestMacs || shapeKey == cache.largestShape) {
+    if (shapeKey != cache.largestShape) cache.largest[0] = cache.largest[1] = cache.largest[2] = "";
+    cache.largestMacs = macs;
+    cache.largestShape = shapeKey;
+    cache.largest[mode] = impl;
+  }
+}
+
+// Where a pass runs, and in which precision: oneDNN's convolution or im2col + a matrix product
+// (conv-gemm.cc), each in bf16 where UseBf16 says so.
+struct Plan {
+  bool gemm, bf16;
+};
+// UseBf16 decides the precision on both paths, so bf16 training computes what it computed before
+// the matrix-product path existed. Letting that path take the strided filter gradients onto few
+// pixels in bf16 too (it is faster there in bf16) moved bf16's 500-step lite loss (bench/bf16-loss.ts,
+// 50-step averages) by up to 6.0% and 7.3% from fp32's, 2.3% and 2.1% below it on average; with
+// them in fp32, 2.9% and 3.9%, and 0.7% and 1.2% below. fp32 with the next seed: 4.0% and 5.2%.
+static Plan PlanOf(const ConvShape& s, int mode) {
+  const bool bf16 = UseBf16(s, mode);
+  return {UseGemm(s, mode, bf16), bf16};
 }
 
 static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, float alpha) {
@@ -174,15 +216,7 @@ static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, floa
                                                   memory::desc({s.OC}, dt::f32, tag::a), y, strides, dil, padL, padR)
                       : convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, xIn, wAny,
                                                   y, strides, dil, padL, padR);
-  primitive_attr attr;
-  if (mode == 0 && act != ACT_LINEAR) {
-    post_ops po;
-    float a = act == ACT_LEAKY ? alpha : act == ACT_ELU ? 1.f : 0.f;
-    float b = act == ACT_RELU6 ? 6.f : 0.f;
-    po.append_eltwise(1.f, ActAlgorithm(act), a, b);
-    attr.set_post_ops(po);
-  }
-  convolution_forward::primitive_desc fwdPd(fwdDesc, attr, Eng());
+  convolution_forward::primitive_desc fwdPd(fwdDesc, ActivationAttr(mode == 0 ? act : ACT_LINEAR, alpha, false), Eng());
   if (mode == 0) {
     e->prim = convolution_forward(fwdPd);
     e->a.Init(x, fwdPd.src_desc(), false);
@@ -206,15 +240,7 @@ static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, floa
     e->out.Init(w, pd.diff_weights_desc(), true);
     e->impl = pd.impl_info_str();
   }
-  // The largest convolution (the first of equal ones): its shape without the pass, and each pass's implementation.
-  const double macs = static_cast<double>(s.N) * s.OH * s.OW * s.OC * s.KH * s.KW * (s.C / s.G);
-  const std::string shapeKey = key.substr(key.find(bf16 ? ":bf16" : ":f32"));
-  if (macs > cache.largestMacs || (macs == cache.largestMacs && shapeKey == cache.largestShape)) {
-    if (shapeKey != cache.largestShape) cache.largest[0] = cache.largest[1] = cache.largest[2] = "";
-    cache.largestMacs = macs;
-    cache.largestShape = shapeKey;
-    cache.largest[mode] = e->impl;
-  }
+  NoteLargest(mode, s, bf16, e->impl);
   auto* raw = e.get();
   cache.order.emplace_front(key, std::move(e));
   cache.index[key] = cache.order.begin();
@@ -231,6 +257,11 @@ static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, floa
 // aBf16 / bBf16: the activation operand already in bf16 NHWC, used when this pass runs in bf16.
 static void RunConv(int mode, const ConvShape& s, float* a, float* b, float* out, float* bias, int act, float alpha,
                     const uint16_t* aBf16 = nullptr, const uint16_t* bBf16 = nullptr) {
+  const Plan plan = PlanOf(s, mode);
+  if (plan.gemm) {
+    NoteLargest(mode, s, plan.bf16, GemmConv(mode, s, plan.bf16, a, b, out, bias, act, alpha, aBf16, bBf16));
+    return;
+  }
   ConvEntry* e = GetConv(mode, s, bias != nullptr, act, alpha);
   memory ma = e->a.In(a, aBf16), mb = e->b.In(b, bBf16), mo = e->out.Out(out);
   if (mode == 0) {
@@ -341,14 +372,6 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// bf16 of a float, rounded to the nearest even as oneDNN's reorder does.
-static inline uint16_t ToBf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return static_cast<uint16_t>(u >> 16);
-}
-
 // convLeakyBackward(dy, y, x, w, dims, alpha, dx, dw, db): the gradients of
 // y = leaky(conv(x, w) + b) (lib/model/conv-leaky.ts) in one call. TensorFlow.js would run four
 // kernels: the activation's gradient dz (a full write and read), then conv_backward_data and
@@ -379,7 +402,7 @@ Napi::Value ConvLeakyBackward(const Napi::CallbackInfo& info) {
   RequireSize(env, db.n, s.OC, "convLeakyBackward: db");
 
   // dz in the form(s) the two passes read. Kept between calls: a training step reuses the sizes.
-  const bool b1 = UseBf16(s, 1), b2 = UseBf16(s, 2);
+  const bool b1 = PlanOf(s, 1).bf16, b2 = PlanOf(s, 2).bf16;
   const bool needB = b1 || b2, needF = !b1 || !b2;
   static std::vector<float>* dzF = new std::vector<float>();        // never destroyed, like the cache
   static std::vector<uint16_t>* dzB = new std::vector<uint16_t>();

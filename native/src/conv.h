@@ -1,0 +1,44 @@
+// What conv.cc (oneDNN's convolutions) and conv-gemm.cc (convolutions as one matrix product)
+// share: the shape, the engine, activations as post-ops, bf16 rounding, and the choice of path.
+#pragma once
+#include <oneapi/dnnl/dnnl.hpp>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+namespace dfl {
+
+// TensorFlow.js's Conv2DInfo, as lib/native/kernels.ts sends it: NHWC input [N, H, W, C], HWIO
+// filter [KH, KW, C, OC / G], output [N, OH, OW, OC]; pads top/left/bottom/right; dilations.
+struct ConvShape {
+  int64_t N, H, W, C, KH, KW, OC, OH, OW, sh, sw, pt, pl, pb, pr, dh, dw, G;
+};
+
+// The process's oneDNN engine and stream (conv.cc).
+dnnl::engine& Eng();
+dnnl::stream& Strm();
+
+// Post-ops: an optional sum onto the destination's old values (accumulate), then the activation
+// (common.h's numbering; alpha is LeakyReLU's slope).
+dnnl::primitive_attr ActivationAttr(int act, float alpha, bool accumulate);
+
+// bf16 of a float, rounded to the nearest even as oneDNN's reorder does.
+inline uint16_t ToBf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+// Whether a pass (mode 0 forward, 1 input gradient, 2 filter gradient) runs as im2col + one
+// matrix product over the whole batch instead of oneDNN's convolution, in bf16 (the layer runs in
+// bf16) or fp32: true where that measured faster (conv-gemm.cc).
+bool UseGemm(const ConvShape& s, int mode, bool bf16);
+
+// The pass on that path; a, b, out as conv.cc's RunConv: mode 0 (x, w) -> y [+ bias, activation];
+// mode 1 (dy, w) -> dx; mode 2 (x, dy) -> dw. aBf16 / bBf16: dy already in bf16, used in bf16 (the
+// f32 one may then be null). Sizes are checked by the caller. Returns the implementation's name.
+const std::string& GemmConv(int mode, const ConvShape& s, bool bf16, const float* a, const float* b, float* out,
+                            const float* bias, int act, float alpha, const uint16_t* aBf16, const uint16_t* bBf16);
+
+}  // namespace dfl
