@@ -219,22 +219,24 @@ export function pixelTensor(img: RgbImage): tf.Tensor3D {
 }
 
 /**
- * Back to 8-bit RGB from a [h, w, 3] (or [h, w, 1]) tensor in [0, 1]; values are clipped, scaled
- * by 255 and rounded (halves to even; NaN gives 0), as clipByValue, mul, round and toInt would.
+ * Back to 8-bit RGB from a [h, w, 3] (or [h, w, 1]) tensor in [0, 1] (or [0, 255]: range 255);
+ * values are clipped, scaled to 255 and rounded (halves to even; NaN gives 0), as clipByValue,
+ * mul, round and toInt would.
  * Done on the read values: those four kernels and a tile cost 2 ms per 256 px crop on native
  * (Cast to int32 runs in JavaScript there), this loop a fraction of that.
  */
-export async function tensorToImage(t: tf.Tensor3D): Promise<RgbImage> {
+export async function tensorToImage(t: tf.Tensor3D, range: 1 | 255 = 1): Promise<RgbImage> {
   const [height, width, channels] = t.shape;
   const values = await t.data();
+  const k = 255 / range;
   // A Uint8ClampedArray clamps to [0, 255] and rounds halves to even on assignment. fround gives
   // the float32 product TensorFlow.js's Multiply would (the double product of two float32 values
   // is exact), so even a product that lands on a half rounds the same way.
   const out = new Uint8ClampedArray(width * height * 3);
   if (channels === 1) {
-    for (let i = 0; i < values.length; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = Math.fround(values[i]! * 255);
+    for (let i = 0; i < values.length; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = Math.fround(values[i]! * k);
   } else {
-    for (let i = 0; i < values.length; i++) out[i] = Math.fround(values[i]! * 255);
+    for (let i = 0; i < values.length; i++) out[i] = Math.fround(values[i]! * k);
   }
   return { data: new Uint8Array(out.buffer), width, height };
 }

@@ -142,7 +142,7 @@ test('image -> tensor -> PNG -> image round trip keeps every pixel', async () =>
   assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor left behind');
 });
 
-test('tensorToImage equals clipByValue(0, 1), times 255, round (halves to even) and toInt, for RGB and one channel, out-of-range values and NaN included', async () => {
+test('tensorToImage equals clipByValue(0, 1), times 255, round (halves to even) and toInt, for RGB and one channel, out-of-range values and NaN included, and reads 0-255 tensors alike', async () => {
   const special = [-1, 0, 1, 2, NaN, 0.5 / 255, 1.5 / 255, 2.5 / 255, 254.5 / 255, 0.1, 0.9999, 1e-8];
   const rand = mulberry32(5);
   const n = 7 * 5;
@@ -155,6 +155,10 @@ test('tensorToImage equals clipByValue(0, 1), times 255, round (halves to even) 
     });
     const got = await tensorToImage(t);
     assert.deepEqual(Array.from(got.data), Array.from(want.dataSync()), `${channels} channel(s)`);
+    // The same pixels held as 0-255: the same bytes, halves and NaN included.
+    const t255 = tf.tidy(() => t.mul(255) as tf.Tensor3D);
+    assert.deepEqual(Array.from((await tensorToImage(t255, 255)).data), Array.from(want.dataSync()), `${channels} channel(s), range 255`);
+    t255.dispose();
     assert.equal(got.width, 5);
     assert.equal(got.height, 7);
     tf.dispose([t, want]);

@@ -4,6 +4,7 @@
 // photos SSD is the more complete of the two; the cascade keeps SSD's results where it is sure
 // and costs a second pass only on its misses.
 
+import type * as tf from '@tensorflow/tfjs';
 import type { RgbImage } from '../image';
 import type { FaceDetector } from './detector';
 import type { DetectedFace } from './types';
@@ -11,10 +12,10 @@ import type { DetectedFace } from './types';
 export function cascadeDetector(first: FaceDetector, second: FaceDetector, sureScore: number): FaceDetector {
   return {
     name: `${first.name}, then ${second.name} when unsure`,
-    async detect(image: RgbImage): Promise<DetectedFace[]> {
-      const faces = await first.detect(image);
+    async detect(image: RgbImage, pixels?: tf.Tensor3D): Promise<DetectedFace[]> {
+      const faces = await first.detect(image, pixels);
       if (faces.some((f) => f.score >= sureScore)) return faces;
-      const more = await second.detect(image);
+      const more = await second.detect(image, pixels);
       return more.some((f) => f.score >= sureScore) ? more : faces;
     },
   };

@@ -1,6 +1,7 @@
 // The detection stage: find faces and their 68 landmarks in a photo.
 // One interface; implementations live in their own files (faceapi-detector.ts).
 
+import type * as tf from '@tensorflow/tfjs';
 import type { RgbImage } from '../image';
 import type { DetectedFace } from './types';
 
@@ -19,7 +20,12 @@ export const DEFAULT_DETECTOR: Required<DetectorOptions> = { kind: 'ssd', minSco
 
 export interface FaceDetector {
   readonly name: string;
-  detect(image: RgbImage): Promise<DetectedFace[]>;
+  /**
+   * Faces in the photo, with landmarks in its pixels. `pixels`: the same photo as a [h, w, 3]
+   * float32 tensor of 0-255 (pixelTensor) on face-api's backend, when the caller already holds
+   * one; the detector then reads that instead of making its own copy.
+   */
+  detect(image: RgbImage, pixels?: tf.Tensor3D): Promise<DetectedFace[]>;
 }
 
 /** The faces largest first (box area): the one a photo is about comes first. */

@@ -17,7 +17,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { removeStaleTemps, writeFileAtomic } from '../fsutil';
-import { encodeImage, imageToTensor, listImageFiles, tensorToImage, tryDecodeImage, type DecodeResult, type RgbImage } from '../image';
+import { encodeImage, listImageFiles, pixelTensor, tensorToImage, tryDecodeImage, type DecodeResult, type RgbImage } from '../image';
 import { CorruptFile, readJsonFileIfExists } from '../jsonfile';
 import { Progress, type ProgressState } from '../progress';
 import { versions } from '../project';
@@ -29,7 +29,7 @@ import { onFaceBackend } from './faceapi';
 import { DEFAULT_IDENTITY_THRESHOLD, dominantIdentity, referenceIdentity } from './identity';
 import { hammingDistance, perceptualHash } from '../phash';
 import { estimateYaw, sharpness } from './quality';
-import { DESCRIPTOR_INPUT, faceDescriptor } from './recognition';
+import { DESCRIPTOR_INPUT, faceDescriptors } from './recognition';
 import { alignmentMatrix, templateInCrop } from './template';
 import type { DetectedFace, Matrix, Point } from './types';
 import { warpAffine } from './warp';
@@ -320,12 +320,20 @@ async function processImage(
   const { image, hash } = prepared;
   const duplicateOf = s.duplicateBits < 0 ? null : (seen.find((p) => p.file !== rel && hammingDistance(p.hash, hash) <= s.duplicateBits)?.file ?? null);
   if (!duplicateOf) seen.push({ file: rel, hash });
-  const detected = await detector.detect(image);
-  const pixels = imageToTensor(image);
+  // One float copy of the photo (0-255) serves the detector and every crop: at 1920 px each copy
+  // is 35 MB to allocate and fill, and dividing it by 255 for the crops was a third one.
+  const pixels = pixelTensor(image);
   try {
+    const detected = await detector.detect(image, pixels);
     const faces: FaceRecord[] = [];
     for (const [index, face] of detected.entries()) {
       faces.push(await processFace(pixels, rel, index, face, s, outDir, taken, duplicateOf !== null, writes));
+    }
+    // Descriptors for the identity filter: the faces kept so far, through the net in one batch.
+    if (s.identity !== 'off') {
+      const kept = faces.filter((f) => !f.rejected);
+      const descriptors = await describe(pixels, kept.map((f) => detected[f.index]!.landmarks));
+      kept.forEach((f, i) => (f.descriptor = Array.from(descriptors[i]!, (v) => Math.round(v * 1e5) / 1e5)));
     }
     return { ...base, width: image.width, height: image.height, status: 'done', reason: null, detail: null, hash, duplicateOf, faces };
   } finally {
@@ -366,14 +374,13 @@ async function processFace(
   record.yaw = Math.round(estimateYaw(face.landmarks) * 10) / 10;
 
   const cropTensor = warpAffine(pixels, matrix, s.size);
-  const crop = await tensorToImage(cropTensor);
+  const crop = await tensorToImage(cropTensor, 255);
   try {
     record.sharpness = Math.round((await sharpness(crop)) * 10) / 10;
     if (duplicatePhoto) record.rejected = 'duplicate';
     else if (Math.abs(record.yaw) > s.maxYaw) record.rejected = 'extreme pose';
     else if (record.sharpness < s.minSharpness) record.rejected = 'blurred';
 
-    if (!record.rejected && s.identity !== 'off') record.descriptor = Array.from(await describe(pixels, face.landmarks), (v) => Math.round(v * 1e5) / 1e5);
 
     const name = cropName(rel, index, taken);
     record.file = record.rejected ? path.join('rejected', slug(record.rejected), name) : name;
@@ -385,13 +392,20 @@ async function processFace(
   }
 }
 
-/** Recognition descriptor of a face, from its own tight 150 px alignment (the net's input). */
-async function describe(pixels: tf.Tensor3D, landmarks: Point[]): Promise<Float32Array> {
-  const crop = warpAffine(pixels, alignmentMatrix(landmarks, { size: DESCRIPTOR_INPUT, margin: 0.05 }), DESCRIPTOR_INPUT);
+/** A crop of 0-255 values as the 0-1 image tensor the rest of the project uses (the input is disposed). */
+function unit(crop: tf.Tensor3D): tf.Tensor3D {
+  const scaled = tf.div(crop, 255) as tf.Tensor3D;
+  crop.dispose();
+  return scaled;
+}
+
+/** Recognition descriptors of faces (pixels 0-255), each from its own tight 150 px alignment (the net's input). */
+async function describe(pixels: tf.Tensor3D, landmarks: Point[][]): Promise<Float32Array[]> {
+  const crops = landmarks.map((l) => unit(warpAffine(pixels, alignmentMatrix(l, { size: DESCRIPTOR_INPUT, margin: 0.05 }), DESCRIPTOR_INPUT)));
   try {
-    return await faceDescriptor(crop);
+    return await faceDescriptors(crops);
   } finally {
-    crop.dispose();
+    tf.dispose(crops);
   }
 }
 
@@ -434,9 +448,9 @@ async function referenceDescriptors(file: string, s: Settings): Promise<Float32A
   const faces = (await detector.detect(decoded.image)).filter((f) => f.score >= s.minScore);
   if (faces.length === 0) throw new Error(`reference image ${file}: no face found`);
   const largest = largestFirst(faces)[0]!;
-  const pixels = imageToTensor(decoded.image);
+  const pixels = pixelTensor(decoded.image);
   try {
-    return [await describe(pixels, largest.landmarks)];
+    return describe(pixels, [largest.landmarks]);
   } finally {
     pixels.dispose();
   }

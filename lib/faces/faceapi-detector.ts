@@ -1,6 +1,7 @@
 // FaceDetector on face-api: SSD MobileNet v1 or the Tiny Face Detector, then the 68-point
 // landmark net on each face.
 
+import type * as tf from '@tensorflow/tfjs';
 import { pixelTensor, type RgbImage } from '../image';
 import { DEFAULT_DETECTOR, type DetectorOptions, type FaceDetector } from './detector';
 import { faceApi, onFaceBackend } from './faceapi';
@@ -17,8 +18,8 @@ export async function createFaceApiDetector(options: DetectorOptions = {}): Prom
 
   return {
     name: `face-api ${opts.kind}`,
-    detect: (image: RgbImage): Promise<DetectedFace[]> => onFaceBackend(async () => {
-      const input = pixelTensor(image);
+    detect: (image: RgbImage, pixels?: tf.Tensor3D): Promise<DetectedFace[]> => onFaceBackend(async () => {
+      const input = pixels ?? pixelTensor(image);
       try {
         const found = await api.detectAllFaces(input, detectorOptions).withFaceLandmarks();
         return found.map((f) => ({
@@ -28,7 +29,7 @@ export async function createFaceApiDetector(options: DetectorOptions = {}): Prom
           detector: opts.kind,
         }));
       } finally {
-        input.dispose();
+        if (input !== pixels) input.dispose();
       }
     }),
   };
