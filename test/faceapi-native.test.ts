@@ -12,7 +12,7 @@ import { initBackend } from '../lib/backend';
 import { readAlignments } from '../lib/faces/alignments';
 import { createDetector, extractFaces } from '../lib/faces/extract';
 import { faceBackendInUse, setFaceBackend, type FaceBackend } from '../lib/faces/faceapi';
-import { descriptorDistance, faceDescriptor } from '../lib/faces/recognition';
+import { descriptorDistance, faceDescriptor, faceDescriptors } from '../lib/faces/recognition';
 import type { DetectedFace } from '../lib/faces/types';
 import { decodeImage, imageToTensor, type RgbImage } from '../lib/image';
 import { fallbacks } from '../lib/native/backend';
@@ -67,12 +67,16 @@ test('detection and landmarks on native match wasm: same faces, boxes within 1 p
   assert.ok(worstPoint <= 0.5, `a landmark differs by ${worstPoint.toFixed(3)} px`);
 });
 
-test('face descriptors on native are within 0.01 of wasm (the same-person threshold is 0.6)', { skip }, async (t) => {
+test('face descriptors on native are within 0.01 of wasm (the same-person threshold is 0.6), and a batch of faces gives each its own descriptor', { skip }, async (t) => {
   const crops = photos.slice(0, 4).map((p) => tf.tidy(() => tf.image.resizeBilinear(imageToTensor(p.image), [200, 200])) as tf.Tensor3D);
   try {
     setFaceBackend('native');
     const native = [];
     for (const c of crops) native.push(await faceDescriptor(c));
+    // The four as one batch (how extraction describes a photo's faces): the same descriptors.
+    const batch = await faceDescriptors(crops);
+    assert.equal(batch.length, crops.length);
+    for (const [i, d] of batch.entries()) assert.ok(descriptorDistance(native[i]!, d) < 1e-4, `photo ${i}: batched descriptor ${descriptorDistance(native[i]!, d)} from its own`);
     setFaceBackend('wasm');
     for (const [i, c] of crops.entries()) {
       const d = descriptorDistance(native[i]!, await faceDescriptor(c));

@@ -6,9 +6,10 @@
 // Worth it only where the CPU multiplies bf16 faster than fp32: AMX, or avx512_bf16 on CPUs whose
 // bf16 dot product beats two fp32 FMAs. On a Xeon with avx512_bf16 and no AMX: one vdpbf16ps per
 // cycle against two vfmadd231ps, 142 against 141 GMAC/s per core, the same peak, and bf16 trained
-// lite at 0.76x fp32. On a Xeon with AMX: 1.3 to 1.4x on lite, and about 10% more steps on the
-// default recipe with the same quality after 10 minutes (README, "The native CPU backend"). fp32
-// stays the default (the benchmark found no quality gain per minute), and bench reports both.
+// lite at 0.76x fp32. On a Xeon with AMX: 1.4x on lite and 1.9x on original (the deepest layers
+// as AMX matrix products, native/src/conv-gemm.cc), and about 10% more steps on the default recipe
+// with the same quality after 10 minutes (README, "The native CPU backend"). fp32 stays the default
+// (the benchmark found no quality gain per minute, twice), and bench reports both.
 
 import * as tf from '@tensorflow/tfjs';
 import { cpuFlags } from './cpu';
