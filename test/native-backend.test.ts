@@ -111,6 +111,21 @@ for (let i = 0; i < 12; i++) {
   });
 }
 
+// A batch larger than the unrolled input's scratch is run a few images at a time, the filter
+// gradient summed over the chunks: here one image per chunk (these seeds draw 3, 2 and 3 images).
+for (const i of [0, 3, 4]) {
+  test(`the im2col + matmul path run image by image (a tiny scratch bound) matches cpu (random case ${i})`, { skip }, async () => {
+    process.env.DEEPFAKE_CONV_GEMM = 'on';
+    process.env.DEEPFAKE_CONV_GEMM_CHUNK = '1';
+    try {
+      await convCase(900 + i, i + 1, 10, 24, -1);
+    } finally {
+      delete process.env.DEEPFAKE_CONV_GEMM;
+      delete process.env.DEEPFAKE_CONV_GEMM_CHUNK;
+    }
+  });
+}
+
 test('the rule sends a 4x4 layer with 512 channels to im2col + matmul and a 64x64 RGB output layer to oneDNN\'s convolution; bench reports which ran', { skip }, async () => {
   const addon = (tf.backend() as NativeBackend).addon;
   // The largest convolution so far is what cacheInfo reports: the output layer first, then a larger deep one.

@@ -30,8 +30,13 @@ using namespace dnnl;
 using dt = memory::data_type;
 
 // The unrolled input is built a few whole images at a time, so its scratch stays near this many
-// elements whatever the batch; one image's patches may exceed it.
-constexpr int64_t kMaxColElements = int64_t{32} << 20;
+// elements whatever the batch; one image's patches may exceed it. DEEPFAKE_CONV_GEMM_CHUNK sets
+// another bound (tests use a tiny one to run every batch image by image).
+static int64_t MaxColElements() {
+  const char* v = std::getenv("DEEPFAKE_CONV_GEMM_CHUNK");
+  const long long n = v ? std::atoll(v) : 0;
+  return n > 0 ? n : int64_t{32} << 20;
+}
 
 // DEEPFAKE_CONV_GEMM=on|off forces the path for every convolution with groups 1 (tests and paired
 // measurements switch it within one process, so it is read on every call: microseconds against
@@ -191,8 +196,8 @@ const std::string& GemmConv(int mode, const ConvShape& s, bool bf16, const float
                             const float* bias, int act, float alpha, const uint16_t* aBf16, const uint16_t* bBf16) {
   const int64_t K = s.KH * s.KW * s.C, P = s.OH * s.OW, OC = s.OC;
   const bool plain = s.KH == 1 && s.KW == 1 && s.sh == 1 && s.sw == 1 && !s.pt && !s.pl && !s.pb && !s.pr;
-  // Whole images per chunk, so that col stays near kMaxColElements.
-  const int64_t per = std::max<int64_t>(1, std::min<int64_t>(s.N, kMaxColElements / std::max<int64_t>(1, P * K)));
+  // Whole images per chunk, so that col stays near MaxColElements().
+  const int64_t per = std::max<int64_t>(1, std::min<int64_t>(s.N, MaxColElements() / std::max<int64_t>(1, P * K)));
   const size_t colN = static_cast<size_t>(per * P * K);
   // bf16 operands: the filter converted once per call; dy converted unless the caller has it.
   const uint16_t* wB = nullptr;
