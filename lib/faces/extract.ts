@@ -381,7 +381,6 @@ async function processFace(
     else if (Math.abs(record.yaw) > s.maxYaw) record.rejected = 'extreme pose';
     else if (record.sharpness < s.minSharpness) record.rejected = 'blurred';
 
-
     const name = cropName(rel, index, taken);
     record.file = record.rejected ? path.join('rejected', slug(record.rejected), name) : name;
     const file = path.join(outDir, record.file);
@@ -392,16 +391,10 @@ async function processFace(
   }
 }
 
-/** A crop of 0-255 values as the 0-1 image tensor the rest of the project uses (the input is disposed). */
-function unit(crop: tf.Tensor3D): tf.Tensor3D {
-  const scaled = tf.div(crop, 255) as tf.Tensor3D;
-  crop.dispose();
-  return scaled;
-}
-
-/** Recognition descriptors of faces (pixels 0-255), each from its own tight 150 px alignment (the net's input). */
+/** Recognition descriptors of faces (pixels 0-255), each from its own tight 150 px alignment (the net's input, in 0-1). */
 async function describe(pixels: tf.Tensor3D, landmarks: Point[][]): Promise<Float32Array[]> {
-  const crops = landmarks.map((l) => unit(warpAffine(pixels, alignmentMatrix(l, { size: DESCRIPTOR_INPUT, margin: 0.05 }), DESCRIPTOR_INPUT)));
+  const crops = landmarks.map((l) =>
+    tf.tidy(() => tf.div(warpAffine(pixels, alignmentMatrix(l, { size: DESCRIPTOR_INPUT, margin: 0.05 }), DESCRIPTOR_INPUT), 255) as tf.Tensor3D));
   try {
     return await faceDescriptors(crops);
   } finally {

@@ -2,7 +2,9 @@
 //
 // TensorFlow.js keeps activations as NHWC and filters as HWIO; oneDNN reads both in place
 // through strided memory descriptors. The primitive chooses its own (blocked) weight layout
-// and we reorder filters into and out of it: filters are small next to activations.
+// and we reorder filters into and out of it: filters are small next to activations, except in
+// the deepest layers, which run as a matrix product on the filter as it lies instead
+// (conv-gemm.cc; PlanOf below picks the path per pass).
 // Primitives are built once per shape and cached: building one picks an implementation and
 // JIT-compiles it, which costs far more than running it at these sizes. The cache keeps the
 // kConvCacheSize most recently used (a training run needs about 40; evaluation with changing
@@ -253,7 +255,7 @@ static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, floa
   return raw;
 }
 
-// Run one convolution on arrays already checked for size.
+// Run one convolution on arrays already checked for size, on the path PlanOf picks.
 // aBf16 / bBf16: the activation operand already in bf16 NHWC, used when this pass runs in bf16.
 static void RunConv(int mode, const ConvShape& s, float* a, float* b, float* out, float* bias, int act, float alpha,
                     const uint16_t* aBf16 = nullptr, const uint16_t* bBf16 = nullptr) {
