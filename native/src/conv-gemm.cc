@@ -13,11 +13,10 @@
 // col(x) costs a write of KH*KW times the input, which is why large images keep oneDNN's
 // convolutions in fp32.
 
-#include <omp.h>
 #include <algorithm>
+#include <cstring>
 #include <cstdlib>
 #include <memory>
-#include <stdexcept>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
