@@ -159,6 +159,9 @@ test('matrix products match cpu: transposes, batches, broadcast batch, bias and 
       const a = randomTensor(rand, [9, 33]) as tf.Tensor2D, b = randomTensor(rand, [33, 17]) as tf.Tensor2D;
       out.push(tf.fused.matMul({ a, b, bias: randomTensor(rand, [17]), activation, leakyreluAlpha: 0.3 }));
     }
+    // A bias of one value broadcasts over every column.
+    const a = randomTensor(rand, [4, 9]) as tf.Tensor2D, b = randomTensor(rand, [9, 6]) as tf.Tensor2D;
+    out.push(tf.fused.matMul({ a, b, bias: randomTensor(rand, [1]), activation: 'relu' }));
     return out;
   }, 1e-4, ['BatchMatMul', '_FusedMatMul']);
 });

@@ -141,18 +141,19 @@ static void ToBf16Array(const float* x, uint16_t* y, int64_t n) {
 }
 
 // C[M x N] (f32, row-major) = op(A) op(B) [+ bias][+ old C], activation. A is [M x K] row-major
-// or, transposed, [K x M]; B is [K x N] or, transposed, [N x K]. Built once per shape.
+// or, transposed, [K x M]; B is [K x N] or, transposed, [N x K]; bias holds N values or 1 (then
+// broadcast). Built once per shape.
 struct GemmPrim {
   matmul prim;
   memory::desc a, b, c, bias;
   std::string impl;
 };
 
-static GemmPrim& GetMatMul(int64_t M, int64_t K, int64_t N, bool ta, bool tb, bool bf16, bool bias, int act, float alpha, bool accumulate) {
+static GemmPrim& GetMatMul(int64_t M, int64_t K, int64_t N, bool ta, bool tb, bool bf16, int64_t biasN, int act, float alpha, bool accumulate) {
   // A handful of shapes per model; a bound keeps evaluation's changing batch sizes from growing it.
   static auto* cache = new std::unordered_map<std::string, std::unique_ptr<GemmPrim>>();  // never destroyed, like conv.cc's
   std::string key;
-  for (int64_t v : {M, K, N, int64_t{ta}, int64_t{tb}, int64_t{bf16}, int64_t{bias}, int64_t{act}, int64_t{accumulate}}) key += std::to_string(v) + ",";
+  for (int64_t v : {M, K, N, int64_t{ta}, int64_t{tb}, int64_t{bf16}, biasN, int64_t{act}, int64_t{accumulate}}) key += std::to_string(v) + ",";
   key += std::to_string(alpha);
   auto it = cache->find(key);
   if (it != cache->end()) return *it->second;
@@ -162,17 +163,17 @@ static GemmPrim& GetMatMul(int64_t M, int64_t K, int64_t N, bool ta, bool tb, bo
   e->a = memory::desc({M, K}, in, ta ? memory::dims{1, M} : memory::dims{K, 1});
   e->b = memory::desc({K, N}, in, tb ? memory::dims{1, K} : memory::dims{N, 1});
   e->c = memory::desc({M, N}, dt::f32, memory::dims{N, 1});
-  e->bias = memory::desc({1, N}, dt::f32, memory::dims{N, 1});
-  auto d = bias ? matmul::desc(e->a, e->b, e->bias, e->c) : matmul::desc(e->a, e->b, e->c);
+  e->bias = memory::desc({1, biasN ? biasN : 1}, dt::f32, memory::dims{biasN ? biasN : 1, 1});
+  auto d = biasN ? matmul::desc(e->a, e->b, e->bias, e->c) : matmul::desc(e->a, e->b, e->c);
   matmul::primitive_desc pd(d, ActivationAttr(act, alpha, accumulate), Eng());
   e->prim = matmul(pd);
-  e->impl = std::string("im2col+") + pd.impl_info_str();
+  e->impl = pd.impl_info_str();
   return *cache->emplace(key, std::move(e)).first->second;
 }
 
-static const std::string& RunMatMul(int64_t M, int64_t K, int64_t N, bool ta, bool tb, bool bf16, const void* A, const void* B,
-                                    float* C, const float* bias = nullptr, int act = ACT_LINEAR, float alpha = 0.f, bool accumulate = false) {
-  GemmPrim& m = GetMatMul(M, K, N, ta, tb, bf16, bias != nullptr, act, alpha, accumulate);
+const std::string& RunMatMul(int64_t M, int64_t K, int64_t N, bool ta, bool tb, bool bf16, const void* A, const void* B, float* C,
+                             const float* bias, int64_t biasN, int act, float alpha, bool accumulate) {
+  GemmPrim& m = GetMatMul(M, K, N, ta, tb, bf16, bias ? biasN : 0, act, alpha, accumulate);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(m.a, Eng(), const_cast<void*>(A))},
                                        {DNNL_ARG_WEIGHTS, memory(m.b, Eng(), const_cast<void*>(B))},
                                        {DNNL_ARG_DST, memory(m.c, Eng(), C)}};
@@ -191,7 +192,7 @@ static T* Scratch(int slot, size_t n) {
   return v.data();
 }
 
-const std::string& GemmConv(int mode, const ConvShape& s, bool bf16, const float* a, const float* b, float* out,
+std::string GemmConv(int mode, const ConvShape& s, bool bf16, const float* a, const float* b, float* out,
                             const float* bias, int act, float alpha, const uint16_t* aBf16, const uint16_t* bBf16) {
   const int64_t K = s.KH * s.KW * s.C, P = s.OH * s.OW, OC = s.OC;
   const bool plain = s.KH == 1 && s.KW == 1 && s.sh == 1 && s.sw == 1 && !s.pt && !s.pl && !s.pb && !s.pr;
@@ -218,8 +219,8 @@ const std::string& GemmConv(int mode, const ConvShape& s, bool bf16, const float
     if (mode == 1) {
       // dcol = dy . W^T, then back onto dx (straight into dx for a plain 1x1 filter).
       float* dcol = plain ? out + n0 * P * K : Scratch<float>(2, colN);
-      impl = bf16 ? &RunMatMul(M, OC, K, false, true, true, dyB + n0 * P * OC, wB, dcol)
-                  : &RunMatMul(M, OC, K, false, true, false, a + n0 * P * OC, b, dcol);
+      impl = bf16 ? &RunMatMul(M, OC, K, false, true, true, dyB + n0 * P * OC, wB, dcol, nullptr, 0, ACT_LINEAR, 0.f, false)
+                  : &RunMatMul(M, OC, K, false, true, false, a + n0 * P * OC, b, dcol, nullptr, 0, ACT_LINEAR, 0.f, false);
       if (!plain) Col2Im(s, dcol, n0, n, out);
       continue;
     }
@@ -238,14 +239,14 @@ const std::string& GemmConv(int mode, const ConvShape& s, bool bf16, const float
       col = c;
     }
     if (mode == 0) {
-      impl = &RunMatMul(M, K, OC, false, false, bf16, col, bf16 ? static_cast<const void*>(wB) : b, out + n0 * P * OC, bias, act, alpha);
+      impl = &RunMatMul(M, K, OC, false, false, bf16, col, bf16 ? static_cast<const void*>(wB) : b, out + n0 * P * OC, bias, OC, act, alpha, false);
     } else {
       // dW = col^T . dy, summed over the chunks.
       const void* dy = bf16 ? static_cast<const void*>(dyB + n0 * P * OC) : b + n0 * P * OC;
-      impl = &RunMatMul(K, M, OC, true, false, bf16, col, dy, out, nullptr, ACT_LINEAR, 0.f, n0 > 0);
+      impl = &RunMatMul(K, M, OC, true, false, bf16, col, dy, out, nullptr, 0, ACT_LINEAR, 0.f, n0 > 0);
     }
   }
-  return *impl;
+  return "im2col+" + *impl;
 }
 
 }  // namespace dfl

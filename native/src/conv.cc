@@ -507,21 +507,8 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
   for (int64_t i = 0; i < batch; i++) {
     const float* A = a.p + (batchA == 1 ? 0 : i * M * K);
     const float* B = b.p + (batchB == 1 ? 0 : i * K * N);
-    float* C = c.p + i * M * N;
-    dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.f, A, ta ? M : K, B, tb ? K : N, 0.f, C, N);
-    if (st != dnnl_success) throw Napi::Error::New(env, "oneDNN sgemm failed with status " + std::to_string(st));
+    RunMatMul(M, K, N, ta, tb, false, A, B, c.p + i * M * N, bias.p, static_cast<int64_t>(bias.n), act, alpha, false);
   }
-  if (bias.p) {
-    const size_t rows = batch * M;
-    if (bias.n == static_cast<size_t>(N)) {
-#pragma omp parallel for if (total > 65536)
-      for (size_t r = 0; r < rows; r++)
-        for (int64_t j = 0; j < N; j++) c.p[r * N + j] += bias.p[j];
-    } else {
-      for (size_t i = 0; i < total; i++) c.p[i] += bias.p[0];
-    }
-  }
-  if (act != ACT_LINEAR) ApplyActivation(c.p, total, act, alpha);
   return env.Undefined();
 }
 

@@ -38,7 +38,14 @@ bool UseGemm(const ConvShape& s, int mode, bool bf16);
 // The pass on that path; a, b, out as conv.cc's RunConv: mode 0 (x, w) -> y [+ bias, activation];
 // mode 1 (dy, w) -> dx; mode 2 (x, dy) -> dw. aBf16 / bBf16: dy already in bf16, used in bf16 (the
 // f32 one may then be null). Sizes are checked by the caller. Returns the implementation's name.
-const std::string& GemmConv(int mode, const ConvShape& s, bool bf16, const float* a, const float* b, float* out,
-                            const float* bias, int act, float alpha, const uint16_t* aBf16, const uint16_t* bBf16);
+std::string GemmConv(int mode, const ConvShape& s, bool bf16, const float* a, const float* b, float* out,
+                     const float* bias, int act, float alpha, const uint16_t* aBf16, const uint16_t* bBf16);
+
+// C[M x N] (f32, row-major) = op(A) op(B) [+ bias over N: biasN is N or 1][+ old C (accumulate)],
+// activation, on oneDNN's matmul primitive (cached per shape). A and B are f32, or bf16 when bf16.
+// Returns the implementation's name. (Not dnnl_sgemm: oneDNN 2.6's sgemm corrupted the heap when
+// a signal arrived during a call with M > 1, e.g. a terminal resize or a profiler's SIGPROF.)
+const std::string& RunMatMul(int64_t M, int64_t K, int64_t N, bool ta, bool tb, bool bf16, const void* A, const void* B, float* C,
+                             const float* bias, int64_t biasN, int act, float alpha, bool accumulate);
 
 }  // namespace dfl
