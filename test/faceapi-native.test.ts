@@ -11,10 +11,11 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { readAlignments } from '../lib/faces/alignments';
 import { createDetector, extractFaces } from '../lib/faces/extract';
-import { faceBackendInUse, setFaceBackend, type FaceBackend } from '../lib/faces/faceapi';
+import { faceApi, faceBackendInUse, onFaceBackend, setFaceBackend, type FaceBackend } from '../lib/faces/faceapi';
+import { createFaceApiDetector } from '../lib/faces/faceapi-detector';
 import { descriptorDistance, faceDescriptor, faceDescriptors } from '../lib/faces/recognition';
 import type { DetectedFace } from '../lib/faces/types';
-import { decodeImage, imageToTensor, type RgbImage } from '../lib/image';
+import { decodeImage, imageToTensor, pixelTensor, type RgbImage } from '../lib/image';
 import { fallbacks } from '../lib/native/backend';
 import { sharedPath, skipWithoutShared } from './helpers/shared';
 import { nativeSkip } from './helpers/strict';
@@ -45,7 +46,7 @@ test('detection and landmarks on native match wasm: same faces, boxes within 1 p
   fallbacks.clear();
   const native = await detectAll('native');
   // The nets' heavy kernels ran compiled, not as the cpu backend's JavaScript.
-  for (const k of ['Conv2D', 'DepthwiseConv2dNative', 'FusedBatchNorm', 'ClipByValue', 'Slice', 'Concat', 'ResizeBilinear'])
+  for (const k of ['FusedConv2D', 'FusedDepthwiseConv2D', 'Conv2D', 'DepthwiseConv2dNative', 'Transform', 'Slice', 'Concat', 'ResizeBilinear'])
     assert.equal(fallbacks.get(k) ?? 0, 0, `${k} fell back to JavaScript`);
   const wasm = await detectAll('wasm');
   let faces = 0, worstBox = 0, worstPoint = 0;
@@ -65,6 +66,45 @@ test('detection and landmarks on native match wasm: same faces, boxes within 1 p
   assert.ok(faces >= 22, `the demo photos alone hold 22 faces, found ${faces}`);
   assert.ok(worstBox <= 1, `a box edge differs by ${worstBox.toFixed(3)} px`);
   assert.ok(worstPoint <= 0.5, `a landmark differs by ${worstPoint.toFixed(3)} px`);
+});
+
+test("the fused SSD and batched landmarks give face-api's own detectAllFaces().withFaceLandmarks(), on wasm and on native", { skip }, async (t) => {
+  const api = await faceApi('ssdMobilenetv1', 'faceLandmark68Net');
+  const ours = await createFaceApiDetector({ kind: 'ssd', minScore: 0.3 });
+  const options = new api.SsdMobilenetv1Options({ minConfidence: 0.3, maxResults: 100 });
+  try {
+    for (const on of ['wasm', 'native'] as const) {
+      setFaceBackend(on);
+      let faces = 0, worstBox = 0, worstPoint = 0;
+      for (const p of photos) {
+        const found = await onFaceBackend(async () => {
+          const pixels = pixelTensor(p.image);
+          try {
+            // face-api's tensors are typed with its bundled copy of TensorFlow.js's declarations.
+            const stock = await api.detectAllFaces(pixels as unknown as Parameters<typeof api.detectAllFaces>[0], options).withFaceLandmarks();
+            return { stock, fused: await ours.detect(p.image, pixels) };
+          } finally {
+            pixels.dispose();
+          }
+        });
+        assert.equal(found.fused.length, found.stock.length, `${p.name} on ${on}: ${found.fused.length} faces fused, ${found.stock.length} by face-api`);
+        for (const [j, f] of found.fused.entries()) {
+          const s = found.stock[j]!;
+          assert.ok(Math.abs(f.score - s.detection.score) < 1e-3, `${p.name} face ${j}: score ${f.score} vs ${s.detection.score}`);
+          for (const k of ['x', 'y', 'width', 'height'] as const) worstBox = Math.max(worstBox, Math.abs(f.box[k] - s.detection.box[k]));
+          s.landmarks.positions.forEach((q, m) => (worstPoint = Math.max(worstPoint, Math.hypot(q.x - f.landmarks[m]![0], q.y - f.landmarks[m]![1]))));
+          faces++;
+        }
+      }
+      t.diagnostic(`${on}: ${faces} faces; worst box edge ${worstBox.toExponential(2)} px, worst landmark ${worstPoint.toExponential(2)} px`);
+      assert.ok(faces >= 22, `the demo photos alone hold 22 faces, found ${faces}`);
+      // The folded batch norms and the one-step resampling change float32 rounding only.
+      assert.ok(worstBox < 0.05, `${on}: a box edge differs by ${worstBox} px`);
+      assert.ok(worstPoint < 0.05, `${on}: a landmark differs by ${worstPoint} px`);
+    }
+  } finally {
+    setFaceBackend('native');
+  }
 });
 
 test('face descriptors on native are within 0.01 of wasm (the same-person threshold is 0.6), and a batch of faces gives each its own descriptor', { skip }, async (t) => {

@@ -205,22 +205,25 @@ export async function extractFaces(inDir: string, outDir: string, options: Extra
     const prev = byFile.get(rel);
     return { file, rel, st, prev, stale: !(prev && prev.bytes === st.size && prev.mtimeMs === st.mtimeMs) };
   };
-  let ahead: { item: Awaited<ReturnType<typeof todo>>; prepared: Promise<Prepared> | null } | null = null;
+  // Two photos ahead: a photo with many faces takes longer than one decode, and the next one's
+  // decode then waits less on the one after.
+  const AHEAD = 2;
+  const ahead: Array<{ item: Awaited<ReturnType<typeof todo>>; prepared: Promise<Prepared> | null }> = [];
   const lookAhead = async (k: number) => {
-    if (k >= files.length) return null;
+    if (k >= files.length) return;
     const item = await todo(files[k]!);
-    return { item, prepared: item.stale ? prepareImage(item.file) : null };
+    ahead.push({ item, prepared: item.stale ? prepareImage(item.file) : null });
   };
 
   try {
-    ahead = await lookAhead(0);
-    for (let k = 0; k < files.length && ahead; k++) {
+    for (let k = 0; k < AHEAD; k++) await lookAhead(k);
+    for (let k = 0; k < files.length && ahead.length > 0; k++) {
       if (options.signal?.aborted) {
         interrupted = true;
         break;
       }
-      const { item, prepared } = ahead;
-      ahead = await lookAhead(k + 1);
+      const { item, prepared } = ahead.shift()!;
+      await lookAhead(k + AHEAD);
       if (prepared) {
         if (item.prev) await removeRecordOutputs(outDir, item.prev);
         const record = await onFaceBackend(async () => processImage(item.rel, item.st, await prepared, detector, s, outDir, taken, seen, writes));
@@ -240,7 +243,7 @@ export async function extractFaces(inDir: string, outDir: string, options: Extra
     // Also on a failed write: the bar's timer would otherwise keep the process alive.
     progress.stop();
     // A look-ahead decode still running must not outlive the call (its failure is reported when its photo comes up).
-    await ahead?.prepared?.catch(() => undefined);
+    await Promise.all(ahead.map((a) => a.prepared?.catch(() => undefined)));
     await writes.drain();
   }
   data.images = [...byFile.values()].sort((a, b) => (a.file < b.file ? -1 : 1));
@@ -325,10 +328,9 @@ async function processImage(
   const pixels = pixelTensor(image);
   try {
     const detected = await detector.detect(image, pixels);
-    const faces: FaceRecord[] = [];
-    for (const [index, face] of detected.entries()) {
-      faces.push(await processFace(pixels, rel, index, face, s, outDir, taken, duplicateOf !== null, writes));
-    }
+    // Every crop is warped before the first sharpness check returns: the checks (on sharp's
+    // threads) then run side by side instead of one face after another.
+    const faces = await Promise.all(detected.map((face, index) => processFace(pixels, rel, index, face, s, outDir, taken, duplicateOf !== null, writes)));
     // Descriptors for the identity filter: the faces kept so far, through the net in one batch.
     if (s.identity !== 'off') {
       const kept = faces.filter((f) => !f.rejected);
@@ -373,22 +375,19 @@ async function processFace(
   record.matrix = matrix;
   record.yaw = Math.round(estimateYaw(face.landmarks) * 10) / 10;
 
+  // Named before the first await, so names never depend on which face's check finishes first.
+  const name = cropName(rel, index, taken);
   const cropTensor = warpAffine(pixels, matrix, s.size);
-  const crop = await tensorToImage(cropTensor, 255);
-  try {
-    record.sharpness = Math.round((await sharpness(crop)) * 10) / 10;
-    if (duplicatePhoto) record.rejected = 'duplicate';
-    else if (Math.abs(record.yaw) > s.maxYaw) record.rejected = 'extreme pose';
-    else if (record.sharpness < s.minSharpness) record.rejected = 'blurred';
+  const crop = await tensorToImage(cropTensor, 255).finally(() => cropTensor.dispose());
+  record.sharpness = Math.round((await sharpness(crop)) * 10) / 10;
+  if (duplicatePhoto) record.rejected = 'duplicate';
+  else if (Math.abs(record.yaw) > s.maxYaw) record.rejected = 'extreme pose';
+  else if (record.sharpness < s.minSharpness) record.rejected = 'blurred';
 
-    const name = cropName(rel, index, taken);
-    record.file = record.rejected ? path.join('rejected', slug(record.rejected), name) : name;
-    const file = path.join(outDir, record.file);
-    writes.add(encodeImage(crop, 'png').then((png) => writeFileAtomic(file, png)));
-    return record;
-  } finally {
-    cropTensor.dispose();
-  }
+  record.file = record.rejected ? path.join('rejected', slug(record.rejected), name) : name;
+  const file = path.join(outDir, record.file);
+  writes.add(encodeImage(crop, 'png').then((png) => writeFileAtomic(file, png)));
+  return record;
 }
 
 /** Recognition descriptors of faces (pixels 0-255), each from its own tight 150 px alignment (the net's input, in 0-1). */

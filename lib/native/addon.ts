@@ -105,7 +105,13 @@ export function loadAddon(): AddonLoad {
   // Sleeping workers measured the same alone and 2.2x faster beside a busy core (bench, lite:
   // 170.7 vs 170.7 faces/s alone, 106.0 vs 48.0 with one core busy). libgomp reads this when it
   // loads, so it must be set before the addon is required; a user's own setting wins.
-  if (!process.env.OMP_WAIT_POLICY) process.env.OMP_WAIT_POLICY = 'PASSIVE';
+  // A short spin first (GOMP_SPINCOUNT, about 0.2 ms, which overrides PASSIVE's none) keeps a
+  // worker awake between back-to-back kernels: face extraction, whose sharp threads decode the next
+  // photo meanwhile, went 6.4-6.6 -> 7.0 photos/s, training lite 182 / 181 -> 198 / 189 faces/s.
+  if (!process.env.OMP_WAIT_POLICY) {
+    process.env.OMP_WAIT_POLICY = 'PASSIVE';
+    process.env.GOMP_SPINCOUNT ??= '20000';
+  }
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded = { ok: true, addon: require(file) as NativeAddon };
