@@ -13,6 +13,7 @@ import { readAlignments } from '../lib/faces/alignments';
 import { createDetector, extractFaces } from '../lib/faces/extract';
 import { faceApi, faceBackendInUse, onFaceBackend, setFaceBackend, type FaceBackend } from '../lib/faces/faceapi';
 import { createFaceApiDetector } from '../lib/faces/faceapi-detector';
+import { squareInput } from '../lib/faces/ssd-fused';
 import { descriptorDistance, faceDescriptor, faceDescriptors } from '../lib/faces/recognition';
 import type { DetectedFace } from '../lib/faces/types';
 import { decodeImage, imageToTensor, pixelTensor, type RgbImage } from '../lib/image';
@@ -66,6 +67,22 @@ test('detection and landmarks on native match wasm: same faces, boxes within 1 p
   assert.ok(faces >= 22, `the demo photos alone hold 22 faces, found ${faces}`);
   assert.ok(worstBox <= 1, `a box edge differs by ${worstBox.toFixed(3)} px`);
   assert.ok(worstPoint <= 0.5, `a landmark differs by ${worstPoint.toFixed(3)} px`);
+});
+
+test("the SSD's input is face-api's own padded 512 px square, for photos smaller and larger than 512 px, square or not", { skip }, async () => {
+  const api = await faceApi('ssdMobilenetv1');
+  await onFaceBackend(async () => {
+    for (const [h, w] of [[250, 250], [200, 300], [300, 180], [700, 400], [1398, 1920]] as const) {
+      const pixels = tf.tidy(() => tf.floor(tf.randomUniform([h, w, 3], 0, 256, 'float32', h * w)) as tf.Tensor3D);
+      const netInput = await api.toNetInput(pixels as unknown as Parameters<typeof api.toNetInput>[0]);
+      const theirs = netInput.toBatchTensor(512, false) as unknown as tf.Tensor4D;
+      const ours = squareInput(pixels);
+      const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0]!);
+      tf.dispose([pixels, theirs, ours]);
+      // Scaling up, transform's zeros past the far edges once differed by up to 106 (of 255) there.
+      assert.ok(diff < 1e-3, `${h}x${w}: the SSD input differs from face-api's by ${diff}`);
+    }
+  });
 });
 
 test("the fused SSD and batched landmarks give face-api's own detectAllFaces().withFaceLandmarks(), on wasm and on native", { skip }, async (t) => {

@@ -3,9 +3,9 @@
 // face-api runs each of its 35 convolutions as three or four kernels: the convolution, a batch
 // norm or bias add, then a clip to 0-6 (relu6). Here every one is a single fused kernel
 // (tf.fused.conv2d / depthwiseConv2d with bias and relu6): the depthwise layers' batch norms are
-// folded into their filters and biases once, when the weights are first used. The photo is padded
-// to a square and scaled to 512 px in one resampling (tf.image.transform) instead of a zero-filled
-// copy of the whole padded photo followed by a resize. Then the same box decoding, the same
+// folded into their filters and biases once, when the weights are first used. A large photo is
+// padded to a square and scaled to 512 px in one resampling (tf.image.transform) instead of a
+// zero-filled copy of the whole padded photo followed by a resize. Then the same box decoding, the same
 // non-maximum suppression rule (tf.image.nonMaxSuppression, IoU 0.5) and the same mapping back to
 // the photo as face-api's SsdMobilenetv1.locateFaces. test/faceapi-native.test.ts holds the result
 // to face-api's own pipeline: same faces, boxes within 1 px.
@@ -107,14 +107,24 @@ const BACKBONE_STRIDE2 = new Set([0, 3, 7, 11, 23]);
 
 /**
  * The photo ([h, w, 3], 0-255) padded at the bottom or right to a square and scaled to 512 px, as
- * face-api's toBatchTensor(512, false) does it: output pixel (x, y) samples the padded square at
- * (x, y) * side / 512, bilinear, zeros outside the photo.
+ * face-api's toBatchTensor(512, false) does it (resizeBilinear of the zero-padded square).
+ * A photo larger than 512 px is sampled straight from the photo: output pixel (x, y) reads the
+ * padded square at (x, y) * side / 512, bilinear, zeros outside the photo (tf.image.transform).
+ * That skips a zero-filled copy of the whole padded photo, and is exact: scaling down, no sample
+ * reaches past the photo's last row or column except into the padding. Scaling up, samples near
+ * the far edges do, where resizeBilinear repeats the edge and transform would blend in zeros, so
+ * a small photo is padded and resized as face-api does (cheap at that size).
  */
 export function squareInput(pixels: tf.Tensor3D): tf.Tensor4D {
-  const side = Math.max(pixels.shape[0], pixels.shape[1]);
+  const [h, w] = pixels.shape;
+  const side = Math.max(h, w);
   return tf.tidy(() => {
-    const s = side / SSD_INPUT;
     const image = tf.expandDims(tf.cast(pixels, 'float32'), 0) as tf.Tensor4D;
+    if (side < SSD_INPUT) {
+      const square = tf.pad(image, [[0, 0], [0, side - h], [0, side - w], [0, 0]]);
+      return tf.image.resizeBilinear(square, [SSD_INPUT, SSD_INPUT]);
+    }
+    const s = side / SSD_INPUT;
     return tf.image.transform(image, tf.tensor2d([[s, 0, 0, 0, s, 0, 0, 0]]), 'bilinear', 'constant', 0, [SSD_INPUT, SSD_INPUT]);
   });
 }
