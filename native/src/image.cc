@@ -76,14 +76,17 @@ Napi::Value Transform(const Napi::CallbackInfo& info) {
       auto at = [&](int64_t y, int64_t x, int64_t c) -> double {
         return y >= 0 && y < H && x >= 0 && x < W ? im[y * rowIn + x * C + c] : fill;
       };
+      // Affine (no perspective): k is exactly 1, and the divisions can go without changing a bit.
+      const bool affine = t[6] == 0.f && t[7] == 0.f;
       for (int64_t ox = 0; ox < OW; ox++, o += C) {
-        const double k = static_cast<double>(t[6]) * ox + static_cast<double>(t[7]) * oy + 1;
+        const double k = affine ? 1.0 : static_cast<double>(t[6]) * ox + static_cast<double>(t[7]) * oy + 1;
         if (k == 0) {
           for (int64_t c = 0; c < C; c++) o[c] = fill;
           continue;
         }
-        const double inX = (static_cast<double>(t[0]) * ox + static_cast<double>(t[1]) * oy + t[2]) / k;
-        const double inY = (static_cast<double>(t[3]) * ox + static_cast<double>(t[4]) * oy + t[5]) / k;
+        double inX = static_cast<double>(t[0]) * ox + static_cast<double>(t[1]) * oy + t[2];
+        double inY = static_cast<double>(t[3]) * ox + static_cast<double>(t[4]) * oy + t[5];
+        if (!affine) inX /= k, inY /= k;
         const double x = MapCoord(inX, W, mode), y = MapCoord(inY, H, mode);
         if (!bilinear) {
           // Math.round: halves round up.
@@ -94,6 +97,17 @@ Napi::Value Transform(const Napi::CallbackInfo& info) {
         const double fy = std::floor(y), fx = std::floor(x);
         const int64_t y0 = static_cast<int64_t>(fy), x0 = static_cast<int64_t>(fx);
         const double wx1 = x - fx, wx0 = fx + 1 - x, wy1 = y - fy, wy0 = fy + 1 - y;
+        if (y0 >= 0 && y0 < H - 1 && x0 >= 0 && x0 < W - 1) {
+          // All four neighbours inside (most pixels of a crop): the same sums, without the checks.
+          const float* p = im + y0 * rowIn + x0 * C;
+          const float* q = p + rowIn;
+          for (int64_t c = 0; c < C; c++) {
+            const double top = wx0 * p[c] + wx1 * p[C + c];
+            const double bottom = wx0 * q[c] + wx1 * q[C + c];
+            o[c] = static_cast<float>(wy0 * top + wy1 * bottom);
+          }
+          continue;
+        }
         for (int64_t c = 0; c < C; c++) {
           const double top = wx0 * at(y0, x0, c) + wx1 * at(y0, x0 + 1, c);
           const double bottom = wx0 * at(y0 + 1, x0, c) + wx1 * at(y0 + 1, x0 + 1, c);
