@@ -10,6 +10,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
+import { NativeBackend } from './native/backend';
 
 /** Why an input was not used. Stable strings: reports count skips by these. */
 export type RejectReason =
@@ -210,12 +211,17 @@ export function imageToTensor(img: RgbImage): tf.Tensor3D {
 }
 
 /**
- * [height, width, 3] float32 holding 0-255, as face-api's nets take them. Built with one typed-array
- * conversion: a tensor from the bytes as int32 goes through tfjs's element-by-element copy, and
- * the cpu backend's cast to float32 then keeps an Int32Array that compiled kernels cannot read.
+ * [height, width, 3] float32 holding 0-255, as face-api's nets take them. On native the addon
+ * converts the bytes into a recycled array (a 1920 px photo: 9 ms in JavaScript, and a new 32 MB
+ * array for the garbage collector every photo). Elsewhere one typed-array conversion: a tensor
+ * from the bytes as int32 goes through tfjs's element-by-element copy, and the cpu backend's cast
+ * to float32 then keeps an Int32Array that compiled kernels cannot read.
  */
 export function pixelTensor(img: RgbImage): tf.Tensor3D {
-  return tf.tensor3d(new Float32Array(img.data), [img.height, img.width, 3], 'float32');
+  const shape: [number, number, number] = [img.height, img.width, 3];
+  const backend = tf.backend();
+  if (backend instanceof NativeBackend) return tf.engine().makeTensorFromTensorInfo(backend.fromBytes(img.data, shape)) as tf.Tensor3D;
+  return tf.tensor3d(new Float32Array(img.data), shape, 'float32');
 }
 
 /**
@@ -284,7 +290,9 @@ export async function encodeImage(img: RgbImage, format: 'png' | 'jpeg' = 'png',
     raw: { width: img.width, height: img.height, channels: 3 },
   });
   if (maxWidth && img.width > maxWidth) s = s.resize({ width: maxWidth });
-  return format === 'png' ? s.png().toBuffer() : s.jpeg({ quality }).toBuffer();
+  // zlib level 3, not sharp's 6: on 256 px face crops 3.8 against 5.3 ms per crop, for files 0.2%
+  // larger (154.3 against 154.0 KB); the pixels are the same either way.
+  return format === 'png' ? s.png({ compressionLevel: 3 }).toBuffer() : s.jpeg({ quality }).toBuffer();
 }
 
 function oneLine(e: unknown): string {

@@ -85,7 +85,7 @@ test("the SSD's input is face-api's own padded 512 px square, for photos smaller
   });
 });
 
-test("the fused SSD and batched landmarks give face-api's own detectAllFaces().withFaceLandmarks(), on wasm and on native", { skip }, async (t) => {
+test("the fused SSD and the fused, batched landmark net give face-api's own detectAllFaces().withFaceLandmarks(), on wasm and on native", { skip }, async (t) => {
   const api = await faceApi('ssdMobilenetv1', 'faceLandmark68Net');
   const ours = await createFaceApiDetector({ kind: 'ssd', minScore: 0.3 });
   const options = new api.SsdMobilenetv1Options({ minConfidence: 0.3, maxResults: 100 });

@@ -90,6 +90,17 @@ test('matMul: batches that do not broadcast, zero sizes, non-boolean transposes,
   assert.deepEqual(Array.from(c), [1, 2, 3, 4]);
 });
 
+test('bytesToF32: wrong element types and sizes are refused by name; every byte value converts exactly', { skip }, () => {
+  refuses(() => raw!.bytesToF32(f32(4), f32(4)), /^bytesToF32: bytes must be a Uint8Array/);
+  refuses(() => raw!.bytesToF32(new Uint8Array(4), new Uint8Array(4)), /^bytesToF32: out must be a Float32Array/);
+  refuses(() => raw!.bytesToF32(new Uint8Array(4), f32(3)), /^bytesToF32: out: array has 3 elements, needs 4/);
+  refuses(() => raw!.bytesToF32(new Uint8Array(4)), /^bytesToF32: expects 2 arguments/);
+  const bytes = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7) % 256); // above the parallel threshold
+  const out = f32(bytes.length);
+  addon!.bytesToF32(bytes, out);
+  assert.deepEqual(out, Float32Array.from(bytes));
+});
+
 test('element-wise, reductions and Adam: unknown ops, wrong element types, negative counts, non-finite scalars', { skip }, () => {
   refuses(() => raw!.unary(99, f32(4), f32(4)), /^unary: op = 99 is outside \[0, 17\]/);
   refuses(() => raw!.unary(0, f32(4), f32(2)), /^unary: y: array has 2 elements, needs 4/);

@@ -10,6 +10,8 @@ import { initBackend } from '../lib/backend';
 import { FusedAdamOptimizer } from '../lib/native/adam';
 import { fallbacks, NativeBackend } from '../lib/native/backend';
 import { LEAKY_RELU_GRAD } from '../lib/native/kernels';
+import { pixelTensor } from '../lib/image';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { mulberry32, randInt } from './helpers/rng';
 import { nativeSkip } from './helpers/strict';
 
@@ -358,6 +360,22 @@ test('row gathers and their scatter-add gradient (repeated indices summed) match
     return out;
   }, 1e-6, ['GatherV2', 'ScatterNd']);
   assert.throws(() => tf.tidy(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([3], 'int32')).dataSync()), /out of bounds|not in \[0, 2\]|index/i);
+});
+
+test('pixelTensor on native: the photo bytes as float32, converted by the addon into the backend\'s recycled arrays', { skip }, async () => {
+  await tf.setBackend('native');
+  const img = { width: 61, height: 37, data: Uint8Array.from({ length: 61 * 37 * 3 }, (_, i) => (i * 13) % 256) };
+  const first = pixelTensor(img);
+  assert.deepEqual(first.shape, [37, 61, 3]);
+  assert.equal(first.dtype, 'float32');
+  assert.deepEqual(first.dataSync(), Float32Array.from(img.data));
+  const buffer = (tf.backend() as NativeBackend).f32(first as unknown as TensorInfo)?.buffer;
+  first.dispose();
+  // A second photo of the same size is written into the first one's memory (no new allocation).
+  const second = pixelTensor({ ...img, data: img.data.map((v) => 255 - v) });
+  assert.ok(buffer && (tf.backend() as NativeBackend).f32(second as unknown as TensorInfo)?.buffer === buffer, 'the array was recycled');
+  assert.deepEqual(second.dataSync(), Float32Array.from(img.data, (v) => 255 - v));
+  second.dispose();
 });
 
 test('image transforms (bilinear and nearest, every fill mode, projective, other output sizes) and bilinear resizes match cpu', { skip }, async () => {

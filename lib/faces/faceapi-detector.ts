@@ -1,10 +1,12 @@
 // FaceDetector on face-api: SSD MobileNet v1 (run with fused layers, ssd-fused.ts) or the Tiny Face
-// Detector, then the 68-point landmark net on all of a photo's faces as one batch.
+// Detector, then the 68-point landmark net (fused layers, landmarks-fused.ts) on all of a photo's
+// faces as one batch.
 
 import * as tf from '@tensorflow/tfjs';
 import { pixelTensor, type RgbImage } from '../image';
 import { DEFAULT_DETECTOR, type DetectorOptions, type FaceDetector } from './detector';
 import { faceApi, onFaceBackend, type FaceApi } from './faceapi';
+import { cropLandmarksBatch } from './landmarks-fused';
 import { locateFaces } from './ssd-fused';
 import type { DetectedFace, Point } from './types';
 
@@ -16,18 +18,17 @@ type FaceApiTensor = Parameters<FaceApi['extractFaceTensors']>[0];
 /**
  * Landmarks for each detection, in photo pixels, as face-api's withFaceLandmarks() gives them: each
  * face cut out of the photo along its box (clipped to the photo), the net's points shifted back by
- * the box's corner. One forward pass for all of the photo's faces: 4 faces took about half the time
- * of 4 passes.
+ * the box's corner. One forward pass for all of the photo's faces (4 faces took about half the
+ * time of 4 passes), with fused layers (landmarks-fused.ts).
  */
 async function landmarks(api: FaceApi, input: tf.Tensor3D, detections: FaceDetection[]): Promise<Point[][]> {
   if (detections.length === 0) return [];
   const faces = await api.extractFaceTensors(input as unknown as FaceApiTensor, detections);
   try {
-    // An array input is a batch to face-api: it answers with one set of landmarks per face.
-    const found = (await api.nets.faceLandmark68Net.detectLandmarks(faces)) as Array<InstanceType<FaceApi['FaceLandmarks68']>>;
-    return found.map((lm, i) => {
+    const found = await cropLandmarksBatch(api, faces as unknown as tf.Tensor3D[]);
+    return found.map((points, i) => {
       const { x, y } = detections[i]!.box;
-      return lm.positions.map((p): Point => [p.x + x, p.y + y]);
+      return points.map(([px, py]): Point => [px + x, py + y]);
     });
   } finally {
     tf.dispose(faces as unknown as tf.Tensor[]);

@@ -66,6 +66,13 @@ export class NativeBackend extends MathBackendCPU {
     return { info: this.makeTensorInfo(shape, 'float32', values), values };
   }
 
+  /** A float32 tensor of bytes (a decoded photo's 8-bit values), converted by the addon into a recycled array. */
+  fromBytes(bytes: Uint8Array, shape: number[]): TensorInfo {
+    const out = this.output(shape);
+    this.addon.bytesToF32(bytes, out.values);
+    return out.info;
+  }
+
   /** Like output, for int32 tensors (face-api slices and joins int32 images); never recycled. */
   outputInt32(shape: number[]): { info: TensorInfo; values: Int32Array } {
     const values = new Int32Array(tf.util.sizeFromShape(shape));

@@ -115,6 +115,7 @@ Napi::Value Transform(const Napi::CallbackInfo& info);
 Napi::Value ResizeBilinear(const Napi::CallbackInfo& info);
 Napi::Value Pool(const Napi::CallbackInfo& info);
 Napi::Value ChannelAffine(const Napi::CallbackInfo& info);
+Napi::Value BytesToF32(const Napi::CallbackInfo& info);
 Napi::Value Info(const Napi::CallbackInfo& info);
 Napi::Value CacheInfo(const Napi::CallbackInfo& info);
 Napi::Value SetPrecision(const Napi::CallbackInfo& info);

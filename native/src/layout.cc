@@ -122,4 +122,19 @@ Napi::Value ChannelAffine(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// bytesToF32(bytes, out): out[i] = bytes[i]. A decoded photo (8-bit RGB) as the float tensor the
+// nets read: in JavaScript this was 9 ms of a 1920 px photo, and a new 32 MB array each time.
+Napi::Value BytesToF32(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* fn = "bytesToF32";
+  RequireArgs(info, 2, fn);
+  size_t n = 0;
+  const uint8_t* b = u8(info[0], fn, "bytes", &n);
+  F32 out = f32(info[1], fn, "out");
+  RequireSize(env, out.n, n, "bytesToF32: out");
+#pragma omp parallel for simd if (n > kParallel)
+  for (size_t i = 0; i < n; i++) out.p[i] = b[i];
+  return env.Undefined();
+}
+
 }  // namespace dfl
