@@ -107,12 +107,13 @@ export function loadAddon(): AddonLoad {
   // Sleeping workers measured the same alone and 2.2x faster beside a busy core (bench, lite:
   // 170.7 vs 170.7 faces/s alone, 106.0 vs 48.0 with one core busy). libgomp reads this when it
   // loads, so it must be set before the addon is required; a user's own setting wins.
-  // A short spin first (GOMP_SPINCOUNT, about 0.2 ms, which overrides PASSIVE's none) keeps a
-  // worker awake between back-to-back kernels: face extraction, whose sharp threads decode the next
-  // photo meanwhile, went 6.4-6.6 -> 7.0 photos/s, training lite 182 / 181 -> 198 / 189 faces/s.
+  // A short spin first (GOMP_SPINCOUNT 3000, some 30 us, which overrides PASSIVE's none) keeps a
+  // worker awake between back-to-back kernels. Paired on the 2-core Xeon, spin 0 / 3000 / 20000:
+  // training lite 190.9, 187.7 / 201.4, 201.1 / - faces/s alone and 117.7, 114.0 / 110.5, 107.7 /
+  // 88.9, 87.0 beside a busy core; extraction 7.97, 7.86 / 8.55, 8.13 / 8.65, 8.64 photos/s.
   if (!process.env.OMP_WAIT_POLICY) {
     process.env.OMP_WAIT_POLICY = 'PASSIVE';
-    process.env.GOMP_SPINCOUNT ??= '20000';
+    process.env.GOMP_SPINCOUNT ??= '3000';
   }
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
