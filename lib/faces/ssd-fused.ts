@@ -52,7 +52,8 @@ function foldDepthwise(p: SsdParams['mobilenetv1']['conv_1']['depthwise_conv']):
     const k = tf.mul(asTensor1D(p.batch_norm_scale), tf.rsqrt(tf.add(asTensor1D(p.batch_norm_variance), EPSILON)));
     const filter = tf.mul(asTensor4D(p.filters), tf.reshape(k, [1, 1, -1, 1])) as tf.Tensor4D;
     const bias = tf.sub(asTensor1D(p.batch_norm_offset), tf.mul(asTensor1D(p.batch_norm_mean), k)) as tf.Tensor1D;
-    return { filter, bias, depthwise: true, relu6: true };
+    // Kept, should a caller ever run this inside a tidy of its own.
+    return { filter: tf.keep(filter), bias: tf.keep(bias), depthwise: true, relu6: true };
   });
 }
 
@@ -69,8 +70,8 @@ function anchorCentres(corners: tf.Tensor3D): FusedSsd['anchors'] {
   return tf.tidy(() => {
     const [ymin, xmin, ymax, xmax] = tf.unstack(tf.transpose(tf.reshape(corners, [-1, 4]))) as tf.Tensor1D[];
     const h = tf.sub(ymax!, ymin!), w = tf.sub(xmax!, xmin!);
-    // tidy keeps the tensors it returns, in an object too.
-    return { cy: tf.add(ymin!, tf.div(h, 2)), cx: tf.add(xmin!, tf.div(w, 2)), h, w } as FusedSsd['anchors'];
+    const cy = tf.add(ymin!, tf.div(h, 2)), cx = tf.add(xmin!, tf.div(w, 2));
+    return { cy: tf.keep(cy), cx: tf.keep(cx), h: tf.keep(h), w: tf.keep(w) } as FusedSsd['anchors'];
   });
 }
 
