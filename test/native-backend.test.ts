@@ -128,7 +128,7 @@ for (const i of [0, 3, 4]) {
   });
 }
 
-test('the rule sends a 4x4 layer with 512 channels to im2col + matmul and a 64x64 RGB output layer to oneDNN\'s convolution; bench reports which ran', { skip }, async () => {
+test('the rule sends a 4x4 layer with 512 channels and a one-image 1x1 layer at 32x32 to im2col + matmul, a 64x64 RGB output layer and a 1x1 layer at 128x128 to oneDNN\'s convolution; bench reports which ran', { skip }, async () => {
   const addon = (tf.backend() as NativeBackend).addon;
   // The largest convolution so far is what cacheInfo reports: the output layer first, then a larger deep one.
   await agree(901, (rand) => tf.conv2d(randomTensor(rand, [8, 64, 64, 16]) as tf.Tensor4D, randomTensor(rand, [5, 5, 16, 3]) as tf.Tensor4D, 1, 'same'), 1e-4, ['Conv2D']);
@@ -136,6 +136,11 @@ test('the rule sends a 4x4 layer with 512 channels to im2col + matmul and a 64x6
   assert.match(addon.cacheInfo().largest.forward, /avx|jit|gemm|ref/);
   await agree(902, (rand) => tf.conv2d(randomTensor(rand, [4, 4, 4, 512]) as tf.Tensor4D, randomTensor(rand, [3, 3, 512, 512]) as tf.Tensor4D, 1, 'same'), 1e-4, ['Conv2D']);
   assert.match(addon.cacheInfo().largest.forward, /^im2col\+\w+:/);
+  // One image at a time (face-api's SSD): a 1x1 layer at 32x32 takes the product, one at 128x128 not.
+  tf.tidy(() => tf.conv2d(tf.ones([1, 32, 32, 512]) as tf.Tensor4D, tf.ones([1, 1, 512, 512]) as tf.Tensor4D, 1, 'same').dataSync());
+  assert.match(addon.cacheInfo().largest.forward, /^im2col\+\w+:/);
+  tf.tidy(() => tf.conv2d(tf.ones([1, 128, 128, 256]) as tf.Tensor4D, tf.ones([1, 1, 256, 256]) as tf.Tensor4D, 1, 'same').dataSync());
+  assert.doesNotMatch(addon.cacheInfo().largest.forward, /^im2col/);
 });
 
 for (const mult of [1, 2]) {
