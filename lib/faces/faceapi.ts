@@ -22,10 +22,10 @@ let wasmReady: Promise<boolean> | null = null;
 
 /**
  * Where face-api's nets run beside native (or webgpu): 'native' (the default) or 'wasm'.
- * Its depthwise convolutions, batch norms, clips, slices, pads, pools and resizes are compiled now, and
- * extraction measured 3.4x wasm on lfw-pair's photos (7.9 against 2.3 photos/s) with the same boxes
- * and landmarks; wasm stays as the fallback (DEEPFAKE_FACE_BACKEND=wasm, or when the addon is
- * missing). Other main backends (wasm, cpu, tfjs-node) run face-api themselves.
+ * Its depthwise convolutions, batch norms, clips, slices, pads, pools and resizes are compiled, and
+ * extraction measured 3.98x wasm on face-api's demo photos (8.73 against 2.19 photos/s, bench) with
+ * the same boxes and landmarks; wasm stays as the fallback (DEEPFAKE_FACE_BACKEND=wasm, or when the
+ * addon is missing). Other main backends (wasm, cpu, tfjs-node) run face-api themselves.
  */
 export type FaceBackend = 'native' | 'wasm';
 let preferred: FaceBackend = process.env.DEEPFAKE_FACE_BACKEND === 'wasm' ? 'wasm' : 'native';
