@@ -12,8 +12,8 @@ import { initBackend } from '../lib/backend';
 import { readAlignments } from '../lib/faces/alignments';
 import { createDetector, extractFaces } from '../lib/faces/extract';
 import { faceApi, faceBackendInUse, onFaceBackend, setFaceBackend, type FaceBackend } from '../lib/faces/faceapi';
-import { createFaceApiDetector } from '../lib/faces/faceapi-detector';
-import { squareInput } from '../lib/faces/ssd-fused';
+import { createFaceApiDetector, withLandmarks } from '../lib/faces/faceapi-detector';
+import { locateFaces, squareInput } from '../lib/faces/ssd-fused';
 import { descriptorDistance, faceDescriptor, faceDescriptors } from '../lib/faces/recognition';
 import type { DetectedFace } from '../lib/faces/types';
 import { decodeImage, imageToTensor, pixelTensor, type RgbImage } from '../lib/image';
@@ -122,6 +122,30 @@ test("the fused SSD and the fused, batched landmark net give face-api's own dete
   } finally {
     setFaceBackend('native');
   }
+});
+
+test('a detection with nothing left inside the photo is dropped, and the others keep their own landmarks (a video frame once crashed here)', { skip }, async () => {
+  const api = await faceApi('ssdMobilenetv1', 'faceLandmark68Net');
+  const photo = photos[0]!.image;
+  await onFaceBackend(async () => {
+    const pixels = pixelTensor(photo);
+    try {
+      const real = await locateFaces(api, pixels, { minConfidence: 0.5, maxResults: 100 });
+      assert.ok(real.length >= 2, 'the first demo photo holds several faces');
+      const dims = { width: photo.width, height: photo.height };
+      // Relative boxes entirely below and right of the photo: empty once clipped to it.
+      const outside = [new api.FaceDetection(0.9, new api.Rect(0.2, 1.1, 0.1, 0.1), dims), new api.FaceDetection(0.9, new api.Rect(1.2, 0.3, 0.1, 0.1), dims)];
+      const mixed = await withLandmarks(api, pixels, [outside[0]!, real[0]!, outside[1]!, real[1]!]);
+      const alone = await withLandmarks(api, pixels, [real[0]!, real[1]!]);
+      assert.equal(mixed.length, 2);
+      assert.equal(mixed[0]!.detection, real[0]);
+      assert.equal(mixed[1]!.detection, real[1]);
+      for (const i of [0, 1]) assert.ok(mixed[i]!.points.every((p, m) => Math.hypot(p[0] - alone[i]!.points[m]![0], p[1] - alone[i]!.points[m]![1]) < 1e-3), `face ${i} kept its landmarks`);
+      assert.deepEqual(await withLandmarks(api, pixels, outside), []);
+    } finally {
+      pixels.dispose();
+    }
+  });
 });
 
 test('face descriptors on native are within 0.01 of wasm (the same-person threshold is 0.6), and a batch of faces gives each its own descriptor', { skip }, async (t) => {

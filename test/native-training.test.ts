@@ -33,10 +33,15 @@ test('a training run on native follows the same loss curve as on wasm', { skip }
   }
   const [wasm, native] = [curves.wasm!, curves.native!];
   assert.equal(native.length, 30);
-  // Same seed, same batches, same initial weights: only float rounding differs (sums in another order).
+  // Same seed, same batches, same initial weights: only float rounding differs (sums in another
+  // order), and 30 steps of Adam amplify it. The worst step's gap, measured for seeds 3 / 4 / 5:
+  // 2.36 / 1.37 / 0.54% (matrix products on oneDNN's matmul primitive), 1.58% for seed 3 when they
+  // ran on its sgemm, 2.12% with every convolution forced onto the matrix-product path. Two native
+  // summation orders differ by 0.08-0.64% from each other. A wrong kernel moves it by more than
+  // 3%: the dense layers' bias dropped, 9.07%.
   for (const [i, w] of wasm.entries()) {
     const rel = Math.abs(native[i]! - w) / w;
-    assert.ok(rel < 0.02, `step ${i + 1}: native ${native[i]!.toFixed(5)} vs wasm ${w.toFixed(5)} (${(100 * rel).toFixed(2)}% apart)`);
+    assert.ok(rel < 0.03, `step ${i + 1}: native ${native[i]!.toFixed(5)} vs wasm ${w.toFixed(5)} (${(100 * rel).toFixed(2)}% apart)`);
   }
   assert.ok(native[29]! < native[0]!, 'and it learns');
 });

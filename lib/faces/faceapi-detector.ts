@@ -16,19 +16,27 @@ type FaceDetection = InstanceType<FaceApi['FaceDetection']>;
 type FaceApiTensor = Parameters<FaceApi['extractFaceTensors']>[0];
 
 /**
- * Landmarks for each detection, in photo pixels, as face-api's withFaceLandmarks() gives them: each
- * face cut out of the photo along its box (clipped to the photo), the net's points shifted back by
- * the box's corner. One forward pass for all of the photo's faces (4 faces took about half the
- * time of 4 passes), with fused layers (landmarks-fused.ts).
+ * The detections face-api can cut out of the photo, each with its landmarks in photo pixels, as
+ * withFaceLandmarks() gives them: each face cut along its box (clipped to the photo), the net's
+ * points shifted back by the box's corner. A box with nothing left inside the photo is dropped
+ * (face-api's cut skips it, and its task then drops a face). One forward pass for all of the
+ * photo's faces (4 faces took about half the time of 4 passes), with fused layers
+ * (landmarks-fused.ts).
  */
-async function landmarks(api: FaceApi, input: tf.Tensor3D, detections: FaceDetection[]): Promise<Point[][]> {
-  if (detections.length === 0) return [];
-  const faces = await api.extractFaceTensors(input as unknown as FaceApiTensor, detections);
+export async function withLandmarks(api: FaceApi, input: tf.Tensor3D, detections: FaceDetection[]): Promise<Array<{ detection: FaceDetection; points: Point[] }>> {
+  const [height, width] = input.shape;
+  const cuttable = detections.filter((d) => {
+    const box = d.forSize(width, height).box.clipAtImageBorders(width, height);
+    return box.width > 0 && box.height > 0;
+  });
+  if (cuttable.length === 0) return [];
+  const faces = await api.extractFaceTensors(input as unknown as FaceApiTensor, cuttable);
   try {
     const found = await cropLandmarksBatch(api, faces as unknown as tf.Tensor3D[]);
     return found.map((points, i) => {
-      const { x, y } = detections[i]!.box;
-      return points.map(([px, py]): Point => [px + x, py + y]);
+      const detection = cuttable[i]!;
+      const { x, y } = detection.box;
+      return { detection, points: points.map(([px, py]): Point => [px + x, py + y]) };
     });
   } finally {
     tf.dispose(faces as unknown as tf.Tensor[]);
@@ -50,12 +58,11 @@ export async function createFaceApiDetector(options: DetectorOptions = {}): Prom
     detect: (image: RgbImage, pixels?: tf.Tensor3D): Promise<DetectedFace[]> => onFaceBackend(async () => {
       const input = pixels ?? pixelTensor(image);
       try {
-        const detections = await locate(input);
-        const points = await landmarks(api, input, detections);
-        return detections.map((d, i) => ({
+        const found = await withLandmarks(api, input, await locate(input));
+        return found.map(({ detection: d, points }) => ({
           box: { x: d.box.x, y: d.box.y, width: d.box.width, height: d.box.height },
           score: d.score,
-          landmarks: points[i]!,
+          landmarks: points,
           detector: opts.kind,
         }));
       } finally {
