@@ -120,7 +120,4 @@ Napi::Value Info(const Napi::CallbackInfo& info);
 Napi::Value CacheInfo(const Napi::CallbackInfo& info);
 Napi::Value SetPrecision(const Napi::CallbackInfo& info);
 
-// In place: y = act(y).
-void ApplyActivation(float* y, size_t n, int act, float alpha);
-
 }  // namespace dfl

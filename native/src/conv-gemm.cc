@@ -200,7 +200,7 @@ static T* Scratch(int slot, size_t n) {
 }
 
 std::string GemmConv(int mode, const ConvShape& s, bool bf16, const float* a, const float* b, float* out,
-                            const float* bias, int act, float alpha, const uint16_t* aBf16, const uint16_t* bBf16) {
+                     const float* bias, int act, float alpha, const uint16_t* aBf16, const uint16_t* bBf16) {
   const int64_t K = s.KH * s.KW * s.C, P = s.OH * s.OW, OC = s.OC;
   const bool plain = s.KH == 1 && s.KW == 1 && s.sh == 1 && s.sw == 1 && !s.pt && !s.pl && !s.pb && !s.pr;
   // Whole images per chunk, so that col stays near MaxColElements().

@@ -48,16 +48,6 @@ static void RunUnary(int op, const float* x, float* y, size_t n, float alpha, fl
   }
 }
 
-void ApplyActivation(float* y, size_t n, int act, float alpha) {
-  switch (act) {
-    case ACT_RELU: return RunUnary(U_RELU, y, y, n, 0.f);
-    case ACT_LEAKY: return RunUnary(U_LEAKY, y, y, n, alpha);
-    case ACT_SIGMOID: return RunUnary(U_SIGMOID, y, y, n, 0.f);
-    case ACT_RELU6: return RunUnary(U_RELU6, y, y, n, 0.f);
-    case ACT_ELU: return RunUnary(U_ELU, y, y, n, 0.f);
-  }
-}
-
 // unary(op, x, y, alpha, beta)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   auto env = info.Env();
