@@ -10,6 +10,13 @@ import { loadAddon } from '../native/addon';
 import { NATIVE_BACKEND, registerNativeBackend } from '../native/backend';
 
 export type FaceApi = typeof FaceApiModule;
+
+/**
+ * A tensor face-api holds (its weights, its outputs) as this program's tensor type. face-api
+ * declares them with its bundled copy of the TensorFlow.js types; at run time they are tensors of
+ * the one engine this program uses.
+ */
+export const fromFaceApi = <T extends tf.Tensor>(t: unknown): T => t as T;
 export type NetName = 'ssdMobilenetv1' | 'tinyFaceDetector' | 'faceLandmark68Net' | 'faceRecognitionNet';
 
 /** Where the package keeps its weights (SSD, tiny detector, landmarks, recognition, ...). */

@@ -10,7 +10,7 @@
 // face-api's own detectLandmarks.
 
 import * as tf from '@tensorflow/tfjs';
-import type { FaceApi } from './faceapi';
+import { fromFaceApi, type FaceApi } from './faceapi';
 import type { Point } from './types';
 
 type LandmarkNet = FaceApi['nets']['faceLandmark68Net'];
@@ -22,10 +22,8 @@ const INPUT = 112;
 // face-api's per-channel means of its training faces, subtracted before scaling to 0-1.
 const MEAN_RGB = [122.782, 117.001, 104.298];
 
-// face-api's tensors are declared with its bundled copy of the TensorFlow.js types; at run time
-// they are tensors of the one engine this program uses.
-const t4 = (t: unknown) => t as tf.Tensor4D;
-const t1 = (t: unknown) => t as tf.Tensor1D;
+const t4 = (t: unknown) => fromFaceApi<tf.Tensor4D>(t);
+const t1 = (t: unknown) => fromFaceApi<tf.Tensor1D>(t);
 
 /** A separable convolution (depthwise 3x3, then 1x1) with its bias, optionally its ReLU. */
 function separable(x: tf.Tensor4D, p: Separable, stride: 1 | 2, relu: boolean): tf.Tensor4D {

@@ -11,7 +11,7 @@
 // result to face-api's own pipeline: the same faces, boxes within 0.05 px (measured 0.0002).
 
 import * as tf from '@tensorflow/tfjs';
-import type { FaceApi } from './faceapi';
+import { fromFaceApi, type FaceApi } from './faceapi';
 
 type SsdNet = FaceApi['nets']['ssdMobilenetv1'];
 type SsdParams = NonNullable<SsdNet['params']>;
@@ -40,10 +40,8 @@ interface FusedSsd {
 const EPSILON = 0.0010000000474974513;
 export const SSD_INPUT = 512;
 
-// face-api's tensors are declared with its bundled copy of the TensorFlow.js types; at run time
-// they are tensors of the one engine this program uses.
-const asTensor4D = (t: unknown) => t as tf.Tensor4D;
-const asTensor1D = (t: unknown) => t as tf.Tensor1D;
+const asTensor4D = (t: unknown) => fromFaceApi<tf.Tensor4D>(t);
+const asTensor1D = (t: unknown) => fromFaceApi<tf.Tensor1D>(t);
 
 function foldDepthwise(p: SsdParams['mobilenetv1']['conv_1']['depthwise_conv']): Layer {
   return tf.tidy(() => {
