@@ -101,6 +101,13 @@ test('bytesToF32: wrong element types and sizes are refused by name; every byte 
   assert.deepEqual(out, Float32Array.from(bytes));
 });
 
+test('addressMod64: anything but an ArrayBuffer is refused by name; a buffer\'s address modulo 64 is an integer in [0, 64)', { skip }, () => {
+  refuses(() => raw!.addressMod64(f32(4)), /^addressMod64: buffer must be an ArrayBuffer/);
+  refuses(() => raw!.addressMod64(), /^addressMod64: expects 1 arguments/);
+  const at = addon!.addressMod64(new ArrayBuffer(1 << 20));
+  assert.ok(Number.isInteger(at) && at >= 0 && at < 64, `address mod 64 = ${at}`);
+});
+
 test('element-wise, reductions and Adam: unknown ops, wrong element types, negative counts, non-finite scalars', { skip }, () => {
   refuses(() => raw!.unary(99, f32(4), f32(4)), /^unary: op = 99 is outside \[0, 17\]/);
   refuses(() => raw!.unary(0, f32(4), f32(2)), /^unary: y: array has 2 elements, needs 4/);

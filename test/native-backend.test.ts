@@ -100,6 +100,62 @@ for (let i = 0; i < 12; i++) {
   test(`convolution forward and both gradients match cpu (random case ${i})`, { skip }, () => convCase(500 + i, i, 14, 9, 5));
 }
 
+// The filter gradient of a stride-1 convolution onto fewer than 8 channels from 16 or more (the
+// decoders' last layer) is computed as the flipped gradient of the convolution the other way
+// (native/src/conv.cc, SwappedFilterGradient): 'same' with odd and even filters (even ones pad
+// one more at the bottom and right), 'valid', one and seven output channels, non-square photos.
+for (const [i, [k, pad, cin, cout, h, w]] of ([[5, 'same', 16, 3, 12, 12], [4, 'same', 16, 3, 11, 9], [3, 'valid', 24, 1, 9, 13], [5, 'same', 20, 7, 8, 10]] as const).entries()) {
+  test(`the filter gradient onto ${cout} channels from ${cin} (${k}x${k}, ${pad}), computed the other way round, matches cpu`, { skip }, () =>
+    agree(1200 + i, (rand) => {
+      const x = randomTensor(rand, [2, h, w, cin]) as tf.Tensor4D;
+      const f = randomTensor(rand, [k, k, cin, cout]) as tf.Tensor4D;
+      const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad).square().sum())([x, f]);
+      return [gx!, gf!];
+    }, 1e-4, ['Conv2DBackpropInput', 'Conv2DBackpropFilter']));
+}
+
+// The forward pass onto 1-4 channels from a multiple of 16 at stride 1 has its own kernel
+// (native/src/conv-few.cc): four pixels at a time inside the image, one by one near the edges
+// (taps clipped), every activation, with and without bias; a photo narrower than the filter too.
+for (const [i, [k, pad, cin, cout, h, w]] of ([[5, 'same', 16, 3, 13, 11], [3, 'valid', 32, 1, 9, 12], [4, 'same', 48, 4, 7, 10], [5, 'same', 16, 2, 6, 3]] as const).entries()) {
+  test(`the forward pass onto ${cout} channels from ${cin} (${k}x${k}, ${pad}, ${h}x${w}) matches cpu with every activation`, { skip }, async () => {
+    for (const [j, activation] of ACTIVATIONS.entries())
+      await agree(1300 + 10 * i + j, (rand) => {
+        const x = randomTensor(rand, [2, h, w, cin]) as tf.Tensor4D;
+        const f = randomTensor(rand, [k, k, cin, cout]) as tf.Tensor4D;
+        const bias = j % 2 ? undefined : (randomTensor(rand, [cout]) as tf.Tensor1D);
+        return tf.fused.conv2d({ x, filter: f, strides: 1, pad, bias, activation, leakyreluAlpha: 0.1 });
+      }, 1e-4, ['FusedConv2D']);
+  });
+}
+
+// The input gradient skips zero-filling its output where every input pixel gets a write (stride
+// at most the filter, no rows past the last window): recycled arrays full of NaN must not show
+// through, there or where it still zero-fills (stride larger than the filter, skipped rows).
+test('input gradients write every pixel: recycled output arrays full of NaN never show through', { skip }, async () => {
+  const cases = [[3, 1, 'same'], [5, 2, 'same'], [3, 2, 'valid'], [1, 2, 'valid'], [2, 3, 'valid']] as const;
+  for (const [k, stride, pad] of cases) {
+    const x = tf.randomNormal([2, 10, 10, 8], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const f = tf.randomNormal([k, k, 8, 16], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const dyShape = tf.conv2d(x, f, stride, pad).shape;
+    const dy = tf.randomNormal(dyShape, 0, 1, 'float32', 5) as tf.Tensor4D;
+    const want = await on('cpu', () => tf.conv2dTranspose(dy, f, x.shape, stride, pad));
+    await tf.setBackend('native');
+    // Fill the pool with NaN arrays of dx's length (a native Add writes a recycled output).
+    const nan = tf.fill(x.shape, NaN);
+    tf.dispose([tf.add(nan, nan), tf.add(nan, nan), nan]);
+    const got = tf.conv2dTranspose(dy, f, x.shape, stride, pad);
+    const values = await got.data();
+    let worst = 0;
+    for (let j = 0; j < values.length; j++) {
+      const d = Math.abs(values[j]! - want[0]!.values[j]!);
+      if (!(d <= worst)) worst = d;
+    }
+    assert.ok(worst <= 1e-3, `${k}x${k} stride ${stride} ${pad}: max difference ${worst}`);
+    tf.dispose([x, f, dy, got]);
+  }
+});
+
 // The same on the im2col + matmul path, which the rule (native/src/conv-gemm.cc) keeps for deep
 // layers on few pixels: forced here for every shape, paddings, strides and dilation included.
 for (let i = 0; i < 12; i++) {
@@ -365,6 +421,19 @@ test('row gathers and their scatter-add gradient (repeated indices summed) match
     return out;
   }, 1e-6, ['GatherV2', 'ScatterNd']);
   assert.throws(() => tf.tidy(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([3], 'int32')).dataSync()), /out of bounds|not in \[0, 2\]|index/i);
+});
+
+test('the backend\'s output arrays of 1024 floats and more start on a 64-byte boundary, recycled ones too', { skip }, () => {
+  const backend = tf.backend() as NativeBackend;
+  const addon = backend.addon;
+  for (const n of [1024, 5000, 65536, 1 << 20]) {
+    for (let round = 0; round < 2; round++) {
+      const { info, values } = backend.output([n]);
+      assert.equal((addon.addressMod64(values.buffer as ArrayBuffer) + values.byteOffset) % 64, 0, `${n} floats, round ${round}`);
+      assert.equal(values.length, n);
+      backend.disposeData(info.dataId);
+    }
+  }
 });
 
 test('pixelTensor on native: the photo bytes as float32, converted by the addon into the backend\'s recycled arrays', { skip }, async () => {

@@ -58,6 +58,8 @@ export interface NativeAddon {
   channelAffine(x: Float32Array, scale: Float32Array, shift: Float32Array, out: Float32Array): void;
   /** out[i] = bytes[i]: 8-bit pixels as floats. */
   bytesToF32(bytes: Uint8Array, out: Float32Array): void;
+  /** Where the buffer's memory starts, modulo 64 (the backend aligns its arrays with it). */
+  addressMod64(buffer: ArrayBuffer): number;
   adam(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number, epsilon: number,
     c1: number, c2: number, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array): void;
   info(): { onednn: string; threads: number };

@@ -19,6 +19,8 @@ export const NATIVE_BACKEND = 'native';
 
 /** Freed output arrays kept for reuse, at most this many bytes. */
 const POOL_LIMIT_BYTES = 512 * 1024 * 1024;
+/** Arrays from this many floats up start on a 64-byte boundary. */
+const ALIGN_FROM = 1024;
 
 export class NativeBackend extends MathBackendCPU {
   // Output arrays are recycled: a training step allocates the same shapes every time, and fresh
@@ -27,7 +29,7 @@ export class NativeBackend extends MathBackendCPU {
   // backend allocated it; readSync hands out copies of such arrays, so nobody outside keeps one.
   // Holders are counted per ArrayBuffer, not per array: the cpu kernels' Slice returns a view
   // (subarray) of its input, and that view must keep the whole buffer from being reused.
-  private readonly holders = new WeakMap<ArrayBufferLike, number>();
+  private readonly holders = new WeakMap<ArrayBufferLike, { count: number; array: Float32Array }>();
   private readonly pool = new Map<number, Float32Array[]>();
   private pooledBytes = 0;
 
@@ -55,9 +57,20 @@ export class NativeBackend extends MathBackendCPU {
   private alloc(n: number): Float32Array {
     const reused = this.pool.get(n)?.pop();
     if (reused) this.pooledBytes -= reused.byteLength;
-    const a = reused ?? new Float32Array(n);
-    this.holders.set(a.buffer, 0);
+    const a = reused ?? this.aligned(n);
+    this.holders.set(a.buffer, { count: 0, array: a });
     return a;
+  }
+
+  /**
+   * A new array starting on a 64-byte boundary. V8's buffers start 16 bytes off one, and oneDNN's
+   * kernels then split every load across two cache lines (common.h's AlignedAllocator has the
+   * numbers). Small arrays are not worth the 64 spare bytes.
+   */
+  private aligned(n: number): Float32Array {
+    if (n < ALIGN_FROM) return new Float32Array(n);
+    const buffer = new ArrayBuffer(n * 4 + 64);
+    return new Float32Array(buffer, (64 - this.addon.addressMod64(buffer)) % 64, n);
   }
 
   /** A new float32 tensor and the array the kernel must fill (its old contents are garbage). */
@@ -97,8 +110,8 @@ export class NativeBackend extends MathBackendCPU {
 
   override write(values: Parameters<MathBackendCPU['write']>[0], shape: number[], dtype: tf.DataType): ReturnType<MathBackendCPU['write']> {
     if (ArrayBuffer.isView(values)) {
-      const n = this.holders.get(values.buffer);
-      if (n !== undefined) this.holders.set(values.buffer, n + 1);
+      const h = this.holders.get(values.buffer);
+      if (h) h.count++;
     }
     return super.write(values, shape, dtype);
   }
@@ -107,17 +120,16 @@ export class NativeBackend extends MathBackendCPU {
     const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
     const released = super.disposeData(dataId, force);
     if (ArrayBuffer.isView(values) && !this.data.has(dataId)) {
-      const n = this.holders.get(values.buffer);
-      if (n === 1) this.recycle(values.buffer);
-      else if (n !== undefined) this.holders.set(values.buffer, n - 1);
+      const h = this.holders.get(values.buffer);
+      if (h?.count === 1) this.recycle(values.buffer, h.array);
+      else if (h) h.count--;
     }
     return released;
   }
 
-  private recycle(buffer: ArrayBufferLike): void {
+  private recycle(buffer: ArrayBufferLike, a: Float32Array): void {
     this.holders.delete(buffer);
-    if (this.pooledBytes + buffer.byteLength > POOL_LIMIT_BYTES) return; // let the garbage collector have it
-    const a = new Float32Array(buffer);
+    if (this.pooledBytes + a.byteLength > POOL_LIMIT_BYTES) return; // let the garbage collector have it
     const list = this.pool.get(a.length) ?? [];
     list.push(a);
     this.pool.set(a.length, list);
@@ -155,7 +167,7 @@ export class NativeBackend extends MathBackendCPU {
     for (const t of [p, m, v]) {
       const d = this.data.get(t.dataId);
       const values = this.f32(t);
-      if (!values || d.refCount !== 1 || this.holders.get(values.buffer) !== 1) return false;
+      if (!values || d.refCount !== 1 || this.holders.get(values.buffer)?.count !== 1) return false;
       arrays.push(values);
     }
     const gv = this.f32(g);

@@ -10,8 +10,11 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <initializer_list>
+#include <new>
 #include <string>
+#include <vector>
 
 namespace dfl {
 
@@ -33,6 +36,32 @@ inline void RequireArgs(const Napi::CallbackInfo& info, size_t n, const char* fn
 
 // A view of a Float32Array's memory. The JavaScript array owns it; kernels read inputs and
 // write outputs in place, so tensors never cross between JavaScript and native memory.
+// Scratch memory on 64-byte boundaries (a cache line, one AVX-512 register): oneDNN's kernels
+// read and write whole lines, and an array 16 bytes off (what malloc and V8 hand out) splits
+// every load across two. oneDNN alone on lite's layers at batch 16 (forward and both gradients,
+// warm caches): 30.3 ms aligned, 34.0 ms 16 bytes off. In whole lite steps the gain is smaller
+// (paired: 213.7 / 213.7 against 209.6 / 194.2 faces/s in fp32, level in bf16).
+constexpr size_t kAlign = 64;
+template <typename T>
+struct AlignedAllocator {
+  using value_type = T;
+  AlignedAllocator() = default;
+  template <typename U>
+  AlignedAllocator(const AlignedAllocator<U>&) {}
+  T* allocate(size_t n) {
+    void* p = std::aligned_alloc(kAlign, (n * sizeof(T) + kAlign - 1) / kAlign * kAlign);
+    if (!p) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t) { std::free(p); }
+  template <typename U>
+  bool operator==(const AlignedAllocator<U>&) const { return true; }
+  template <typename U>
+  bool operator!=(const AlignedAllocator<U>&) const { return false; }
+};
+template <typename T>
+using AlignedVector = std::vector<T, AlignedAllocator<T>>;
+
 struct F32 {
   float* p;
   size_t n;
@@ -116,6 +145,7 @@ Napi::Value ResizeBilinear(const Napi::CallbackInfo& info);
 Napi::Value Pool(const Napi::CallbackInfo& info);
 Napi::Value ChannelAffine(const Napi::CallbackInfo& info);
 Napi::Value BytesToF32(const Napi::CallbackInfo& info);
+Napi::Value AddressMod64(const Napi::CallbackInfo& info);
 Napi::Value Info(const Napi::CallbackInfo& info);
 Napi::Value CacheInfo(const Napi::CallbackInfo& info);
 Napi::Value SetPrecision(const Napi::CallbackInfo& info);

@@ -193,7 +193,7 @@ const std::string& RunMatMul(int64_t M, int64_t K, int64_t N, bool ta, bool tb, 
 // Scratch arrays kept between calls (a training step reuses the sizes); never destroyed.
 template <typename T>
 static T* Scratch(int slot, size_t n) {
-  static auto* bufs = new std::vector<std::vector<T>>(4);
+  static auto* bufs = new std::vector<AlignedVector<T>>(4);
   auto& v = (*bufs)[slot];
   if (v.size() < n) v.resize(n);
   return v.data();

@@ -41,6 +41,11 @@ bool UseGemm(const ConvShape& s, int mode, bool bf16);
 std::string GemmConv(int mode, const ConvShape& s, bool bf16, const float* a, const float* b, float* out,
                      const float* bias, int act, float alpha, const uint16_t* aBf16, const uint16_t* bBf16);
 
+// The forward pass onto 1-4 output channels from a multiple of 16, stride 1 (the decoders' last
+// layer), in fp32 on AVX-512 (conv-few.cc): whether it applies, and the pass. Returns its name.
+bool UseFewOutputs(const ConvShape& s);
+std::string FewOutputsConv(const ConvShape& s, const float* x, const float* w, float* y, const float* bias, int act, float alpha);
+
 // C[M x N] (f32, row-major) = op(A) op(B) [+ bias over N: biasN is N or 1][+ old C (accumulate)],
 // activation, on oneDNN's matmul primitive (cached per shape). A and B are f32, or bf16 when bf16.
 // Returns the implementation's name. (Not dnnl_sgemm: oneDNN 2.6's sgemm corrupted the heap when

@@ -137,4 +137,15 @@ Napi::Value BytesToF32(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// addressMod64(buffer): where an ArrayBuffer's memory starts, modulo 64. The backend makes its
+// output arrays views that start on a 64-byte boundary (see AlignedAllocator in common.h).
+Napi::Value AddressMod64(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* fn = "addressMod64";
+  RequireArgs(info, 1, fn);
+  if (!info[0].IsArrayBuffer()) FailType(env, fn, "buffer must be an ArrayBuffer");
+  auto b = info[0].As<Napi::ArrayBuffer>();
+  return Napi::Number::New(env, static_cast<double>(reinterpret_cast<uintptr_t>(b.Data()) % kAlign));
+}
+
 }  // namespace dfl
