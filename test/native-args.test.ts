@@ -108,6 +108,28 @@ test('addressMod64: anything but an ArrayBuffer is refused by name; a buffer\'s 
   assert.ok(Number.isInteger(at) && at >= 0 && at < 64, `address mod 64 = ${at}`);
 });
 
+test('augment: wrong element types, parameter counts, grid and batch sizes and mismatched maps are refused by name', { skip }, () => {
+  const size = 8, px = size * size, u8 = new Uint8Array(px * 3), params = Float64Array.of(1, 0, 4, 0, 0, 0, 5);
+  const go = (over: Record<number, unknown>) => {
+    const args: unknown[] = [u8, u8, size, params, f32(50), f32(px * 3 * 2), f32(px * 3 * 2), 1, [f32(px)], [f32(px * 2)]];
+    for (const [i, v] of Object.entries(over)) args[Number(i)] = v;
+    return () => raw!.augment(...args);
+  };
+  go({})(); // the arguments above are right
+  refuses(go({ 0: f32(px * 3) }), /^augment: src must be a Uint8Array/);
+  refuses(go({ 1: new Uint8Array(5) }), /^augment: inputSrc: array has 5 elements, needs 192/);
+  refuses(go({ 3: new Float32Array(7) }), /^augment: params must be a Float64Array/);
+  refuses(go({ 3: Float64Array.of(1, 0, 4) }), /^augment: params must hold 7 numbers/);
+  refuses(go({ 3: Float64Array.of(1, 0, 4, Number.NaN, 0, 0, 5) }), /^augment: params\[3\] must be finite/);
+  refuses(go({ 3: Float64Array.of(1, 0, 4, 0, 0, 0, 1) }), /^augment: the warp grid's side/);
+  refuses(go({ 4: f32(49) }), /^augment: grid: array has 49 elements, needs 50/);
+  refuses(go({ 5: f32(px * 3) }), /^augment: input and target must hold face 1/);
+  refuses(go({ 8: [f32(px)], 9: [] }), /^augment: mapSrc and mapDst must have the same length/);
+  refuses(go({ 8: [f32(px - 1)] }), /^augment: mapSrc\[i\]: array has 63 elements, needs 64/);
+  refuses(go({ 9: [f32(px)] }), /^augment: mapDst\[0\] must hold face 1/);
+  refuses(go({ 7: -1 }), /^augment: at = -1 is outside/);
+});
+
 test('element-wise, reductions and Adam: unknown ops, wrong element types, negative counts, non-finite scalars', { skip }, () => {
   refuses(() => raw!.unary(99, f32(4), f32(4)), /^unary: op = 99 is outside \[0, 17\]/);
   refuses(() => raw!.unary(0, f32(4), f32(2)), /^unary: y: array has 2 elements, needs 4/);

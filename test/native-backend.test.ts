@@ -11,6 +11,8 @@ import { FusedAdamOptimizer } from '../lib/native/adam';
 import { fallbacks, NativeBackend } from '../lib/native/backend';
 import { LEAKY_RELU_GRAD } from '../lib/native/kernels';
 import { pixelTensor } from '../lib/image';
+import { augmentFace, DEFAULT_AUGMENT, NO_AUGMENT, type AugmentOptions } from '../lib/train/augment';
+import { Rng } from '../lib/rng';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { mulberry32, randInt } from './helpers/rng';
 import { nativeSkip } from './helpers/strict';
@@ -434,6 +436,43 @@ test('the backend\'s output arrays of 1024 floats and more start on a 64-byte bo
       backend.disposeData(info.dataId);
     }
   }
+});
+
+// Augmentation's pixel loop runs compiled on native (native/src/augment.cc) and in JavaScript
+// elsewhere, from the same random draws: both must give the same batch, maps included.
+test('augmentation on native equals the JavaScript loop: warp, no warp, flips, maps, another input source, colour jitter, a later face of the batch', { skip }, async () => {
+  const size = 40, n = 3;
+  const rand = mulberry32(77);
+  const face = () => Uint8Array.from({ length: size * size * 3 }, () => Math.floor(rand() * 256));
+  const [a, b] = [face(), face()];
+  const mapOf = () => Float32Array.from({ length: size * size }, () => rand());
+  const [m1, m2] = [mapOf(), mapOf()];
+  const cases: Array<[string, AugmentOptions, boolean]> = [
+    ['default', DEFAULT_AUGMENT, false],
+    ['no augmentation', NO_AUGMENT, false],
+    ['always flipped, strong warp', { ...DEFAULT_AUGMENT, flip: 1, warpScale: 0.1, warpGrid: 7 }, false],
+    ['transform without warp, other input', { ...DEFAULT_AUGMENT, warpScale: 0 }, true],
+    ['warp, other input, colour jitter', { ...DEFAULT_AUGMENT, colourJitter: 0.2 }, true],
+  ];
+  for (const [name, opts, other] of cases) {
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const input = new Float32Array(n * size * size * 3).fill(-1), target = new Float32Array(n * size * size * 3).fill(-1);
+      const d1 = new Float32Array(n * size * size).fill(-1), d2 = new Float32Array(n * size * size).fill(-1);
+      const rng = new Rng(5);
+      for (const at of [0, 2]) augmentFace(at ? b : a, size, rng, opts, { input, target, at, inputSource: other ? b : undefined, maps: [{ src: m1, dst: d1 }, { src: m2, dst: d2 }] });
+      return { arrays: [input, target, d1, d2], next: rng.next() };
+    };
+    const js = await run('cpu'), native = await run('native');
+    assert.equal(native.next, js.next, `${name}: the random stream moved differently`);
+    for (const [i, want] of js.arrays.entries()) {
+      const got = native.arrays[i]!;
+      let worst = 0;
+      for (let j = 0; j < want.length; j++) worst = Math.max(worst, Math.abs(got[j]! - want[j]!));
+      assert.ok(worst <= 1e-6, `${name}: array ${i} differs by ${worst}`);
+    }
+  }
+  await tf.setBackend('native');
 });
 
 test('pixelTensor on native: the photo bytes as float32, converted by the addon into the backend\'s recycled arrays', { skip }, async () => {

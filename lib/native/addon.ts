@@ -60,6 +60,12 @@ export interface NativeAddon {
   bytesToF32(bytes: Uint8Array, out: Float32Array): void;
   /** Where the buffer's memory starts, modulo 64 (the backend aligns its arrays with it). */
   addressMod64(buffer: ArrayBuffer): number;
+  /**
+   * One face of a training batch (lib/train/augment.ts's pixel loop): params are cos, sin, centre,
+   * tx, ty, flip (0/1) and the warp grid's side; grid null for no warp.
+   */
+  augment(src: Uint8Array, inputSrc: Uint8Array, size: number, params: Float64Array, grid: Float32Array | null,
+    input: Float32Array, target: Float32Array, at: number, mapSrc: Float32Array[], mapDst: Float32Array[]): void;
   adam(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number, epsilon: number,
     c1: number, c2: number, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array): void;
   info(): { onednn: string; threads: number };

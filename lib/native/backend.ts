@@ -178,6 +178,12 @@ export class NativeBackend extends MathBackendCPU {
   }
 }
 
+/** The addon, when the current backend is native (code with a compiled twin of a JavaScript loop asks). */
+export function activeAddon(): NativeAddon | null {
+  const b = tf.getBackend() === NATIVE_BACKEND ? tf.backend() : null;
+  return b instanceof NativeBackend ? b.addon : null;
+}
+
 /** How often each kernel fell back to JavaScript, and why (shown by `bench --profile`). */
 export const fallbacks = new Map<string, number>();
 

@@ -13,8 +13,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { cpuFlags } from './cpu';
-import type { NativeAddon } from './addon';
-import { NATIVE_BACKEND, NativeBackend } from './backend';
+import { activeAddon, NATIVE_BACKEND } from './backend';
 
 export type Precision = 'fp32' | 'bf16';
 export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
@@ -33,14 +32,10 @@ export function bf16Unavailable(backend = tf.getBackend(), flags: Set<string> | 
   return null;
 }
 
-function addon(): NativeAddon | null {
-  const b = tf.getBackend() === NATIVE_BACKEND ? tf.backend() : null;
-  return b instanceof NativeBackend ? b.addon : null;
-}
 
 /** Run convolutions in `p` from now on; bf16 where unavailable throws PrecisionUnavailable. */
 export function setPrecision(p: Precision): void {
-  const a = addon();
+  const a = activeAddon();
   if (p === 'bf16') {
     const why = bf16Unavailable();
     if (why) throw new PrecisionUnavailable(why);
@@ -49,11 +44,11 @@ export function setPrecision(p: Precision): void {
 }
 
 export function currentPrecision(): Precision {
-  return addon()?.cacheInfo().precision ?? 'fp32';
+  return activeAddon()?.cacheInfo().precision ?? 'fp32';
 }
 
 /** oneDNN's implementation of each pass of the largest convolution run so far (native only). */
 export function largestConvolution(): { macs: number; forward: string; backwardData: string; backwardWeights: string } | null {
-  const info = addon()?.cacheInfo();
+  const info = activeAddon()?.cacheInfo();
   return info && info.largest.macs > 0 ? info.largest : null;
 }

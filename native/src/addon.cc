@@ -66,6 +66,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("channelAffine", Napi::Function::New(env, Guard<ChannelAffine>));
   exports.Set("bytesToF32", Napi::Function::New(env, Guard<BytesToF32>));
   exports.Set("addressMod64", Napi::Function::New(env, Guard<AddressMod64>));
+  exports.Set("augment", Napi::Function::New(env, Guard<Augment>));
   exports.Set("adam", Napi::Function::New(env, Guard<Adam>));
   exports.Set("info", Napi::Function::New(env, Guard<Info>));
   exports.Set("setPrecision", Napi::Function::New(env, Guard<SetPrecision>));

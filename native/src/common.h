@@ -146,6 +146,7 @@ Napi::Value Pool(const Napi::CallbackInfo& info);
 Napi::Value ChannelAffine(const Napi::CallbackInfo& info);
 Napi::Value BytesToF32(const Napi::CallbackInfo& info);
 Napi::Value AddressMod64(const Napi::CallbackInfo& info);
+Napi::Value Augment(const Napi::CallbackInfo& info);
 Napi::Value Info(const Napi::CallbackInfo& info);
 Napi::Value CacheInfo(const Napi::CallbackInfo& info);
 Napi::Value SetPrecision(const Napi::CallbackInfo& info);

@@ -86,7 +86,8 @@ bool UseGemm(const ConvShape& s, int mode, bool bf16) {
   const int64_t M = s.N * P;
   const bool oneByOne = s.KH == 1 && s.KW == 1 && s.sh == 1 && s.sw == 1;
   if (mode == 0) return (M <= 256 && K >= 1024) || (oneByOne && M <= 1024 && K >= 512);
-  if (mode == 1) return (P <= 64 && K >= 1536) || (P <= 256 && K >= 3200) || s.C <= 4;
+  // lite's 64 -> 128 stride 2 onto 8x8 (K 1600) lost here, with aligned arrays: 1.51 against 1.28.
+  if (mode == 1) return (P <= 64 && K >= 2048) || (P <= 256 && K >= 3200) || s.C <= 4;
   return (P <= 16 && K >= 1024) || (P <= 64 && K >= 4096);
 }
 
