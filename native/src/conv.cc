@@ -139,6 +139,23 @@ primitive_attr ActivationAttr(int act, float alpha, bool accumulate) {
   return attr;
 }
 
+// The bottom and right padding that make the output size exact (see GetConv).
+static int64_t PadBottom(const ConvShape& s) { return (s.OH - 1) * s.sh + (s.KH - 1) * s.dh + 1 - s.H - s.pt; }
+static int64_t PadRight(const ConvShape& s) { return (s.OW - 1) * s.sw + (s.KW - 1) * s.dw + 1 - s.W - s.pl; }
+
+// The filter gradient of a stride-1 convolution onto few output channels (the decoders' last
+// layer, 16 -> 3 at 64x64) is the flipped filter gradient of the convolution that goes the other
+// way: dw[ky, kx, c, o] = sum_p x[p + k - pad, c] dy[p, o] = dw'[KH-1-ky, KW-1-kx, o, c], where
+// dw' is the filter gradient of a convolution from dy (OC channels) to x (C channels) with
+// paddings K-1-pad. oneDNN's fp32 kernels are slow onto 3 channels and fast from them: lite's
+// 16 -> 3, batch 16, 2.34 ms against 0.43 ms. A bf16 run takes this fp32 path too (UseBf16): the
+// bf16 filter gradient of that layer took 1.1 ms a call in a lite step, this one 0.64.
+static bool SwapFilterGradient(const ConvShape& s) {
+  const int64_t pb = PadBottom(s), pr = PadRight(s);
+  return s.G == 1 && s.OC < 8 && s.C >= 16 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 &&
+         s.pt < s.KH && s.pl < s.KW && pb >= 0 && pb < s.KH && pr >= 0 && pr < s.KW;
+}
+
 // bf16 applies to the layers of a network: convolutions with at least 3 input and output channels
 // (an RGB image in or out counts). Single-channel filters stay fp32: SSIM's Gaussian window and the
 // Laplacian compute variances as E[x^2] - E[x]^2, which bf16's 8-bit mantissa turns into noise (a
@@ -149,10 +166,11 @@ primitive_attr ActivationAttr(int act, float alpha, bool accumulate) {
 // where its reduction runs over 3 input channels (3 -> 32: 0.45 -> 0.84) or where it is strided
 // over few output pixels (128 -> 256, stride 2 to 4x4: 2.5 -> 3.9; 64 -> 128 to 8x8: 2.05 -> 2.3);
 // the input gradient is faster unless it sums over fewer than 8 output channels (16 -> 3: 0.8 -> 1.2).
+// The filter gradient onto few channels goes the other way round in fp32 instead (see above).
 static bool UseBf16(const ConvShape& s, int mode) {
   if (!g_bf16 || s.G != 1 || s.C < 3 || s.OC < 3) return false;
   if (mode == 1) return s.OC >= 8;
-  if (mode == 2) return s.C >= 8 && !((s.sh > 1 || s.sw > 1) && s.OH * s.OW < 16 * 16);
+  if (mode == 2) return s.C >= 8 && !((s.sh > 1 || s.sw > 1) && s.OH * s.OW < 16 * 16) && !SwapFilterGradient(s);
   return true;
 }
 
@@ -187,10 +205,6 @@ static Plan PlanOf(const ConvShape& s, int mode) {
   const bool bf16 = UseBf16(s, mode);
   return {UseGemm(s, mode, bf16), bf16};
 }
-
-// The bottom and right padding that make the output size exact (see GetConv).
-static int64_t PadBottom(const ConvShape& s) { return (s.OH - 1) * s.sh + (s.KH - 1) * s.dh + 1 - s.H - s.pt; }
-static int64_t PadRight(const ConvShape& s) { return (s.OW - 1) * s.sw + (s.KW - 1) * s.dw + 1 - s.W - s.pl; }
 
 static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, float alpha) {
   const bool bf16 = UseBf16(s, mode);
@@ -258,18 +272,6 @@ static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, floa
   return raw;
 }
 
-// The filter gradient of a stride-1 convolution onto few output channels (the decoders' last
-// layer, 16 -> 3 at 64x64) is the flipped filter gradient of the convolution that goes the other
-// way: dw[ky, kx, c, o] = sum_p x[p + k - pad, c] dy[p, o] = dw'[KH-1-ky, KW-1-kx, o, c], where
-// dw' is the filter gradient of a convolution from dy (OC channels) to x (C channels) with
-// paddings K-1-pad. oneDNN's fp32 kernels are slow onto 3 channels and fast from them: lite's
-// 16 -> 3, batch 16, 2.34 ms against 0.43 ms (bf16 is fast both ways and keeps its own path).
-static bool SwapFilterGradient(const ConvShape& s, bool bf16) {
-  const int64_t pb = PadBottom(s), pr = PadRight(s);
-  return !bf16 && s.G == 1 && s.OC < 8 && s.C >= 16 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 &&
-         s.pt < s.KH && s.pl < s.KW && pb >= 0 && pb < s.KH && pr >= 0 && pr < s.KW;
-}
-
 static void RunConv(int mode, const ConvShape& s, float* a, float* b, float* out, float* bias, int act, float alpha,
                     const uint16_t* aBf16, const uint16_t* bBf16);
 
@@ -301,7 +303,7 @@ static bool CoversInput(const ConvShape& s) {
 static void RunConv(int mode, const ConvShape& s, float* a, float* b, float* out, float* bias, int act, float alpha,
                     const uint16_t* aBf16 = nullptr, const uint16_t* bBf16 = nullptr) {
   const Plan plan = PlanOf(s, mode);
-  if (mode == 2 && !bBf16 && SwapFilterGradient(s, plan.bf16)) {
+  if (mode == 2 && !plan.bf16 && SwapFilterGradient(s)) {
     SwappedFilterGradient(s, a, b, out);
     return;
   }
