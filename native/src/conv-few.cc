@@ -21,17 +21,6 @@
 
 namespace dfl {
 
-static float Activate(float v, int act, float alpha) {
-  switch (act) {
-    case ACT_RELU: return v > 0.f ? v : 0.f;
-    case ACT_LEAKY: return v > 0.f ? v : alpha * v;
-    case ACT_SIGMOID: return 1.f / (1.f + std::exp(-v));
-    case ACT_RELU6: return std::min(std::max(v, 0.f), 6.f);
-    case ACT_ELU: return v > 0.f ? v : std::expm1(v);
-    default: return v;
-  }
-}
-
 bool UseFewOutputs(const ConvShape& s) {
 #ifdef __AVX512F__
   return s.G == 1 && s.OC <= 4 && s.C % 16 == 0 && s.C <= 1024 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1;

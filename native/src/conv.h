@@ -2,9 +2,12 @@
 // share: the shape, the engine, activations as post-ops, bf16 rounding, and the choice of path.
 #pragma once
 #include <oneapi/dnnl/dnnl.hpp>
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include "common.h"
 
 namespace dfl {
 
@@ -21,6 +24,19 @@ dnnl::stream& Strm();
 // Post-ops: an optional sum onto the destination's old values (accumulate), then the activation
 // (common.h's numbering; alpha is LeakyReLU's slope).
 dnnl::primitive_attr ActivationAttr(int act, float alpha, bool accumulate);
+
+// An activation (common.h's numbering) on one value, for the kernels written here; oneDNN's
+// post-ops compute the same functions.
+inline float Activate(float v, int act, float alpha) {
+  switch (act) {
+    case ACT_RELU: return v > 0.f ? v : 0.f;
+    case ACT_LEAKY: return v > 0.f ? v : alpha * v;
+    case ACT_SIGMOID: return 1.f / (1.f + std::exp(-v));
+    case ACT_RELU6: return std::min(std::max(v, 0.f), 6.f);
+    case ACT_ELU: return v > 0.f ? v : std::expm1(v);
+    default: return v;
+  }
+}
 
 // bf16 of a float, rounded to the nearest even as oneDNN's reorder does.
 inline uint16_t ToBf16(float f) {
