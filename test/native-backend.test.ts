@@ -227,6 +227,11 @@ test('matrix products match cpu: transposes, batches, broadcast batch, bias and 
     // A bias of one value broadcasts over every column.
     const a = randomTensor(rand, [4, 9]) as tf.Tensor2D, b = randomTensor(rand, [9, 6]) as tf.Tensor2D;
     out.push(tf.fused.matMul({ a, b, bias: randomTensor(rand, [1]), activation: 'relu' }));
+    // Few rows against a transposed matrix (a dense layer's input gradient) run as C^T = B . A^T,
+    // batched and broadcast too; with a bias they keep the direct product.
+    out.push(tf.matMul(randomTensor(rand, [16, 40]), randomTensor(rand, [300, 40]), false, true));
+    out.push(tf.matMul(randomTensor(rand, [2, 5, 33]), randomTensor(rand, [1, 257, 33]), false, true));
+    out.push(tf.fused.matMul({ a: randomTensor(rand, [3, 20]) as tf.Tensor2D, b: randomTensor(rand, [256, 20]) as tf.Tensor2D, transposeB: true, bias: randomTensor(rand, [256]) }));
     return out;
   }, 1e-4, ['BatchMatMul', '_FusedMatMul']);
 });
