@@ -135,3 +135,46 @@ test('on native, ConvLeaky\'s gradient is one compiled call that equals cpu in f
     }
   }
 });
+
+// TensorFlow.js asks for each input's gradient separately (the layer is its own kernel): the
+// encoder's first layer, whose input is the batch, must not compute an input gradient, and a
+// layer with frozen weights under a trainable input must not leave its weight gradients behind.
+test('ConvLeaky computes only the gradients asked for: none for an input that needs none, same weight gradients, nothing left behind', async () => {
+  await initBackend({ force: loadAddon().ok ? 'native' : 'wasm' });
+  for (const backend of backends) {
+    await tf.setBackend(backend);
+    for (const strides of [1, 2]) {
+      const rand = mulberry32(21);
+      const x = random(rand, [2, 10, 10, 3]) as tf.Tensor4D, xv = tf.variable(x);
+      const w = tf.variable(random(rand, [5, 5, 3, 8])), b = tf.variable(random(rand, [8]));
+      const r = random(rand, [2, 10 / strides, 10 / strides, 8]);
+      const loss = (input: tf.Tensor4D) => () => tf.sum(tf.mul(convLeaky(input, w as tf.Tensor4D, b as tf.Tensor1D, strides, 0.2), r)) as tf.Scalar;
+      const all = tf.variableGrads(loss(xv as tf.Tensor4D), [xv, w, b]);
+      let weightsOnly = { value: tf.scalar(0), grads: {} as tf.NamedTensorMap };
+      const profile = await tf.profile(() => {
+        weightsOnly = tf.variableGrads(loss(x), [w, b]);
+      });
+      const names = profile.kernels.map((k) => k.name);
+      if (backend === 'native') {
+        const call = profile.kernels.find((k) => k.name === 'DeepfakeConvLeakyBackward');
+        assert.equal(call?.outputShapes.length, 2, `${backend} s${strides}: the compiled gradient returned ${call?.outputShapes.length} tensors`);
+      } else {
+        assert.ok(!names.includes('Conv2DBackpropInput'), `${backend} s${strides}: an input gradient ran: ${names.join(' ')}`);
+        assert.ok(names.includes('Conv2DBackpropFilter'), `${backend} s${strides}: ${names.join(' ')}`);
+      }
+      for (const v of [w, b]) close(weightsOnly.grads[v.name]!.dataSync() as Float32Array, all.grads[v.name]!.dataSync() as Float32Array, `${backend} s${strides} ${v.name}`);
+      const dx = all.grads[xv.name]!.dataSync().slice() as Float32Array;
+      tf.dispose([all.value, weightsOnly.value, ...Object.values(all.grads), ...Object.values(weightsOnly.grads)]);
+
+      // Weights frozen, input trainable: dw and db are computed with dx, then freed.
+      await new Promise((done) => setImmediate(done));
+      const before = tf.memory().numTensors;
+      const inputOnly = tf.variableGrads(loss(xv as tf.Tensor4D), [xv]);
+      close(inputOnly.grads[xv.name]!.dataSync() as Float32Array, dx, `${backend} s${strides} dx`);
+      tf.dispose([inputOnly.value, ...Object.values(inputOnly.grads)]);
+      await new Promise((done) => setImmediate(done)); // the clean-up runs once the gradient computation has returned
+      assert.equal(tf.memory().numTensors, before, `${backend} s${strides}: tensors left behind`);
+      tf.dispose([x, xv, w, b, r]);
+    }
+  }
+});

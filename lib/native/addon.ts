@@ -29,8 +29,9 @@ export interface NativeAddon {
    * The gradients of y = leaky(conv(x, w) + b) in one call (lib/model/conv-leaky.ts): dz from dy and
    * y's sign, then dx, dw and db = sum of dz. dims as conv2d's; groups 1.
    */
+  /** dx null: no input gradient (the input needs none). */
   convLeakyBackward(dy: Float32Array, y: Float32Array, x: Float32Array, w: Float32Array, dims: Int32Array, alpha: number,
-    dx: Float32Array, dw: Float32Array, db: Float32Array): void;
+    dx: Float32Array | null, dw: Float32Array, db: Float32Array): void;
   matMul(a: Float32Array, b: Float32Array, out: Float32Array, batchA: number, batchB: number, m: number, n: number, k: number,
     transposeA: boolean, transposeB: boolean, bias?: Float32Array | null, activation?: number, alpha?: number): void;
   unary(op: number, x: Float32Array, y: Float32Array, alpha?: number, beta?: number): void;

@@ -26,6 +26,8 @@ export const CONV_LEAKY_BACKWARD = 'DeepfakeConvLeakyBackward';
 export interface ConvLeakyBackwardAttrs {
   strides: number;
   alpha: number;
+  /** false: no input gradient; the kernel then returns [dw, db]. */
+  inputGradient?: boolean;
 }
 export interface FusedAdamAttrs {
   learningRate: number;
@@ -110,6 +112,7 @@ function convBackpropFilter(addon: NativeAddon): NativeKernel {
 /**
  * dx, dw and db of y = leaky(conv(x, w, 'same') + b) from dy and the saved x, w and y: one compiled
  * call instead of LeakyReluGrad, Conv2DBackpropInput, Conv2DBackpropFilter and Sum (see conv.cc).
+ * Without an input gradient (attrs.inputGradient false) only dw and db.
  */
 function convLeakyBackward(addon: NativeAddon): NativeKernel {
   return ({ inputs, backend, attrs }) => {
@@ -120,9 +123,10 @@ function convLeakyBackward(addon: NativeAddon): NativeKernel {
     if (!dyv || !yv || !xv || !wv || size(dy.shape) === 0 || !tf.util.arraysEqual(dy.shape, y.shape)) return null;
     // A strided 1x1 filter is refused by the addon with its reason (conv-leaky.ts never sends one).
     const ci = computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides, 1, 'same', undefined, false, 'channelsLast');
-    const dx = backend.output([...x.shape]), dw = backend.output([...filter.shape]), db = backend.output([ci.outChannels]);
-    addon.convLeakyBackward(dyv, yv, xv, wv, convDims(ci, 1), a.alpha, dx.values, dw.values, db.values);
-    return [dx.info, dw.info, db.info];
+    const dx = a.inputGradient === false ? null : backend.output([...x.shape]);
+    const dw = backend.output([...filter.shape]), db = backend.output([ci.outChannels]);
+    addon.convLeakyBackward(dyv, yv, xv, wv, convDims(ci, 1), a.alpha, dx?.values ?? null, dw.values, db.values);
+    return dx ? [dx.info, dw.info, db.info] : [dw.info, db.info];
   };
 }
 

@@ -427,7 +427,7 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// convLeakyBackward(dy, y, x, w, dims, alpha, dx, dw, db): the gradients of
+// convLeakyBackward(dy, y, x, w, dims, alpha, dx | null, dw, db): the gradients of
 // y = leaky(conv(x, w) + b) (lib/model/conv-leaky.ts) in one call. TensorFlow.js would run four
 // kernels: the activation's gradient dz (a full write and read), then conv_backward_data and
 // conv_backward_weights, each converting dz to bf16 on its own in bf16 mode, and a Sum for db.
@@ -443,7 +443,10 @@ Napi::Value ConvLeakyBackward(const Napi::CallbackInfo& info) {
   const ConvShape s = ReadShape(env, info[4], fn);
   const float alpha = static_cast<float>(Real(info[5], fn, "alpha"));
   if (!(alpha > 0.f)) Fail(env, fn, "alpha must be > 0 (the slope is read from the output's sign), got " + std::to_string(alpha));
-  F32 dx = f32(info[6], fn, "dx"), dw = f32(info[7], fn, "dw"), db = f32(info[8], fn, "db");
+  // dx null: the input needs no gradient (the encoder's first layer reads the batch itself).
+  const bool wantDx = !info[6].IsNull() && !info[6].IsUndefined();
+  F32 dx = wantDx ? f32(info[6], fn, "dx") : F32{nullptr, 0};
+  F32 dw = f32(info[7], fn, "dw"), db = f32(info[8], fn, "db");
   if (s.G != 1) Fail(env, fn, "groups must be 1");
   if (s.KH == 1 && s.KW == 1 && (s.sh > 1 || s.sw > 1)) Fail(env, fn, "a strided 1x1 filter is not supported here");
   const size_t xN = Product(env, fn, "x", {s.N, s.H, s.W, s.C}), yN = Product(env, fn, "y", {s.N, s.OH, s.OW, s.OC});
@@ -452,12 +455,12 @@ Napi::Value ConvLeakyBackward(const Napi::CallbackInfo& info) {
   RequireSize(env, y.n, yN, "convLeakyBackward: y");
   RequireSize(env, x.n, xN, "convLeakyBackward: x");
   RequireSize(env, w.n, wN, "convLeakyBackward: w");
-  RequireSize(env, dx.n, xN, "convLeakyBackward: dx");
+  if (wantDx) RequireSize(env, dx.n, xN, "convLeakyBackward: dx");
   RequireSize(env, dw.n, wN, "convLeakyBackward: dw");
   RequireSize(env, db.n, s.OC, "convLeakyBackward: db");
 
   // dz in the form(s) the two passes read. Kept between calls: a training step reuses the sizes.
-  const bool b1 = PlanOf(s, 1).bf16, b2 = PlanOf(s, 2).bf16;
+  const bool b2 = PlanOf(s, 2).bf16, b1 = wantDx ? PlanOf(s, 1).bf16 : b2;
   const bool needB = b1 || b2, needF = !b1 || !b2;
   static auto* dzF = new AlignedVector<float>();        // never destroyed, like the cache
   static auto* dzB = new AlignedVector<uint16_t>();
@@ -490,7 +493,7 @@ Napi::Value ConvLeakyBackward(const Napi::CallbackInfo& info) {
     for (size_t t = 0; t < partial.size() / OC; t++) sum += partial[t * OC + c];
     db.p[c] = static_cast<float>(sum);
   }
-  RunConv(1, s, zf, w.p, dx.p, nullptr, ACT_LINEAR, 0.f, zb);
+  if (wantDx) RunConv(1, s, zf, w.p, dx.p, nullptr, ACT_LINEAR, 0.f, zb);
   RunConv(2, s, x.p, zf, dw.p, nullptr, ACT_LINEAR, 0.f, nullptr, zb);
   return env.Undefined();
 }
