@@ -51,7 +51,7 @@ test('conv2d: zero or negative sizes, bad groups, wrong output sizes, overflow a
   assert.deepEqual(Array.from(y.slice(0, 3)), [1, 2, 3]);
 });
 
-test('convLeakyBackward: short arrays, alpha <= 0, groups and strided 1x1 filters are refused by name', { skip }, () => {
+test('convLeakyBackward: short arrays, alpha <= 0, groups and strided 1x1 filters are refused by name; dx may be null', { skip }, () => {
   // x [1, 4, 4, 2], filter [1, 1, 2, 3], dy and y [1, 4, 4, 3], as DIMS.
   const back = (patch: Record<number, unknown> = {}) => {
     const args: unknown[] = [f32(48), f32(48), f32(32), f32(6), dims(), 0.2, f32(32), f32(6), f32(3)];
@@ -75,6 +75,13 @@ test('convLeakyBackward: short arrays, alpha <= 0, groups and strided 1x1 filter
   assert.deepEqual(Array.from(dx.slice(0, 2)), [2, 2]);        // first pixel: dz = 1, 1, 1
   assert.deepEqual(Array.from(dx.slice(-2)), [1, 1]);          // last pixel: dz = 0.5, 0.5, 0.5
   assert.deepEqual(Array.from(dw), [12, 12, 12, 12, 12, 12]);  // x = 1: each entry sums dz
+  // dx null: no input gradient, the same dw and db; a dx of another type is still refused.
+  const dw2 = f32(6), db2 = f32(3);
+  addon!.convLeakyBackward(dy, y, x, w, dims(), 0.5, null, dw2, db2);
+  assert.deepEqual(Array.from(dw2), Array.from(dw));
+  assert.deepEqual(Array.from(db2), Array.from(db));
+  refuses(() => back({ 6: new Int32Array(32) }), /^convLeakyBackward: dx must be a Float32Array/);
+  refuses(() => back({ 6: f32(31) }), /^convLeakyBackward: dx: array has 31 elements, needs 32/);
 });
 
 test('matMul: batches that do not broadcast, zero sizes, non-boolean transposes, short arrays', { skip }, () => {
