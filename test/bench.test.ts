@@ -80,6 +80,16 @@ test('bench --precision fp32,bf16: a row per precision naming oneDNN\'s implemen
   assert.ok(j.bf16OverFp32.lite! > 0 && Math.abs(j.bf16OverFp32.lite! - j.train[1]!.facesPerSecond / j.train[0]!.facesPerSecond) < 0.01);
 });
 
+test('bench --precision fp32,bf16 --reference torch: bf16 against PyTorch\'s fp32, run by run', { skip: hasTorch ? false : 'python3-torch is not installed', timeout: 300_000 }, async () => {
+  const { bf16Unavailable } = await import('../lib/native/precision');
+  if (bf16Unavailable(expectedBackend())) return;
+  const r = runCli(['bench', '--presets', 'lite', '--batch', '2', '--steps', '2', '--precision', 'fp32,bf16', '--reference', 'torch', '--no-extract', '--json'], {}, 300_000);
+  assert.equal(r.status, 0, r.stderr);
+  const j = r.json as { train: Array<{ precision: string; facesPerSecond: number }>; reference: Array<{ facesPerSecond: number }>; bf16OverTorch: Record<string, number> };
+  const bf16 = j.train.find((t) => t.precision === 'bf16')!;
+  assert.ok(Math.abs(j.bf16OverTorch.lite! - bf16.facesPerSecond / j.reference[0]!.facesPerSecond) < 0.01, JSON.stringify(j.bf16OverTorch));
+});
+
 test('bench --precision all (npm run bench): fp32, and bf16 only where it can run, saying why not', { timeout: 300_000 }, async () => {
   const { bf16Unavailable } = await import('../lib/native/precision');
   const why = bf16Unavailable(expectedBackend());

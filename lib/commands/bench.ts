@@ -278,6 +278,16 @@ export const benchCommand: Command = {
         });
         if (rs.length) bf16OverFp32[p] = Number(median(rs).toFixed(3));
       }
+    // bf16 against PyTorch's fp32, run by run: what a learner gains over the usual CPU framework.
+    const bf16OverTorch: Record<string, number> = {};
+    if (oursAt.bf16)
+      for (const { key: p } of cases) {
+        const rs = (theirs[p] ?? []).flatMap((r, i) => {
+          const b = oursAt.bf16![p]?.[i];
+          return b?.facesPerSecond && r.facesPerSecond ? [b.facesPerSecond / r.facesPerSecond] : [];
+        });
+        if (rs.length) bf16OverTorch[p] = Number(median(rs).toFixed(3));
+      }
     const refs: (Reference & { runsFacesPerSecond?: number[] })[] = cases.flatMap(({ key: p }) => {
       const list = theirs[p];
       if (!list) return [];
@@ -297,7 +307,7 @@ export const benchCommand: Command = {
       }),
     );
     const peakRssMB = Math.max(Math.round(process.resourceUsage().maxRSS / 1024), ...train.map((t) => t.peakRssMB ?? 0));
-    const result = { backend: choice.backend, matmulGflops: Number(peak.toFixed(1)), runs, train, reference: refs, ratio, runRatios, bf16OverFp32, extract, peakRssMB };
+    const result = { backend: choice.backend, matmulGflops: Number(peak.toFixed(1)), runs, train, reference: refs, ratio, runRatios, bf16OverFp32, bf16OverTorch, extract, peakRssMB };
     const fmt = (x: number | undefined, d = 1) => (x === undefined ? '-' : x.toFixed(d));
     const text = [
       `backend ${choice.backend}: matrix multiply ${fmt(peak)} GFLOP/s`,
@@ -312,7 +322,7 @@ export const benchCommand: Command = {
           : `PyTorch ${r.preset} batch ${r.batch}: ${fmt(r.facesPerSecond)} faces/s (${r.threads} threads); ours/PyTorch ${ratio[keyOf(r)] ?? '-'}` +
             (runs > 1 ? ` (median of ${runs} runs side by side: ${(runRatios[keyOf(r)] ?? []).join(', ')})` : ''),
       ),
-      ...Object.entries(bf16OverFp32).map(([p, r]) => `${p}: bf16/fp32 ${r}`),
+      ...Object.entries(bf16OverFp32).map(([p, r]) => `${p}: bf16/fp32 ${r}${bf16OverTorch[p] !== undefined ? `, bf16/PyTorch's fp32 ${bf16OverTorch[p]}` : ''}`),
       ...train.flatMap((t) => (t.convImplementation ? [`${t.preset} ${t.precision}: largest convolution runs ${t.convImplementation}`] : [])),
       ...train.flatMap((t) => (t.profile ? [formatProfile(t.profile)] : [])),
       extract
