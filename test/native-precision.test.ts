@@ -104,7 +104,7 @@ test('oneDNN runs bf16 implementations in bf16 and fp32 ones in fp32, and cacheI
   }
 });
 
-test('in bf16, single-channel filters (SSIM\'s window) stay fp32, an RGB layer rounds only its forward pass, and so do a small strided filter gradient and the filter gradient onto 3 channels', { skip: bf16Skip }, async () => {
+test('in bf16, single-channel filters (SSIM\'s window) stay fp32, an RGB layer rounds only its forward pass, and so does a small strided filter gradient; the filter gradient onto 3 channels rounds too', { skip: bf16Skip }, async () => {
   const { ssim } = await import('../lib/metrics/image');
   const rand = mulberry32(9);
   const img = () => tf.tensor4d(Float32Array.from({ length: 2 * 24 * 24 * 3 }, () => rand()), [2, 24, 24, 3]);
@@ -129,14 +129,15 @@ test('in bf16, single-channel filters (SSIM\'s window) stay fp32, an RGB layer r
     const [ys, , dws] = convAndGradients('native', 4, [2, 16, 8, 5, 16, 2]);
     assert.ok(relativeError(small[0]!, ys!) > 1e-4, 'its forward pass runs in bf16');
     assert.deepEqual(Array.from(dws!), Array.from(small[2]!));
-    // The filter gradient onto 3 channels from 16 (the decoders' last layer) is computed the other
-    // way round in fp32 (native/src/conv.cc): exactly what an fp32 run gives.
+    // The filter gradient onto 3 channels from 16 (the decoders' last layer) keeps bf16 in a bf16
+    // run, where fp32 computes it the other way round (native/src/conv.cc): it rounds like its forward pass.
     setPrecision('fp32');
     const last = convAndGradients('native', 5, [2, 12, 16, 5, 3, 1]);
     setPrecision('bf16');
     const [yl, , dwl] = convAndGradients('native', 5, [2, 12, 16, 5, 3, 1]);
     assert.ok(relativeError(last[0]!, yl!) > 1e-4, 'its forward pass runs in bf16');
-    assert.deepEqual(Array.from(dwl!), Array.from(last[2]!));
+    const ew = relativeError(last[2]!, dwl!);
+    assert.ok(ew > 1e-4 && ew < 0.02, `its filter gradient: bf16 ${ew} from fp32`);
   } finally {
     tf.dispose([a, b]);
     setPrecision('fp32');
