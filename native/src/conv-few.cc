@@ -8,7 +8,6 @@
 // Four neighbouring pixels share each filter load. (bf16 keeps oneDNN: it is fast there.)
 
 #include <algorithm>
-#include <cmath>
 #include "common.h"
 #include "conv.h"
 
@@ -31,8 +30,8 @@ bool UseFewOutputs(const ConvShape& s) {
 }
 
 #ifdef __AVX512F__
-// One output row of image n: pixels [x0, x1) with every tap inside the image take the four-pixel
-// path; the others (near the left and right edges) go one by one with their taps clipped.
+// One output row of image n: the pixels whose taps all fall inside the image ([inLo, inHi)) take the
+// four-pixel path; the others (near the left and right edges) go one by one, their taps clipped.
 template <int OC>
 static void Row(const ConvShape& s, const float* x, const float* wt, float* y, const float* bias, int act, float alpha,
                 int64_t n, int64_t oy) {

@@ -191,15 +191,6 @@ const std::string& RunMatMul(int64_t M, int64_t K, int64_t N, bool ta, bool tb, 
   return m.impl;
 }
 
-// Scratch arrays kept between calls (a training step reuses the sizes); never destroyed.
-template <typename T>
-static T* Scratch(int slot, size_t n) {
-  static auto* bufs = new std::vector<AlignedVector<T>>(4);
-  auto& v = (*bufs)[slot];
-  if (v.size() < n) v.resize(n);
-  return v.data();
-}
-
 std::string GemmConv(int mode, const ConvShape& s, bool bf16, const float* a, const float* b, float* out,
                      const float* bias, int act, float alpha, const uint16_t* aBf16, const uint16_t* bBf16) {
   const int64_t K = s.KH * s.KW * s.C, P = s.OH * s.OW, OC = s.OC;
@@ -210,13 +201,13 @@ std::string GemmConv(int mode, const ConvShape& s, bool bf16, const float* a, co
   // bf16 operands: the filter converted once per call; dy converted unless the caller has it.
   const uint16_t* wB = nullptr;
   if (bf16 && mode != 2) {
-    uint16_t* w = Scratch<uint16_t>(0, K * OC);
+    uint16_t* w = Scratch<uint16_t>(kFilterBf16, K * OC);
     ToBf16Array(b, w, K * OC);
     wB = w;
   }
   const uint16_t* dyB = mode == 1 ? aBf16 : mode == 2 ? bBf16 : nullptr;
   if (bf16 && mode != 0 && !dyB) {
-    uint16_t* d = Scratch<uint16_t>(1, s.N * P * OC);
+    uint16_t* d = Scratch<uint16_t>(kDyBf16, s.N * P * OC);
     ToBf16Array(mode == 1 ? a : b, d, s.N * P * OC);
     dyB = d;
   }
@@ -226,7 +217,7 @@ std::string GemmConv(int mode, const ConvShape& s, bool bf16, const float* a, co
     const int64_t n = std::min(per, s.N - n0), M = n * P;
     if (mode == 1) {
       // dcol = dy . W^T, then back onto dx (straight into dx for a plain 1x1 filter).
-      float* dcol = plain ? out + n0 * P * K : Scratch<float>(2, colN);
+      float* dcol = plain ? out + n0 * P * K : Scratch<float>(kCol, colN);
       impl = bf16 ? &RunMatMul(M, OC, K, false, true, true, dyB + n0 * P * OC, wB, dcol, nullptr, 0, ACT_LINEAR, 0.f, false)
                   : &RunMatMul(M, OC, K, false, true, false, a + n0 * P * OC, b, dcol, nullptr, 0, ACT_LINEAR, 0.f, false);
       if (!plain) Col2Im(s, dcol, n0, n, out);
@@ -235,14 +226,14 @@ std::string GemmConv(int mode, const ConvShape& s, bool bf16, const float* a, co
     // col(x) for these images, in the product's precision (x itself for a plain 1x1 filter in fp32).
     const void* col;
     if (bf16) {
-      uint16_t* c = Scratch<uint16_t>(3, colN);
+      uint16_t* c = Scratch<uint16_t>(kColBf16, colN);
       if (plain) ToBf16Array(a + n0 * P * K, c, M * K);
       else Im2Col(s, a, n0, n, c);
       col = c;
     } else if (plain) {
       col = a + n0 * P * K;
     } else {
-      float* c = Scratch<float>(2, colN);
+      float* c = Scratch<float>(kCol, colN);
       Im2Col(s, a, n0, n, c);
       col = c;
     }

@@ -280,10 +280,7 @@ static void SwappedFilterGradient(const ConvShape& s, float* x, float* dy, float
   ConvShape u = s;
   u.H = s.OH, u.W = s.OW, u.C = s.OC, u.OC = s.C, u.OH = s.H, u.OW = s.W;
   u.pt = s.KH - 1 - s.pt, u.pl = s.KW - 1 - s.pl, u.pb = s.KH - 1 - PadBottom(s), u.pr = s.KW - 1 - PadRight(s);
-  static auto* flipped = new AlignedVector<float>();  // never destroyed, like the cache
-  const size_t n = static_cast<size_t>(s.KH * s.KW * s.C * s.OC);
-  if (flipped->size() < n) flipped->resize(n);
-  float* f = flipped->data();
+  float* f = Scratch<float>(kFlippedFilter, static_cast<size_t>(s.KH * s.KW * s.C * s.OC));
   RunConv(2, u, dy, x, f, nullptr, ACT_LINEAR, 0.f, nullptr, nullptr);
   for (int64_t ky = 0; ky < s.KH; ky++)
     for (int64_t kx = 0; kx < s.KW; kx++)
@@ -463,12 +460,8 @@ Napi::Value ConvLeakyBackward(const Napi::CallbackInfo& info) {
   // dz in the form(s) the two passes read. Kept between calls: a training step reuses the sizes.
   const bool b2 = PlanOf(s, 2).bf16, b1 = wantDx ? PlanOf(s, 1).bf16 : b2;
   const bool needB = b1 || b2, needF = !b1 || !b2;
-  static auto* dzF = new AlignedVector<float>();        // never destroyed, like the cache
-  static auto* dzB = new AlignedVector<uint16_t>();
-  if (needF && dzF->size() < yN) dzF->resize(yN);
-  if (needB && dzB->size() < yN) dzB->resize(yN);
-  float* zf = needF ? dzF->data() : nullptr;
-  uint16_t* zb = needB ? dzB->data() : nullptr;
+  float* zf = needF ? Scratch<float>(kDz, yN) : nullptr;
+  uint16_t* zb = needB ? Scratch<uint16_t>(kDzBf16, yN) : nullptr;
   const int64_t OC = s.OC;
   const size_t pixels = yN / OC;
   // db: per-thread sums in double (as the Sum kernel), added up at the end.
@@ -566,16 +559,15 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
   // small to transpose back. With cold caches, ms per call: [16 x 256] . [4096 x 256]^T 0.46 ->
   // 0.25, [16 x 4096] . [256 x 4096]^T 0.35 -> 0.26.
   const bool swap = M <= 16 && tb && !ta && N >= 256 && !bias.p && act == ACT_LINEAR;
-  static auto* ct = new AlignedVector<float>();  // never destroyed, like the caches
-  if (swap && ct->size() < static_cast<size_t>(M * N)) ct->resize(M * N);
+  float* ct = swap ? Scratch<float>(kTransposed, static_cast<size_t>(M * N)) : nullptr;
   for (int64_t i = 0; i < batch; i++) {
     const float* A = a.p + (batchA == 1 ? 0 : i * M * K);
     const float* B = b.p + (batchB == 1 ? 0 : i * K * N);
     float* C = c.p + i * M * N;
     if (swap) {
-      RunMatMul(N, K, M, false, true, false, B, A, ct->data(), nullptr, 0, ACT_LINEAR, 0.f, false);
+      RunMatMul(N, K, M, false, true, false, B, A, ct, nullptr, 0, ACT_LINEAR, 0.f, false);
       for (int64_t m = 0; m < M; m++)
-        for (int64_t n = 0; n < N; n++) C[m * N + n] = (*ct)[n * M + m];
+        for (int64_t n = 0; n < N; n++) C[m * N + n] = ct[n * M + m];
     } else {
       RunMatMul(M, K, N, ta, tb, false, A, B, C, bias.p, static_cast<int64_t>(bias.n), act, alpha, false);
     }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 #include "common.h"
 
 namespace dfl {
@@ -24,6 +25,18 @@ dnnl::stream& Strm();
 // Post-ops: an optional sum onto the destination's old values (accumulate), then the activation
 // (common.h's numbering; alpha is LeakyReLU's slope).
 dnnl::primitive_attr ActivationAttr(int act, float alpha, bool accumulate);
+
+// Scratch arrays kept between calls (a training step reuses the sizes), one per slot and element
+// type; never destroyed, like the primitive caches. A pointer holds until the next request for
+// the same slot, so calls that may nest (a pass that runs another pass) use different slots.
+enum ScratchSlot { kFilterBf16, kDyBf16, kCol, kColBf16, kDz, kDzBf16, kFlippedFilter, kTransposed, kScratchSlots };
+template <typename T>
+T* Scratch(ScratchSlot slot, size_t n) {
+  static auto* bufs = new std::vector<AlignedVector<T>>(kScratchSlots);
+  auto& v = (*bufs)[slot];
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
 
 // An activation (common.h's numbering) on one value, for the kernels written here; oneDNN's
 // post-ops compute the same functions.
