@@ -121,14 +121,14 @@ export class NativeBackend extends MathBackendCPU {
     const released = super.disposeData(dataId, force);
     if (ArrayBuffer.isView(values) && !this.data.has(dataId)) {
       const h = this.holders.get(values.buffer);
-      if (h?.count === 1) this.recycle(values.buffer, h.array);
+      if (h?.count === 1) this.recycle(h.array);
       else if (h) h.count--;
     }
     return released;
   }
 
-  private recycle(buffer: ArrayBufferLike, a: Float32Array): void {
-    this.holders.delete(buffer);
+  private recycle(a: Float32Array): void {
+    this.holders.delete(a.buffer);
     if (this.pooledBytes + a.byteLength > POOL_LIMIT_BYTES) return; // let the garbage collector have it
     const list = this.pool.get(a.length) ?? [];
     list.push(a);

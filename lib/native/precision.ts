@@ -32,7 +32,6 @@ export function bf16Unavailable(backend = tf.getBackend(), flags: Set<string> | 
   return null;
 }
 
-
 /** Run convolutions in `p` from now on; bf16 where unavailable throws PrecisionUnavailable. */
 export function setPrecision(p: Precision): void {
   const a = activeAddon();

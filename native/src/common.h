@@ -34,8 +34,6 @@ inline void RequireArgs(const Napi::CallbackInfo& info, size_t n, const char* fn
     FailType(info.Env(), fn, "expects " + std::to_string(n) + " arguments, got " + std::to_string(info.Length()));
 }
 
-// A view of a Float32Array's memory. The JavaScript array owns it; kernels read inputs and
-// write outputs in place, so tensors never cross between JavaScript and native memory.
 // Scratch memory on 64-byte boundaries (a cache line, one AVX-512 register): oneDNN's kernels
 // read and write whole lines, and an array 16 bytes off (what malloc and V8 hand out) splits
 // every load across two. oneDNN alone on lite's layers at batch 16 (forward and both gradients,
@@ -62,6 +60,8 @@ struct AlignedAllocator {
 template <typename T>
 using AlignedVector = std::vector<T, AlignedAllocator<T>>;
 
+// A view of a Float32Array's memory. The JavaScript array owns it; kernels read inputs and
+// write outputs in place, so tensors never cross between JavaScript and native memory.
 struct F32 {
   float* p;
   size_t n;
