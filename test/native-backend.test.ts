@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { FusedAdamOptimizer } from '../lib/native/adam';
 import { fallbacks, NativeBackend } from '../lib/native/backend';
-import { LEAKY_RELU_GRAD } from '../lib/native/kernels';
+import { LEAKY_RELU_GRAD, SSD_INPUT_KERNEL } from '../lib/native/kernels';
+import { netInput } from '../lib/faces/ssd-fused';
 import { pixelTensor } from '../lib/image';
 import { augmentFace, DEFAULT_AUGMENT, NO_AUGMENT, type AugmentOptions } from '../lib/train/augment';
 import { Rng } from '../lib/rng';
@@ -512,6 +513,18 @@ test('image transforms (bilinear and nearest, every fill mode, projective, other
   }, 1e-5, ['Transform', 'ResizeBilinear']);
 });
 
+test("the SSD's input on native is one compiled pass, equal to the bit to pad + resize (or transform), divide and subtract on cpu", { skip }, async () => {
+  // Smaller than 512 px (resized up, square or not), 512 exactly, larger (sampled down), and thin.
+  for (const [h, w] of [[250, 250], [200, 300], [300, 180], [512, 512], [511, 40], [700, 400], [1398, 1920], [1, 1], [2000, 3]] as const) {
+    const pixels = (rand: () => number) => tf.tensor3d(Float32Array.from({ length: h * w * 3 }, () => Math.floor(rand() * 256)), [h, w, 3]);
+    await agree(h * 7919 + w, (rand) => netInput(pixels(rand)), 0);
+  }
+  const photo = tf.tensor3d(Float32Array.from({ length: 20 * 30 * 3 }, (_, i) => i % 256), [20, 30, 3]);
+  const { kernels } = await tf.profile(() => netInput(photo));
+  photo.dispose();
+  assert.deepEqual(kernels.map((k) => k.name), [SSD_INPUT_KERNEL]);
+});
+
 test('the new layout and image entry points refuse malformed arguments with a message naming them', { skip }, async () => {
   const addon = (tf.backend() as NativeBackend).addon;
   const s = (a: number[]) => Int32Array.from(a);
@@ -525,6 +538,9 @@ test('the new layout and image entry points refuse malformed arguments with a me
   assert.throws(() => addon.transform(x, new Float32Array(7), x, 1, 2, 3, 4, 2, 3, true, 0, 0), /transform: transforms must hold 8 numbers/);
   assert.throws(() => addon.transform(x, new Float32Array(8), x, 1, 2, 3, 4, 2, 3, true, 4, 0), /transform: fillMode = 4 is outside \[0, 3\]/);
   assert.throws(() => addon.resizeBilinear(x, new Float32Array(10), 1, 2, 3, 4, 2, 3, false, false), /resizeBilinear: out: array has 10 elements, needs 24/);
+  assert.throws(() => addon.ssdInput(x, new Float32Array(10), 2, 3, 4, 2), /ssdInput: out: array has 10 elements, needs 16/);
+  assert.throws(() => addon.ssdInput(x, new Float32Array(16), 2, 3, 5, 2), /ssdInput: image: array has 24 elements, needs 30/);
+  assert.throws(() => addon.ssdInput(x, new Float32Array(16), 2, 3, 4, 0), /ssdInput: S = 0/);
   // The addon still works after every refusal.
   const y = new Float32Array(6);
   addon.copyBox(Float32Array.from({ length: 24 }, (_, i) => i), s([2, 3, 4]), s([1, 1, 1]), y, s([1, 2, 3]), s([0, 0, 0]), s([1, 2, 3]));

@@ -17,6 +17,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { removeStaleTemps, writeFileAtomic } from '../fsutil';
+import { relaxHeapGrowth } from '../heap';
 import { encodeImage, listImageFiles, pixelTensor, tensorToImage, tryDecodeImage, type DecodeResult, type RgbImage } from '../image';
 import { CorruptFile, readJsonFileIfExists } from '../jsonfile';
 import { Progress, type ProgressState } from '../progress';
@@ -152,6 +153,7 @@ async function removeUnlisted(outDir: string, data: AlignmentsFile): Promise<num
 export async function extractFaces(inDir: string, outDir: string, options: ExtractOptions = {}): Promise<ExtractSummary> {
   const s: Settings = { ...DEFAULT_EXTRACT, ...stripUndefined(options) } as Settings;
   await initBackend();
+  relaxHeapGrowth();
   const started = Date.now();
   const { files } = await listImageFiles(inDir);
   await fs.promises.mkdir(outDir, { recursive: true });

@@ -52,6 +52,8 @@ export interface NativeAddon {
     bilinear: boolean, fillMode: number, fillValue: number): void;
   resizeBilinear(image: Float32Array, out: Float32Array, n: number, h: number, w: number, c: number, oh: number, ow: number,
     alignCorners: boolean, halfPixelCenters: boolean): void;
+  /** face-api SSD's input: the photo [h, w, c] (0-255) padded to a square, scaled to s x s, then x / 127.5 - 1 (lib/faces/ssd-fused.ts). */
+  ssdInput(image: Float32Array, out: Float32Array, h: number, w: number, c: number, s: number): void;
   /** MaxPool (max) or AvgPool over NHWC, the window clipped to the image. */
   pool(x: Float32Array, out: Float32Array, n: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number,
     strideH: number, strideW: number, padTop: number, padLeft: number, max: boolean): void;

@@ -21,6 +21,12 @@ export type NativeKernel = (args: { inputs: NamedTensorInfoMap; backend: NativeB
 export const FUSED_ADAM = 'DeepfakeFusedAdam';
 /** LeakyRelu's gradient in one pass (lib/kernels/leaky-relu-grad.ts calls it on this backend). */
 export const LEAKY_RELU_GRAD = 'DeepfakeLeakyReluGrad';
+/** face-api SSD's input in one pass (lib/faces/ssd-fused.ts calls it on this backend). */
+export const SSD_INPUT_KERNEL = 'DeepfakeSsdInput';
+export interface SsdInputAttrs {
+  /** The side of the square input, in pixels. */
+  size: number;
+}
 /** ConvLeaky's gradients in one call (lib/model/conv-leaky.ts calls it on this backend). */
 export const CONV_LEAKY_BACKWARD = 'DeepfakeConvLeakyBackward';
 export interface ConvLeakyBackwardAttrs {
@@ -460,6 +466,20 @@ function transform(addon: NativeAddon): NativeKernel {
   };
 }
 
+/** A photo [h, w, c] (0-255) -> [1, size, size, c]: padded to a square, scaled, then x / 127.5 - 1. */
+function ssdInput(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend, attrs }) => {
+    const { image } = inputs;
+    const iv = image ? backend.f32(image) : null;
+    if (!image || !iv || image.shape.length !== 3 || size(image.shape) === 0) return null;
+    const s = (attrs as unknown as SsdInputAttrs).size;
+    const [h, w, c] = image.shape as [number, number, number];
+    const out = backend.output([1, s, s, c]);
+    addon.ssdInput(iv, out.values, h, w, c, s);
+    return out.info;
+  };
+}
+
 function resizeBilinear(addon: NativeAddon): NativeKernel {
   return ({ inputs, backend, attrs }) => {
     const { images } = inputs;
@@ -587,6 +607,7 @@ export function nativeKernels(addon: NativeAddon): Record<string, NativeKernel> 
     PadV2: pad(addon),
     [FUSED_ADAM]: fusedAdam(addon),
     [LEAKY_RELU_GRAD]: leakyReluGrad(addon),
+    [SSD_INPUT_KERNEL]: ssdInput(addon),
     [CONV_LEAKY_BACKWARD]: convLeakyBackward(addon),
   };
   for (const [name, op] of Object.entries(UNARY)) kernels[name] = unary(addon, op);

@@ -61,6 +61,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("depthToSpace", Napi::Function::New(env, Guard<DepthToSpace>));
   exports.Set("transform", Napi::Function::New(env, Guard<Transform>));
   exports.Set("resizeBilinear", Napi::Function::New(env, Guard<ResizeBilinear>));
+  exports.Set("ssdInput", Napi::Function::New(env, Guard<SsdInput>));
   exports.Set("pool", Napi::Function::New(env, Guard<Pool>));
   exports.Set("copyBox", Napi::Function::New(env, Guard<CopyBox>));
   exports.Set("channelAffine", Napi::Function::New(env, Guard<ChannelAffine>));

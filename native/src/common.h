@@ -142,6 +142,7 @@ Napi::Value Adam(const Napi::CallbackInfo& info);
 Napi::Value CopyBox(const Napi::CallbackInfo& info);
 Napi::Value Transform(const Napi::CallbackInfo& info);
 Napi::Value ResizeBilinear(const Napi::CallbackInfo& info);
+Napi::Value SsdInput(const Napi::CallbackInfo& info);
 Napi::Value Pool(const Napi::CallbackInfo& info);
 Napi::Value ChannelAffine(const Napi::CallbackInfo& info);
 Napi::Value BytesToF32(const Napi::CallbackInfo& info);

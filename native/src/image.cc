@@ -156,6 +156,96 @@ Napi::Value ResizeBilinear(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ssdInput(image, out, H, W, C, S): the SSD detector's input from a photo (0-255) in one pass, as
+// lib/faces/ssd-fused.ts builds it from three kernels: the photo padded at the bottom or right to a
+// square and scaled to S x S (squareInput), then x / 127.5 - 1 (RealDiv, Sub). A square of S px or
+// more is sampled as tf.image.transform samples it (bilinear, zeros outside the photo), a smaller
+// one as tf.image.resizeBilinear scales the zero-padded square (its last row and column repeated);
+// each with that kernel's arithmetic, so the result is the same to the bit. One pass instead of
+// four: a 250 px photo's input took 3.7 ms through pad, resize, divide and subtract.
+Napi::Value SsdInput(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* fn = "ssdInput";
+  RequireArgs(info, 6, fn);
+  F32 img = f32(info[0], fn, "image"), out = f32(info[1], fn, "out");
+  const int64_t H = Int(info[2], fn, "H", 1), W = Int(info[3], fn, "W", 1), C = Int(info[4], fn, "C", 1), S = Int(info[5], fn, "S", 1);
+  RequireSize(env, img.n, Product(env, fn, "image", {H, W, C}), "ssdInput: image");
+  RequireSize(env, out.n, Product(env, fn, "out", {S, S, C}), "ssdInput: out");
+  const int64_t side = std::max(H, W), rowIn = W * C;
+  const bool transform = side >= S;
+  // Where output column (or row) i reads: two source indices and the fraction between them, as
+  // each kernel computes them. Out of the photo (the padding) an index is -1 and reads 0.
+  struct Tap { int64_t i0, i1; double x, f; };
+  auto taps = [&](int64_t len) {
+    std::vector<Tap> t(S);
+    if (transform) {
+      // transform's matrix holds side / S as float32; x = scale * i, neighbours floor(x) and floor(x) + 1.
+      const double scale = static_cast<float>(static_cast<double>(side) / static_cast<double>(S));
+      for (int64_t i = 0; i < S; i++) {
+        const double x = scale * static_cast<double>(i), f = std::floor(x);
+        const int64_t i0 = static_cast<int64_t>(f);
+        t[i] = {i0 >= 0 && i0 < len ? i0 : -1, i0 + 1 >= 0 && i0 + 1 < len ? i0 + 1 : -1, x, f};
+      }
+    } else {
+      // resizeBilinear of the side x side square (alignCorners and halfPixelCenters off).
+      const double ratio = static_cast<double>(side) / static_cast<double>(S);
+      for (int64_t i = 0; i < S; i++) {
+        const double x = ratio * static_cast<double>(i);
+        const int64_t i0 = std::max<int64_t>(0, static_cast<int64_t>(std::floor(x)));
+        const int64_t i1 = std::min<int64_t>(side - 1, static_cast<int64_t>(std::ceil(x)));
+        t[i] = {i0 < len ? i0 : -1, i1 < len ? i1 : -1, x, static_cast<double>(i0)};
+      }
+    }
+    return t;
+  };
+  const std::vector<Tap> rows = taps(H), cols = taps(W);
+  const int64_t SC = S * C;
+  // Separable: each source row is first interpolated along x (into a row of doubles), then output
+  // rows mix two of those. The sums are the kernels' own, in their order; a source row serves every
+  // output row that reads it (about two, scaling a small photo up).
+#pragma omp parallel if (S * S * C > (1 << 15))
+  {
+    std::vector<double> a(SC), b(SC);
+    int64_t ya = -2, yb = -2;  // the source rows a and b hold (-1: the zero padding)
+    auto along = [&](std::vector<double>& h, int64_t y) {
+      const float* src = y >= 0 ? img.p + y * rowIn : nullptr;
+      // Transform's weights (f + 1 - x, x - f), or ResizeBilinear's l + (r - l) * fraction.
+      auto mix = [&](const Tap& tx, double l, double r) { return transform ? (tx.f + 1 - tx.x) * l + (tx.x - tx.f) * r : l + (r - l) * (tx.x - tx.f); };
+      for (int64_t c = 0; c < S; c++) {
+        const Tap& tx = cols[c];
+        double* o = h.data() + c * C;
+        if (src && tx.i0 >= 0 && tx.i1 >= 0) {
+          const float* l = src + tx.i0 * C;
+          const float* r = src + tx.i1 * C;
+          for (int64_t d = 0; d < C; d++) o[d] = mix(tx, l[d], r[d]);
+        } else {
+          for (int64_t d = 0; d < C; d++) o[d] = mix(tx, src && tx.i0 >= 0 ? src[tx.i0 * C + d] : 0.0, src && tx.i1 >= 0 ? src[tx.i1 * C + d] : 0.0);
+        }
+      }
+    };
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < S; r++) {
+      const Tap& ty = rows[r];
+      if (ya != ty.i0) {
+        if (yb == ty.i0) std::swap(a, b), std::swap(ya, yb);
+        else along(a, ty.i0), ya = ty.i0;
+      }
+      if (yb != ty.i1) along(b, ty.i1), yb = ty.i1;
+      float* o = out.p + r * SC;
+      const double* t = a.data();
+      const double* u = b.data();
+      if (transform) {
+        const double w1 = ty.x - ty.f, w0 = ty.f + 1 - ty.x;
+        for (int64_t k = 0; k < SC; k++) o[k] = static_cast<float>(w0 * t[k] + w1 * u[k]) / 127.5f - 1.0f;
+      } else {
+        const double f = ty.x - ty.f;
+        for (int64_t k = 0; k < SC; k++) o[k] = static_cast<float>(t[k] + (u[k] - t[k]) * f) / 127.5f - 1.0f;
+      }
+    }
+  }
+  return env.Undefined();
+}
+
 // pool(x, out, N, H, W, C, OH, OW, KH, KW, strideH, strideW, padTop, padLeft, max): MaxPool or
 // AvgPool over NHWC, TensorFlow.js's way: the window is clipped to the image, and an average
 // divides by the pixels inside it (padding does not count).
