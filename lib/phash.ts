@@ -2,8 +2,9 @@
 // under another URL. DCT hash ("pHash"): grey 32x32, keep the 8x8 lowest frequencies, one bit per
 // coefficient above their median. Measured on the 536 LFW photos: re-encodes (JPEG q40, WebP at
 // 180 px, PNG at 400 px) stay within 4 bits, while distinct photos are 2-6 bits apart only for real
-// near-copies of one shot (and 8+ otherwise). A difference hash (dHash) drifted up to 14 bits on
-// the same re-encodes, so it was not used.
+// near-copies of one shot (and 8+ otherwise); re-measured after the grey moved behind the scaling
+// (below), with the same result. A difference hash (dHash) drifted up to 14 bits on the same
+// re-encodes, so it was not used.
 
 import sharp from 'sharp';
 import type { RgbImage } from './image';
