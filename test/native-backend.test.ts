@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { FusedAdamOptimizer } from '../lib/native/adam';
 import { fallbacks, NativeBackend } from '../lib/native/backend';
-import { LEAKY_RELU_GRAD, SSD_INPUT_KERNEL } from '../lib/native/kernels';
+import { L1_MEAN, L1_MEAN_GRAD, LEAKY_RELU_GRAD, SSD_INPUT_KERNEL } from '../lib/native/kernels';
+import { meanAbsoluteError } from '../lib/kernels/l1-loss';
 import { netInput } from '../lib/faces/ssd-fused';
 import { pixelTensor } from '../lib/image';
 import { augmentFace, DEFAULT_AUGMENT, NO_AUGMENT, type AugmentOptions } from '../lib/train/augment';
@@ -525,6 +526,31 @@ test("the SSD's input on native is one compiled pass, equal to the bit to pad + 
   assert.deepEqual(kernels.map((k) => k.name), [SSD_INPUT_KERNEL]);
 });
 
+test('the L1 loss on native is one kernel and its gradient another, equal to Sub, Abs and Mean on cpu (the gradient to the bit)', { skip }, async () => {
+  const shape = [4, 9, 7, 3];
+  const lossAndGrads = (rand: () => number) => {
+    const a = randomTensor(rand, shape), b = randomTensor(rand, shape);
+    // Equal elements too: Abs's gradient there is -dy in TensorFlow.js, and must stay so.
+    const bEqual = tf.where(tf.less(tf.randomUniform(shape, 0, 1, 'float32', 7), 0.1), a, b);
+    return tf.valueAndGrads((x: tf.Tensor, y: tf.Tensor) => tf.mul(meanAbsoluteError(x, y), 3))([a, bEqual]);
+  };
+  // The loss is summed in another order (in double), the gradients are the same arithmetic.
+  await agree(11, (rand) => lossAndGrads(rand).value, 1e-6, [L1_MEAN]);
+  await agree(11, (rand) => lossAndGrads(rand).grads, 0, [L1_MEAN_GRAD]);
+  const a = tf.randomNormal(shape), b = tf.randomNormal(shape);
+  const { kernels } = await tf.profile(() => tf.grad((x: tf.Tensor) => meanAbsoluteError(x, b))(a));
+  const names = kernels.map((k) => k.name);
+  assert.ok(names.includes(L1_MEAN) && names.includes(L1_MEAN_GRAD), `ran ${names.join(', ')}`);
+  assert.ok(!names.includes('Abs') && !names.includes('Step'), `ran ${names.join(', ')}`);
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 5; i++)
+    tf.tidy(() => {
+      tf.grad((x: tf.Tensor) => meanAbsoluteError(x, b))(a);
+    });
+  assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+  tf.dispose([a, b]);
+});
+
 test('the new layout and image entry points refuse malformed arguments with a message naming them', { skip }, async () => {
   const addon = (tf.backend() as NativeBackend).addon;
   const s = (a: number[]) => Int32Array.from(a);
@@ -541,6 +567,9 @@ test('the new layout and image entry points refuse malformed arguments with a me
   assert.throws(() => addon.ssdInput(x, new Float32Array(10), 2, 3, 4, 2), /ssdInput: out: array has 10 elements, needs 16/);
   assert.throws(() => addon.ssdInput(x, new Float32Array(16), 2, 3, 5, 2), /ssdInput: image: array has 24 elements, needs 30/);
   assert.throws(() => addon.ssdInput(x, new Float32Array(16), 2, 3, 4, 0), /ssdInput: S = 0/);
+  assert.throws(() => addon.l1Mean(x, new Float32Array(23), new Float32Array(1)), /l1Mean: b: array has 23 elements, needs 24/);
+  assert.throws(() => addon.l1Mean(new Float32Array(0), new Float32Array(0), new Float32Array(1)), /l1Mean: a and b are empty/);
+  assert.throws(() => addon.l1MeanGrad(x, x, 1, new Float32Array(25)), /l1MeanGrad: a: array has 24 elements, needs 25/);
   // The addon still works after every refusal.
   const y = new Float32Array(6);
   addon.copyBox(Float32Array.from({ length: 24 }, (_, i) => i), s([2, 3, 4]), s([1, 1, 1]), y, s([1, 2, 3]), s([0, 0, 0]), s([1, 2, 3]));

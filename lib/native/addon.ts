@@ -40,6 +40,10 @@ export interface NativeAddon {
   select(cond: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
   /** out = x > 0 ? dy : alpha * dy. */
   leakyReluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** out[0] = mean |a - b| (the difference in float32, the sum in double). */
+  l1Mean(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** The L1 mean's gradient with respect to a for the loss's gradient dy: dy / n where a - b > 0, -(dy / n) elsewhere. */
+  l1MeanGrad(a: Float32Array, b: Float32Array, dy: number, out: Float32Array): void;
   /** out[o][j] = scale * sum over m of x[o][m][j]. */
   reduce(x: Float32Array, outer: number, mid: number, inner: number, out: Float32Array, scale: number): void;
   transpose(x: Float32Array, shape: Int32Array, perm: Int32Array, out: Float32Array): void;

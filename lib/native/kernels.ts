@@ -21,6 +21,9 @@ export type NativeKernel = (args: { inputs: NamedTensorInfoMap; backend: NativeB
 export const FUSED_ADAM = 'DeepfakeFusedAdam';
 /** LeakyRelu's gradient in one pass (lib/kernels/leaky-relu-grad.ts calls it on this backend). */
 export const LEAKY_RELU_GRAD = 'DeepfakeLeakyReluGrad';
+/** The L1 loss, mean |a - b|, and its gradient, one pass each (lib/kernels/l1-loss.ts calls them on this backend). */
+export const L1_MEAN = 'DeepfakeL1Mean';
+export const L1_MEAN_GRAD = 'DeepfakeL1MeanGrad';
 /** face-api SSD's input in one pass (lib/faces/ssd-fused.ts calls it on this backend). */
 export const SSD_INPUT_KERNEL = 'DeepfakeSsdInput';
 export interface SsdInputAttrs {
@@ -216,6 +219,31 @@ function leakyReluGrad(addon: NativeAddon): NativeKernel {
     if (!dyv || !xv) return null;
     const out = backend.output([...x.shape]);
     addon.leakyReluGrad(dyv, xv, out.values, (attrs as unknown as LeakyReluAttrs).alpha);
+    return out.info;
+  };
+}
+
+function l1Mean(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend }) => {
+    const { a, b } = inputs;
+    if (!a || !b || !tf.util.arraysEqual(a.shape, b.shape) || size(a.shape) === 0) return null;
+    const av = backend.f32(a), bv = backend.f32(b);
+    if (!av || !bv) return null;
+    const out = backend.output([]);
+    addon.l1Mean(av, bv, out.values);
+    return out.info;
+  };
+}
+
+/** Inputs a, b and the loss's gradient dy (a scalar); output the gradient with respect to a. */
+function l1MeanGrad(addon: NativeAddon): NativeKernel {
+  return ({ inputs, backend }) => {
+    const { a, b, dy } = inputs;
+    if (!a || !b || !dy || !tf.util.arraysEqual(a.shape, b.shape) || size(dy.shape) !== 1) return null;
+    const av = backend.f32(a), bv = backend.f32(b), dyv = backend.f32(dy);
+    if (!av || !bv || !dyv) return null;
+    const out = backend.output([...a.shape]);
+    addon.l1MeanGrad(av, bv, dyv[0]!, out.values);
     return out.info;
   };
 }
@@ -608,6 +636,8 @@ export function nativeKernels(addon: NativeAddon): Record<string, NativeKernel> 
     [FUSED_ADAM]: fusedAdam(addon),
     [LEAKY_RELU_GRAD]: leakyReluGrad(addon),
     [SSD_INPUT_KERNEL]: ssdInput(addon),
+    [L1_MEAN]: l1Mean(addon),
+    [L1_MEAN_GRAD]: l1MeanGrad(addon),
     [CONV_LEAKY_BACKWARD]: convLeakyBackward(addon),
   };
   for (const [name, op] of Object.entries(UNARY)) kernels[name] = unary(addon, op);

@@ -9,6 +9,7 @@
 // The per-pixel weights come with the batch (lib/train/face-maps.ts draws them per face).
 
 import * as tf from '@tensorflow/tfjs';
+import { meanAbsoluteError } from '../kernels/l1-loss';
 import { ssimMap } from '../metrics/image';
 import type { Batch } from './batches';
 
@@ -47,9 +48,10 @@ export function faceLoss(output: tf.Tensor4D, batch: Batch, options: LossOptions
     const rgb = (hasMaskChannel ? output.slice([0, 0, 0, 0], [-1, -1, -1, 3]) : output) as tf.Tensor4D;
     const weight = lossNeedsMaps(options) ? batch.weight : undefined;
     if (lossNeedsMaps(options) && !weight) throw new Error('the loss weights pixels but the batch has no weight map');
-    const err = rgb.sub(batch.target).abs();
     // Normalised by the mean weight, so the loss stays on the same scale with or without it.
-    let loss: tf.Scalar = weight ? (err.mul(weight).mean().div(weight.mean().add(1e-6)) as tf.Scalar) : (err.mean() as tf.Scalar);
+    let loss: tf.Scalar = weight
+      ? (rgb.sub(batch.target).abs().mul(weight).mean().div(weight.mean().add(1e-6)) as tf.Scalar)
+      : meanAbsoluteError(rgb, batch.target);
     if (options.ssimWeight > 0) {
       // SSIM compares structure, not weights: on the masked face (background faded by its weight).
       const m = options.maskWeighted && batch.mask3 ? batch.mask3.mul(1 - options.background).add(options.background) : undefined;
@@ -58,7 +60,7 @@ export function faceLoss(output: tf.Tensor4D, batch: Batch, options: LossOptions
     }
     if (hasMaskChannel) {
       if (!batch.mask) throw new Error('the model has a mask channel but the batch has no mask target');
-      loss = loss.add(output.slice([0, 0, 0, 3], [-1, -1, -1, 1]).sub(batch.mask).abs().mean());
+      loss = loss.add(meanAbsoluteError(output.slice([0, 0, 0, 3], [-1, -1, -1, 1]), batch.mask));
     }
     const pull = options.coordsWeight ?? 0;
     if (coords && pull > 0 && batch.coords && batch.coordsWeight) {

@@ -56,6 +56,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("compare", Napi::Function::New(env, Guard<Compare>));
   exports.Set("select", Napi::Function::New(env, Guard<Select>));
   exports.Set("leakyReluGrad", Napi::Function::New(env, Guard<LeakyReluGrad>));
+  exports.Set("l1Mean", Napi::Function::New(env, Guard<L1Mean>));
+  exports.Set("l1MeanGrad", Napi::Function::New(env, Guard<L1MeanGrad>));
   exports.Set("reduce", Napi::Function::New(env, Guard<Reduce>));
   exports.Set("transpose", Napi::Function::New(env, Guard<Transpose>));
   exports.Set("depthToSpace", Napi::Function::New(env, Guard<DepthToSpace>));

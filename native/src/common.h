@@ -135,6 +135,8 @@ Napi::Value Binary(const Napi::CallbackInfo& info);
 Napi::Value Compare(const Napi::CallbackInfo& info);
 Napi::Value Select(const Napi::CallbackInfo& info);
 Napi::Value LeakyReluGrad(const Napi::CallbackInfo& info);
+Napi::Value L1Mean(const Napi::CallbackInfo& info);
+Napi::Value L1MeanGrad(const Napi::CallbackInfo& info);
 Napi::Value Reduce(const Napi::CallbackInfo& info);
 Napi::Value Transpose(const Napi::CallbackInfo& info);
 Napi::Value DepthToSpace(const Napi::CallbackInfo& info);
