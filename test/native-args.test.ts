@@ -102,10 +102,19 @@ test('bytesToF32: wrong element types and sizes are refused by name; every byte 
   refuses(() => raw!.bytesToF32(new Uint8Array(4), new Uint8Array(4)), /^bytesToF32: out must be a Float32Array/);
   refuses(() => raw!.bytesToF32(new Uint8Array(4), f32(3)), /^bytesToF32: out: array has 3 elements, needs 4/);
   refuses(() => raw!.bytesToF32(new Uint8Array(4)), /^bytesToF32: expects 2 arguments/);
-  const bytes = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7) % 256); // above the parallel threshold
+  // Above the parallel threshold, and not a multiple of 16 (the streaming path's tail).
+  const bytes = Uint8Array.from({ length: 300_005 }, (_, i) => (i * 7) % 256);
   const out = f32(bytes.length);
   addon!.bytesToF32(bytes, out);
   assert.deepEqual(out, Float32Array.from(bytes));
+  // Into arrays starting on a 64-byte boundary (the streaming stores) and 4 bytes past one.
+  for (const offset of [0, 4]) {
+    const buffer = new ArrayBuffer(bytes.length * 4 + 128);
+    const start = (64 - addon!.addressMod64(buffer)) % 64 + offset;
+    const view = new Float32Array(buffer, start, bytes.length);
+    addon!.bytesToF32(bytes, view);
+    assert.deepEqual(view, Float32Array.from(bytes), `output ${offset} bytes past a 64-byte boundary`);
+  }
 });
 
 test('addressMod64: anything but an ArrayBuffer is refused by name; a buffer\'s address modulo 64 is an integer in [0, 64)', { skip }, () => {
