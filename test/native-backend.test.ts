@@ -12,7 +12,7 @@ import { fallbacks, NativeBackend } from '../lib/native/backend';
 import { L1_MEAN, L1_MEAN_GRAD, LEAKY_RELU_GRAD, SSD_INPUT_KERNEL } from '../lib/native/kernels';
 import { meanAbsoluteError } from '../lib/kernels/l1-loss';
 import { netInput } from '../lib/faces/ssd-fused';
-import { pixelTensor } from '../lib/image';
+import { pixelTensor, tensorToImage } from '../lib/image';
 import { augmentFace, DEFAULT_AUGMENT, NO_AUGMENT, type AugmentOptions } from '../lib/train/augment';
 import { Rng } from '../lib/rng';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
@@ -549,6 +549,31 @@ test('the L1 loss on native is one kernel and its gradient another, equal to Sub
     });
   assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
   tf.dispose([a, b]);
+});
+
+test('tensorToImage on native converts the tensor\'s own array, byte for byte as the JavaScript loop on cpu (NaN, infinities, halves, out of range; 1 and 3 channels)', { skip }, async () => {
+  const special = [NaN, -Infinity, Infinity, -0, 0, -1, 0.5, 1.5, 2.5, 127.5, 254.5, 255, 255.5, 256, 1e-7];
+  for (const range of [1, 255] as const)
+    for (const channels of [1, 3]) {
+      const rand = mulberry32(range + channels);
+      const values = Float32Array.from({ length: 20 * 30 * channels }, (_, i) =>
+        i < special.length ? special[i]! / (255 / range) : i < 300 ? (randInt(rand, 0, 255) + 0.5) / (255 / range) : (rand() * 1.4 - 0.2) * range);
+      const image = async (backend: string) => {
+        await tf.setBackend(backend);
+        const t = tf.tensor3d(values, [20, 30, channels]);
+        try {
+          return (await tensorToImage(t, range)).data;
+        } finally {
+          t.dispose();
+        }
+      };
+      const want = await image('cpu');
+      const got = await image('native');
+      assert.deepEqual(got, want, `range ${range}, ${channels} channel(s)`);
+    }
+  const addon = (tf.backend() as NativeBackend).addon;
+  assert.throws(() => addon.f32ToBytes(new Float32Array(4), 255, 1, new Uint8Array(11)), /f32ToBytes: out: array has 11 elements, needs 12/);
+  assert.throws(() => addon.f32ToBytes(new Float32Array(4), 255, 2, new Uint8Array(4)), /f32ToBytes: channels must be 1 or 3/);
 });
 
 test('the new layout and image entry points refuse malformed arguments with a message naming them', { skip }, async () => {

@@ -65,6 +65,8 @@ export interface NativeAddon {
   channelAffine(x: Float32Array, scale: Float32Array, shift: Float32Array, out: Float32Array): void;
   /** out[i] = bytes[i]: 8-bit pixels as floats. */
   bytesToF32(bytes: Uint8Array, out: Float32Array): void;
+  /** 8-bit RGB from floats as tensorToImage stores them: fround(v * k), NaN 0, clamped, halves to even; 1 channel repeated. */
+  f32ToBytes(values: Float32Array, k: number, channels: number, out: Uint8Array): void;
   /** Where the buffer's memory starts, modulo 64 (the backend aligns its arrays with it). */
   addressMod64(buffer: ArrayBuffer): number;
   /**

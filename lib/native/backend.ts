@@ -46,6 +46,11 @@ export class NativeBackend extends MathBackendCPU {
     return v instanceof Float32Array ? v : null;
   }
 
+  /** Like f32, for a tensor that may live on another backend: null unless this one holds it. */
+  heldF32(t: TensorInfo): Float32Array | null {
+    return this.data.has(t.dataId) ? this.f32(t) : null;
+  }
+
   /** The bytes of a bool tensor. */
   bool(t: TensorInfo): Uint8Array | null {
     if (t.dtype !== 'bool') return null;

@@ -68,6 +68,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copyBox", Napi::Function::New(env, Guard<CopyBox>));
   exports.Set("channelAffine", Napi::Function::New(env, Guard<ChannelAffine>));
   exports.Set("bytesToF32", Napi::Function::New(env, Guard<BytesToF32>));
+  exports.Set("f32ToBytes", Napi::Function::New(env, Guard<F32ToBytes>));
   exports.Set("addressMod64", Napi::Function::New(env, Guard<AddressMod64>));
   exports.Set("augment", Napi::Function::New(env, Guard<Augment>));
   exports.Set("adam", Napi::Function::New(env, Guard<Adam>));

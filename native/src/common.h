@@ -148,6 +148,7 @@ Napi::Value SsdInput(const Napi::CallbackInfo& info);
 Napi::Value Pool(const Napi::CallbackInfo& info);
 Napi::Value ChannelAffine(const Napi::CallbackInfo& info);
 Napi::Value BytesToF32(const Napi::CallbackInfo& info);
+Napi::Value F32ToBytes(const Napi::CallbackInfo& info);
 Napi::Value AddressMod64(const Napi::CallbackInfo& info);
 Napi::Value Augment(const Napi::CallbackInfo& info);
 Napi::Value Info(const Napi::CallbackInfo& info);

@@ -4,6 +4,7 @@
 // of a detection on the native backend, reading one element at a time.
 
 #include <immintrin.h>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include "common.h"
@@ -153,6 +154,33 @@ Napi::Value BytesToF32(const Napi::CallbackInfo& info) {
 #endif
 #pragma omp parallel for simd if (n > kParallel)
   for (size_t i = 0; i < n; i++) out.p[i] = b[i];
+  return env.Undefined();
+}
+
+// f32ToBytes(values, k, channels, out): 8-bit RGB from floats, as lib/image.ts's tensorToImage
+// stores them in a Uint8ClampedArray: the float32 product v * k (k is 1 or 255), NaN to 0, clamped
+// to [0, 255], halves rounded to even. One channel is repeated into R, G and B.
+Napi::Value F32ToBytes(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* fn = "f32ToBytes";
+  RequireArgs(info, 4, fn);
+  F32 v = f32(info[0], fn, "values");
+  const double k = Real(info[1], fn, "k");
+  const int64_t channels = Int(info[2], fn, "channels", 1, 3);
+  if (channels == 2) Fail(env, fn, "channels must be 1 or 3");
+  size_t n = 0;
+  uint8_t* out = u8(info[3], fn, "out", &n);
+  RequireSize(env, n, v.n * (channels == 1 ? 3 : 1), "f32ToBytes: out");
+  auto toByte = [k](float x) -> uint8_t {
+    const double p = static_cast<float>(static_cast<double>(x) * k);  // Math.fround(x * k)
+    if (!(p > 0)) return 0;  // NaN too
+    if (p >= 255) return 255;
+    return static_cast<uint8_t>(std::nearbyint(p));  // the default rounding: halves to even
+  };
+  if (channels == 1)
+    for (size_t i = 0; i < v.n; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = toByte(v.p[i]);
+  else
+    for (size_t i = 0; i < v.n; i++) out[i] = toByte(v.p[i]);
   return env.Undefined();
 }
 
