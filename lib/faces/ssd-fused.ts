@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap } from '@tensorflow/tfjs';
 import { NATIVE_BACKEND, NativeBackend } from '../native/backend';
-import { SSD_INPUT_KERNEL } from '../native/kernels';
+import { SSD_INPUT_KERNEL, type SsdInputAttrs } from '../native/kernels';
 import { fromFaceApi, type FaceApi } from './faceapi';
 
 type SsdNet = FaceApi['nets']['ssdMobilenetv1'];
@@ -138,8 +138,10 @@ export function squareInput(pixels: tf.Tensor3D): tf.Tensor4D {
  */
 export function netInput(pixels: tf.Tensor3D): tf.Tensor4D {
   const backend = tf.backend();
-  if (backend instanceof NativeBackend && tf.getKernel(SSD_INPUT_KERNEL, NATIVE_BACKEND) && backend.f32(pixels) && pixels.size > 0)
-    return tf.engine().runKernel(SSD_INPUT_KERNEL, { image: pixels }, { size: SSD_INPUT } as unknown as NamedAttrMap) as tf.Tensor4D;
+  if (backend instanceof NativeBackend && tf.getKernel(SSD_INPUT_KERNEL, NATIVE_BACKEND) && backend.f32(pixels) && pixels.size > 0) {
+    const attrs: SsdInputAttrs = { size: SSD_INPUT };
+    return tf.engine().runKernel(SSD_INPUT_KERNEL, { image: pixels }, attrs as unknown as NamedAttrMap) as tf.Tensor4D;
+  }
   return tf.tidy(() => tf.sub(tf.div(squareInput(pixels), 127.5), 1) as tf.Tensor4D);
 }
 
