@@ -2,9 +2,12 @@
 // loops then use every vector extension of the build machine (oneDNN dispatches at run time on
 // its own), and a build copied to a CPU without them would die with SIGILL at the first such
 // instruction. So the build records what it needs beside the .node file, and loading refuses,
-// with one line, on a CPU that lacks any of it (lib/backend.ts then picks wasm).
+// with one line, on a CPU that lacks any of it (lib/backend.ts then picks wasm). What this CPU has
+// comes from CPUID, through a probe addon built for the baseline x86-64 (native/src/cpu-probe.cc);
+// /proc/cpuinfo is only the fallback, because it is the kernel's list and can omit what the CPU has.
 
 import * as fs from 'fs';
+import * as path from 'path';
 import { z } from 'zod';
 import { readJsonFile } from '../jsonfile';
 
@@ -53,11 +56,33 @@ export function cpuFlags(cpuinfo = '/proc/cpuinfo'): Set<string> | null {
   return line ? new Set(line.replace(/^flags\s*:/, '').trim().split(/\s+/)) : null;
 }
 
+/** The probe's file: beside the addon, else in the set-up's build folder (it does not depend on -march). */
+export function cpuProbePath(addonFile: string): string | null {
+  const candidates = [
+    path.join(path.dirname(addonFile), 'deepfake_cpu.node'),
+    path.join(__dirname, '..', '..', 'native', 'build', 'Release', 'deepfake_cpu.node'),
+  ];
+  return candidates.find((f) => fs.existsSync(f)) ?? null;
+}
+
+/** This CPU's features as CPUID reports them (in /proc/cpuinfo's spelling), or null without the probe. */
+export function probeFlags(addonFile: string): Set<string> | null {
+  const file = cpuProbePath(addonFile);
+  if (!file) return null;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const probe = require(file) as { features(): string[] };
+    return new Set(probe.features());
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Why the addon must not be loaded on this CPU, or null when it may (or when nothing tells: no
- * stamp from an older build, or a system without /proc/cpuinfo flags).
+ * stamp from an older build, or neither the probe nor /proc/cpuinfo lists features).
  */
-export function cpuMismatch(addonFile: string, flags: Set<string> | null = cpuFlags()): string | null {
+export function cpuMismatch(addonFile: string, flags: Set<string> | null = probeFlags(addonFile) ?? cpuFlags()): string | null {
   const file = cpuStampPath(addonFile);
   if (!fs.existsSync(file) || !flags) return null;
   const stamp = readJsonFile(file, CpuStampSchema);
