@@ -20,16 +20,29 @@ before(async () => {
   bf16Skip = bf16Unavailable() ?? false;
 });
 
-/** y = conv(x, w) and the gradients of sum(y * r) with respect to x and w, as plain arrays. */
-function convAndGradients(backend: string, seed: number, [n, h, c, k, oc, stride]: number[]): Float32Array[] {
+/** Each value rounded to bf16 (to nearest, ties to even), as oneDNN rounds a bf16 pass's inputs. */
+function roundBf16(a: Float32Array): Float32Array {
+  const out = Float32Array.from(a), bits = new Uint32Array(out.buffer);
+  for (let i = 0; i < bits.length; i++) bits[i] = ((bits[i]! + 0x7fff + ((bits[i]! >>> 16) & 1)) & 0xffff0000) >>> 0;
+  return out;
+}
+
+/**
+ * y = conv(x, w) and the gradients of sum(y * r) with respect to x and w, as plain arrays.
+ * `bf16Inputs`: x and r rounded to bf16 first (the filter gradient's operands).
+ */
+function convAndGradients(backend: string, seed: number, [n, h, c, k, oc, stride]: number[], bf16Inputs = false): Float32Array[] {
   tf.setBackend(backend);
   const rand = mulberry32(seed);
-  const t = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1), shape);
+  const t = (shape: number[], round = false) => {
+    const v = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1);
+    return tf.tensor(round ? roundBf16(v) : v, shape);
+  };
   return tf.tidy(() => {
-    const x = t([n!, h!, h!, c!]) as tf.Tensor4D, w = t([k!, k!, c!, oc!]) as tf.Tensor4D;
+    const x = t([n!, h!, h!, c!], bf16Inputs) as tf.Tensor4D, w = t([k!, k!, c!, oc!]) as tf.Tensor4D;
     const f = (xx: tf.Tensor4D, ww: tf.Tensor4D) => tf.conv2d(xx, ww, stride!, 'same');
     const y = f(x, w);
-    const r = t(y.shape);
+    const r = t(y.shape, bf16Inputs);
     const [dx, dw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(f(xx as tf.Tensor4D, ww as tf.Tensor4D), r)))([x, w]);
     return [y, dx!, dw!].map((v) => v.dataSync() as Float32Array);
   });
@@ -138,6 +151,11 @@ test('in bf16, single-channel filters (SSIM\'s window) stay fp32, an RGB layer r
     assert.ok(relativeError(last[0]!, yl!) > 1e-4, 'its forward pass runs in bf16');
     const ew = relativeError(last[2]!, dwl!);
     assert.ok(ew > 1e-4 && ew < 0.02, `its filter gradient: bf16 ${ew} from fp32`);
+    // Computed the other way round in bf16 too, it is still the gradient of the rounded operands:
+    // cpu's fp32 gradient of bf16-rounded x and dy, up to the order of the f32 sums.
+    const rounded = convAndGradients('cpu', 5, [2, 12, 16, 5, 3, 1], true);
+    const er = relativeError(rounded[2]!, dwl!);
+    assert.ok(er < 1e-5, `its filter gradient: ${er} from the rounded operands' exact one`);
   } finally {
     tf.dispose([a, b]);
     setPrecision('fp32');

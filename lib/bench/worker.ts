@@ -1,6 +1,6 @@
 // One benchmark measurement in its own process, so a preset that exhausts wasm memory (the
 // `original` model aborts there) cannot take the others down, and peak memory is per preset.
-// Started by lib/commands/bench.ts: worker.ts <preset> <batch> <steps> [profile] [fp32|bf16]; prints one JSON line.
+// Started by lib/commands/bench.ts: worker.ts <preset> <batch> <steps> [profile] [fp32|bf16] [warm-up seconds]; prints one JSON line.
 
 import { initBackend } from '../backend';
 import { isPresetName } from '../model/config';
@@ -9,13 +9,13 @@ import { profileTraining } from './kernel-profile';
 import { measureTrainSpeed } from './train-speed';
 
 async function main(): Promise<void> {
-  const [preset, batch, steps, profile, precisionArg] = process.argv.slice(2);
+  const [preset, batch, steps, profile, precisionArg, warmupSeconds] = process.argv.slice(2);
   if (!isPresetName(preset)) throw new Error(`unknown preset ${preset}`);
   const precision = precisionArg || 'fp32';
   if (!isPrecision(precision)) throw new Error(`unknown precision ${precision}`);
   const choice = await initBackend();
   setPrecision(precision);
-  const speed = await measureTrainSpeed(preset, Number(batch), Number(steps));
+  const speed = await measureTrainSpeed(preset, Number(batch), Number(steps), 1, Number(warmupSeconds ?? 0) || 0);
   // oneDNN's implementation of the step's largest convolution (null off the native backend).
   const largest = largestConvolution();
   const peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);

@@ -68,10 +68,17 @@ const ReferenceSchema = schemaFor<Reference>()(z.looseObject({
   error: z.string().optional(),
 }));
 
+/**
+ * Untimed steps before the timed ones, on both sides of the comparison: at least one, and until
+ * this many seconds have passed. Our lite step takes ~2 s of steps to reach its steady speed
+ * (lib/bench/train-speed.ts); a training run lasts minutes, so the steady speed is the one to report.
+ */
+const WARMUP_SECONDS = 2;
+
 /** One preset in a child process (see lib/bench/worker.ts). */
 function runWorker(preset: string, batch: number, steps: number, profile: boolean, precision: Precision): Promise<Measured> {
   return new Promise((resolve) => {
-    const child = fork(path.join(PROJECT_ROOT, 'lib', 'bench', 'worker.ts'), [preset, String(batch), String(steps), profile ? 'profile' : '', precision], {
+    const child = fork(path.join(PROJECT_ROOT, 'lib', 'bench', 'worker.ts'), [preset, String(batch), String(steps), profile ? 'profile' : '', precision, String(WARMUP_SECONDS)], {
       execArgv: ['--require', require.resolve('tsx/cjs')],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
@@ -96,7 +103,7 @@ function runWorker(preset: string, batch: number, steps: number, profile: boolea
 }
 
 function torchReference(preset: string, batch: number, steps: number): Reference {
-  const r = spawnSync(jupyterPython(), [path.join(PROJECT_ROOT, 'bench', 'torch_reference.py'), '--preset', preset, '--batch', String(batch), '--steps', String(steps)], {
+  const r = spawnSync(jupyterPython(), [path.join(PROJECT_ROOT, 'bench', 'torch_reference.py'), '--preset', preset, '--batch', String(batch), '--steps', String(steps), '--warmup-seconds', String(WARMUP_SECONDS)], {
     encoding: 'utf8',
     timeout: 1800_000,
   });
@@ -237,7 +244,7 @@ export const benchCommand: Command = {
     for (let run = 1; run <= runs; run++) {
       for (const { preset, batch, key } of cases) {
         for (const precision of precisions as Precision[]) {
-          log(`${runs > 1 ? `run ${run}/${runs}: ` : ''}training ${preset}${precisions.length > 1 || precision !== 'fp32' ? ` in ${precision}` : ''}, batch ${batch}, ${steps} timed steps after one warm-up...`);
+          log(`${runs > 1 ? `run ${run}/${runs}: ` : ''}training ${preset}${precisions.length > 1 || precision !== 'fp32' ? ` in ${precision}` : ''}, batch ${batch}, ${steps} timed steps after ${WARMUP_SECONDS} s of warm-up...`);
           const m = await runWorker(preset, batch, steps, values.profile === true && run === 1, precision);
           ((oursAt[precision] ??= {})[key] ??= []).push(m);
         }

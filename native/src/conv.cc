@@ -147,11 +147,14 @@ static int64_t PadRight(const ConvShape& s) { return (s.OW - 1) * s.sw + (s.KW -
 // layer, 16 -> 3 at 64x64) is the flipped filter gradient of the convolution that goes the other
 // way: dw[ky, kx, c, o] = sum_p x[p + k - pad, c] dy[p, o] = dw'[KH-1-ky, KW-1-kx, o, c], where
 // dw' is the filter gradient of a convolution from dy (OC channels) to x (C channels) with
-// paddings K-1-pad. oneDNN's fp32 kernels are slow onto 3 channels and fast from them: lite's
-// 16 -> 3, batch 16, 2.34 ms against 0.43 ms. A bf16 run keeps its own bf16 filter gradient there
-// (1.1 ms a call in a lite step, this one 0.64): with this exact one, bf16's 500-step lite loss
-// (bench/bf16-loss.ts) moved from within 1.44% / 1.80% of fp32's to 4.13% / 5.93%, 1.5% / 2.3%
-// above it on average, while the forward pass it differentiates still rounds to bf16.
+// paddings K-1-pad. oneDNN's kernels are slow onto 3 channels and fast from them: lite's 16 -> 3,
+// batch 16, fp32 2.34 ms against 0.43 ms on the Xeon. The swapped form keeps the pass's precision:
+// in bf16 it multiplies the same bf16-rounded x and dy and sums in f32, in another order (within
+// 1e-6 of the direct bf16 gradient, relative to its largest value; both 2.1e-3 from fp32's). On
+// the EPYC (avx512_bf16, no AMX) that took a bf16 lite step's two calls from 3.30 to 1.02 ms.
+// (A bf16 run must keep a bf16 gradient here: with fp32's exact one, bf16's 500-step lite loss,
+// bench/bf16-loss.ts, moved from within 1.44% / 1.80% of fp32's to 4.13% / 5.93%, while the
+// forward pass it differentiates still rounds to bf16.)
 static bool SwapFilterGradient(const ConvShape& s) {
   const int64_t pb = PadBottom(s), pr = PadRight(s);
   return s.G == 1 && s.OC < 8 && s.C >= 16 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 &&
@@ -207,8 +210,7 @@ static Plan PlanOf(const ConvShape& s, int mode) {
   return {UseGemm(s, mode, bf16), bf16};
 }
 
-static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, float alpha) {
-  const bool bf16 = UseBf16(s, mode);
+static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, float alpha, bool bf16) {
   std::string key = std::to_string(mode) + ":" + std::to_string(bias) + ":" + std::to_string(act) + ":" + std::to_string(alpha) + (bf16 ? ":bf16" : ":f32");
   for (int64_t v : {s.N, s.H, s.W, s.C, s.KH, s.KW, s.OC, s.OH, s.OW, s.sh, s.sw, s.pt, s.pl, s.pb, s.pr, s.dh, s.dw, s.G})
     key += "," + std::to_string(v);
@@ -273,15 +275,16 @@ static ConvEntry* GetConv(int mode, const ConvShape& s, bool bias, int act, floa
   return raw;
 }
 
-static void RunConv(int mode, const ConvShape& s, float* a, float* b, float* out, float* bias, int act, float alpha,
-                    const uint16_t* aBf16, const uint16_t* bBf16);
+static void RunPlanned(int mode, const ConvShape& s, const Plan& plan, float* a, float* b, float* out, float* bias, int act,
+                       float alpha, const uint16_t* aBf16, const uint16_t* bBf16);
 
-static void SwappedFilterGradient(const ConvShape& s, float* x, float* dy, float* dw) {
+// dyBf16: dy already in bf16 NHWC, or null.
+static void SwappedFilterGradient(const ConvShape& s, bool bf16, float* x, float* dy, float* dw, const uint16_t* dyBf16) {
   ConvShape u = s;
   u.H = s.OH, u.W = s.OW, u.C = s.OC, u.OC = s.C, u.OH = s.H, u.OW = s.W;
   u.pt = s.KH - 1 - s.pt, u.pl = s.KW - 1 - s.pl, u.pb = s.KH - 1 - PadBottom(s), u.pr = s.KW - 1 - PadRight(s);
   float* f = Scratch<float>(kFlippedFilter, static_cast<size_t>(s.KH * s.KW * s.C * s.OC));
-  RunConv(2, u, dy, x, f, nullptr, ACT_LINEAR, 0.f, nullptr, nullptr);
+  RunPlanned(2, u, {UseGemm(u, 2, bf16), bf16}, dy, x, f, nullptr, ACT_LINEAR, 0.f, dyBf16, nullptr);
   for (int64_t ky = 0; ky < s.KH; ky++)
     for (int64_t kx = 0; kx < s.KW; kx++)
       for (int64_t o = 0; o < s.OC; o++)
@@ -296,13 +299,12 @@ static bool CoversInput(const ConvShape& s) {
   return s.dh == 1 && s.dw == 1 && s.sh <= s.KH && s.sw <= s.KW && PadBottom(s) >= 0 && PadRight(s) >= 0;
 }
 
-// Run one convolution on arrays already checked for size, on the path PlanOf picks.
+// Run one convolution on arrays already checked for size, on the path and in the precision `plan` says.
 // aBf16 / bBf16: the activation operand already in bf16 NHWC, used when this pass runs in bf16.
-static void RunConv(int mode, const ConvShape& s, float* a, float* b, float* out, float* bias, int act, float alpha,
-                    const uint16_t* aBf16 = nullptr, const uint16_t* bBf16 = nullptr) {
-  const Plan plan = PlanOf(s, mode);
-  if (mode == 2 && !plan.bf16 && SwapFilterGradient(s)) {
-    SwappedFilterGradient(s, a, b, out);
+static void RunPlanned(int mode, const ConvShape& s, const Plan& plan, float* a, float* b, float* out, float* bias, int act,
+                       float alpha, const uint16_t* aBf16, const uint16_t* bBf16) {
+  if (mode == 2 && SwapFilterGradient(s)) {
+    SwappedFilterGradient(s, plan.bf16, a, b, out, bBf16);
     return;
   }
   if (mode == 0 && !plan.bf16 && UseFewOutputs(s)) {
@@ -313,7 +315,7 @@ static void RunConv(int mode, const ConvShape& s, float* a, float* b, float* out
     NoteLargest(mode, s, plan.bf16, GemmConv(mode, s, plan.bf16, a, b, out, bias, act, alpha, aBf16, bBf16));
     return;
   }
-  ConvEntry* e = GetConv(mode, s, bias != nullptr, act, alpha);
+  ConvEntry* e = GetConv(mode, s, bias != nullptr, act, alpha, plan.bf16);
   memory ma = e->a.In(a, aBf16), mb = e->b.In(b, bBf16), mo = e->out.Out(out);
   if (mode == 0) {
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mo}};
@@ -331,6 +333,12 @@ static void RunConv(int mode, const ConvShape& s, float* a, float* b, float* out
   }
   e->out.Finish(mo, out);
   Strm().wait();
+}
+
+// Run one convolution on the path and in the precision PlanOf picks for it.
+static void RunConv(int mode, const ConvShape& s, float* a, float* b, float* out, float* bias, int act, float alpha,
+                    const uint16_t* aBf16 = nullptr, const uint16_t* bBf16 = nullptr) {
+  RunPlanned(mode, s, PlanOf(s, mode), a, b, out, bias, act, alpha, aBf16, bBf16);
 }
 
 // Copy between the full input [N, H, W, C] and its strided samples [N, OH, OW, C] (x[:, ::sh, ::sw]).
