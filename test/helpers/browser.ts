@@ -108,7 +108,7 @@ export interface VideoState {
   error: number | null;
 }
 
-interface DomVideo { readyState: number; videoWidth: number; videoHeight: number; duration: number; currentTime: number; error: { code: number } | null; muted: boolean; play(): Promise<void>; addEventListener(e: string, f: () => void, o?: object): void }
+interface DomVideo { readyState: number; videoWidth: number; videoHeight: number; duration: number; currentTime: number; ended: boolean; error: { code: number } | null; muted: boolean; play(): Promise<void>; addEventListener(e: string, f: () => void, o?: object): void }
 
 /** Open a local page offline and play every video on it (muted, as autoplay rules ask). */
 export async function playVideos(file: string): Promise<VideoState[]> {
@@ -126,7 +126,10 @@ export async function playVideos(file: string): Promise<VideoState[]> {
         });
         v.muted = true;
         await v.play().catch(() => undefined);
-        await new Promise<void>((resolve) => setTimeout(resolve, 600));
+        // Until it has played a quarter second (or ended, or failed), at most 5 s: on a loaded
+        // machine a fixed 600 ms wait once saw only 0.08 s of playback.
+        for (let waited = 0; waited < 5000 && v.currentTime < 0.25 && !v.ended && !v.error; waited += 100)
+          await new Promise<void>((resolve) => setTimeout(resolve, 100));
         out.push({ width: v.videoWidth, height: v.videoHeight, duration: v.duration, played: v.currentTime, error: v.error?.code ?? null });
       }
       return out;
