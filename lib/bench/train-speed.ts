@@ -41,9 +41,10 @@ export function syntheticFaces(n: number, size: number, rng: Rng): Uint8Array[] 
 
 /**
  * `warmup` steps are untimed, and more until `warmupSeconds` have passed: a lite step on the native
- * backend speeds up over its first ~2 s (V8 optimising the engine's JavaScript; measured on the
- * 2-core EPYC, steps 1-5 at 108-133 ms, steps 15-25 at 91-104 ms), while PyTorch's steps are
- * steady from the second one. bench gives both the same rule (bench/torch_reference.py).
+ * backend speeds up over its first ~2 s (V8 optimising the engine's JavaScript, and the first touch
+ * of the backend's recycled arrays: 84k page faults in the first second, none by the fourth;
+ * measured on the 2-core EPYC, steps 1-5 at 108-133 ms, steps 15-25 at 91-104 ms), while
+ * PyTorch's steps are steady from the second one. bench gives both the same rule (bench/torch_reference.py).
  */
 export async function measureTrainSpeed(preset: PresetName, batch: number, steps = 5, warmup = 1, warmupSeconds = 0): Promise<TrainSpeed> {
   const config = presetConfig(preset);

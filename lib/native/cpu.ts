@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
 import { readJsonFile } from '../jsonfile';
+import { PROJECT_ROOT } from '../project';
 
 /** Compiler macros for instruction-set extensions, and the flag /proc/cpuinfo shows for each. */
 const MACRO_FLAG: Record<string, string> = {
@@ -60,7 +61,7 @@ export function cpuFlags(cpuinfo = '/proc/cpuinfo'): Set<string> | null {
 export function cpuProbePath(addonFile: string): string | null {
   const candidates = [
     path.join(path.dirname(addonFile), 'deepfake_cpu.node'),
-    path.join(__dirname, '..', '..', 'native', 'build', 'Release', 'deepfake_cpu.node'),
+    path.join(PROJECT_ROOT, 'native', 'build', 'Release', 'deepfake_cpu.node'),
   ];
   return candidates.find((f) => fs.existsSync(f)) ?? null;
 }
