@@ -115,3 +115,15 @@ test('bench --batch 2,3 measures each batch size; --backend picks the backend; b
   assert.equal(runCli(['bench', '--presets', 'tiny', '--backend', 'tpu', '--no-extract']).status, 2);
   assert.equal(runCli(['bench', '--presets', 'tiny', '--batch', '2,x', '--no-extract']).status, 2);
 });
+
+test('measureTrainSpeed times steps only after its warm-up: one step by default, more until the warm-up seconds have passed', { timeout: 120_000 }, async () => {
+  await initBackend();
+  const { measureTrainSpeed } = await import('../lib/bench/train-speed');
+  const plain = await measureTrainSpeed('tiny', 2, 2);
+  assert.equal(plain.warmupSteps, 1);
+  assert.ok(plain.warmupMs > 0 && plain.warmupMs < 60_000, `one warm-up step took ${plain.warmupMs} ms`);
+  const warmed = await measureTrainSpeed('tiny', 2, 2, 1, 1);
+  assert.ok(warmed.warmupMs >= 1000, `timing began ${warmed.warmupMs} ms in, after the warm-up second`);
+  assert.ok(warmed.warmupSteps >= 1);
+  assert.equal(warmed.steps, 2);
+});

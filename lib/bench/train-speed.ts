@@ -25,6 +25,10 @@ export interface TrainSpeed {
   /** Useful arithmetic per second: the model's FLOPs over the measured time. */
   effectiveGflops: number;
   steps: number;
+  /** Untimed steps before them (at least `warmup`, more until `warmupSeconds` had passed). */
+  warmupSteps: number;
+  /** How long they took: from the first step's start to the first timed step's. */
+  warmupMs: number;
   error?: string;
 }
 
@@ -57,7 +61,7 @@ export async function measureTrainSpeed(preset: PresetName, batch: number, steps
   const prep: number[] = [];
   try {
     const start = performance.now();
-    let warm = 0;
+    let warm = 0, warmupMs = 0;
     while (times.length < steps) {
       const t0 = performance.now();
       const stepPrep: number[] = [];
@@ -71,6 +75,7 @@ export async function measureTrainSpeed(preset: PresetName, batch: number, steps
         disposeBatch(b);
       }
       if (warm >= warmup && t0 - start >= warmupSeconds * 1000) {
+        if (!times.length) warmupMs = t0 - start;
         times.push(performance.now() - t0);
         prep.push(...stepPrep);
       } else warm++;
@@ -86,6 +91,8 @@ export async function measureTrainSpeed(preset: PresetName, batch: number, steps
       gflopsPerStep: flops / 1e9,
       effectiveGflops: flops / 1e9 / (stepMs / 1000),
       steps,
+      warmupSteps: warm,
+      warmupMs,
     };
   } finally {
     Object.values(optimizers).forEach((o) => o.dispose());
