@@ -13,14 +13,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { extractFaces } from '../lib/faces/extract';
 import { presetConfig } from '../lib/model/config';
-import { bf16Unavailable, largestConvolution, type Precision } from '../lib/native/precision';
-import { PROJECT_ROOT } from '../lib/project';
+import { bf16Unavailable, largestConvolution, type Precision } from '../lib/engine/native/precision';
+import { PROJECT_ROOT } from '../lib/util/project';
 import { DEFAULT_RECIPE, resolveRecipe } from '../lib/train/recipes';
 import { TrainingSession } from '../lib/train/session';
-import { median } from '../lib/stats';
+import { median } from '../lib/util/stats';
 
 const { values } = parseArgs({ options: { steps: { type: 'string' }, faces: { type: 'string' }, order: { type: 'string' }, noise: { type: 'boolean' } } });
 const steps = Number(values.steps ?? 500);

@@ -12,7 +12,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { readAlignments, type FaceRecord } from '../lib/faces/alignments';
 import { extractFaces } from '../lib/faces/extract';
-import { PROJECT_ROOT } from '../lib/project';
+import { PROJECT_ROOT } from '../lib/util/project';
 
 const { values } = parseArgs({ options: { out: { type: 'string' }, detector: { type: 'string' }, 'min-score': { type: 'string' }, identity: { type: 'string' } } });
 const outRoot = values.out ?? path.join(os.tmpdir(), 'deepfake-lab-lfw');

@@ -11,13 +11,13 @@
 //    views is the face's landmarks as face-api reads them, which is what the rig's truth must be.
 
 import { parseArgs } from 'util';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { createDetector } from '../lib/faces/extract';
 import { estimateYaw } from '../lib/faces/quality';
 import { eyeCentres } from '../lib/faces/template';
 import type { Point } from '../lib/faces/types';
-import { decodeImage } from '../lib/image';
-import { PROJECT_ROOT } from '../lib/project';
+import { decodeImage } from '../lib/util/image';
+import { PROJECT_ROOT } from '../lib/util/project';
 import { toPhoto } from '../lib/samples/face-frame';
 import { landmarkError } from '../lib/samples/measure';
 import { NEUTRAL, sample } from '../lib/samples/params';

@@ -12,7 +12,7 @@ import * as path from 'path';
 import { writeFileSync } from 'fs';
 import { parseArgs } from 'util';
 import { createCanvas, loadImage } from 'canvas';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { checkDetection } from '../lib/samples/measure';
 import { sample } from '../lib/samples/params';
 import { loadPerson, OUTPUT, render, type Render } from '../lib/samples/rig';

@@ -14,17 +14,17 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
-import { loadTruthPhoto, photoSharpness, r4, swapTruthPhoto, TRUTH_WAYS, type TruthPhoto } from '../lib/bench/quality-judge';
+import { initBackend } from '../lib/engine/backend';
+import { loadTruthPhoto, photoSharpness, r4, swapTruthPhoto, TRUTH_WAYS, type TruthPhoto } from '../lib/benchmark/quality-judge';
 import { growBox, landmarkBox } from '../lib/faces/types';
-import { writeFileAtomic } from '../lib/fsutil';
-import { cutBox, imageToTensor, pixelBox, type RgbImage } from '../lib/image';
+import { writeFileAtomic } from '../lib/util/fsutil';
+import { cutBox, imageToTensor, pixelBox, type RgbImage } from '../lib/util/image';
 import { ssim } from '../lib/metrics/image';
 import { readTruthManifest } from '../lib/samples/truth';
-import { mean, median } from '../lib/stats';
+import { mean, median } from '../lib/util/stats';
 import { loadSwapModel, type SwapModel } from '../lib/swap/model';
 import { DEFAULT_SHARPEN } from '../lib/swap/sharpen';
-import { imageGrid } from '../lib/viz/faces';
+import { imageGrid } from '../lib/util/image-grid';
 
 const { values } = parseArgs({
   options: { model: { type: 'string' }, truth: { type: 'string' }, pairs: { type: 'string' }, amounts: { type: 'string' }, out: { type: 'string' }, show: { type: 'string' } },

@@ -10,14 +10,14 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { createDetector } from '../lib/faces/extract';
-import { PROJECT_ROOT } from '../lib/project';
+import { PROJECT_ROOT } from '../lib/util/project';
 import { writeSampleClip } from '../lib/samples/clip';
 import { loadSwapModel } from '../lib/swap/model';
 import { DEFAULT_SHARPEN } from '../lib/swap/sharpen';
 import { analyseFrames } from '../lib/video/analyse';
-import { probeVideo } from '../lib/video/ffmpeg';
+import { probeVideo } from '../lib/util/ffmpeg';
 import { swapVideo } from '../lib/video/swap-video';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;

@@ -28,14 +28,14 @@
 import * as path from 'path';
 import { parseArgs } from 'util';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
-import { r4, referenceFaces, SCORING_FRAME, toScoringFrame, TRUTH_WAYS } from '../lib/bench/quality-judge';
+import { initBackend } from '../lib/engine/backend';
+import { r4, referenceFaces, SCORING_FRAME, toScoringFrame, TRUTH_WAYS } from '../lib/benchmark/quality-judge';
 import { loadCropLandmarks } from '../lib/faces/crop-landmarks';
 import { faceMask } from '../lib/faces/mask';
 import { faceDescriptor } from '../lib/faces/recognition';
 import type { Point } from '../lib/faces/types';
-import { writeFileAtomic } from '../lib/fsutil';
-import { tensorToImage } from '../lib/image';
+import { writeFileAtomic } from '../lib/util/fsutil';
+import { tensorToImage } from '../lib/util/image';
 import { calibrateVerifier, verify, type Verifier } from '../lib/metrics/identity';
 import { psnr, ssim } from '../lib/metrics/image';
 import { eachFace } from '../lib/metrics/landmarks';
@@ -44,7 +44,7 @@ import { swapLightOf } from '../lib/model/config';
 import { loadAutoencoder } from '../lib/model/store';
 import { readTexture, warpLayer, warpStages, withCoordinates, type WarpFace } from '../lib/model/warp-face';
 import { loadTruthFaces } from '../lib/samples/truth';
-import { median } from '../lib/stats';
+import { median } from '../lib/util/stats';
 import { trainingGeometry } from '../lib/swap/model';
 import { latestCheckpoint, readCheckpointInfo } from '../lib/train/checkpoint';
 import { modelLandmarks } from '../lib/train/face-maps';
@@ -52,7 +52,7 @@ import { facesToTensor } from '../lib/train/preview';
 import { loadIdentityFaces } from '../lib/train/session';
 import type { TrainSettings } from '../lib/train/settings';
 import { coordinateTensor } from '../lib/train/texture-coords';
-import { imageGrid } from '../lib/viz/faces';
+import { imageGrid } from '../lib/util/image-grid';
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, truth: { type: 'string' }, show: { type: 'string' }, out: { type: 'string' }, 'light-sigma': { type: 'string' }, sources: { type: 'string' } } });
 if (!values.model) {

@@ -4,9 +4,9 @@
 // JSON object; progress and logs go to standard error. Exit status 0 done, 1 failed, 2 bad usage
 // or unusable input, with a one-line reason on standard error.
 
-import { releaseWebgpu } from './webgpu';
+import { releaseWebgpu } from './engine/webgpu';
 import { parseArgs } from 'util';
-import { BackendUnavailableError } from './backend';
+import { BackendUnavailableError } from './engine/backend';
 import { OutputNotWritable, UsageError, type Command, type Options, type Values } from './commands/command';
 import { benchCommand } from './commands/bench';
 import { doctorCommand } from './commands/doctor';
@@ -72,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${e.command}: ${e.message}\n`);
       return 2;
     }
-    // A full disk mid-run: say so with the file (lib/fsutil.ts adds it to failed writes).
+    // A full disk mid-run: say so with the file (lib/util/fsutil.ts adds it to failed writes).
     const err = (e ?? {}) as NodeJS.ErrnoException;
     if (err.code === 'ENOSPC' || err.code === 'EDQUOT') {
       process.stderr.write(`${name}: disk full (no space left on device) writing ${err.path ?? '?'}\n`);

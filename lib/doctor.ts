@@ -1,10 +1,10 @@
 // `deepfake-lab doctor`: what this machine can do, in one report.
 
 import * as tf from '@tensorflow/tfjs';
-import { BACKENDS, initBackend, type BackendName, type BackendStatus } from './backend';
-import { jupyterStatus, type JupyterStatus } from './jupyter';
-import { versions } from './project';
-import { ffmpegMissing, ffmpegVersion } from './video/ffmpeg';
+import { BACKENDS, initBackend, type BackendName, type BackendStatus } from './engine/backend';
+import { jupyterStatus, type JupyterStatus } from './util/jupyter';
+import { versions } from './util/project';
+import { ffmpegMissing, ffmpegVersion } from './util/ffmpeg';
 import { escapeHtml, htmlTable } from './viz/display';
 
 export interface DoctorReport {

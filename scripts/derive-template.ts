@@ -13,10 +13,10 @@ import * as path from 'path';
 import { fitSimilarity, applyMatrixAll } from '../lib/faces/align';
 import { createFaceApiDetector } from '../lib/faces/faceapi-detector';
 import type { Point } from '../lib/faces/types';
-import { listImageFiles, tryDecodeImage } from '../lib/image';
-import { writeFileAtomic } from '../lib/fsutil';
-import { Progress } from '../lib/progress';
-import { PROJECT_ROOT } from '../lib/project';
+import { listImageFiles, tryDecodeImage } from '../lib/util/image';
+import { writeFileAtomic } from '../lib/util/fsutil';
+import { Progress } from '../lib/util/progress';
+import { PROJECT_ROOT } from '../lib/util/project';
 
 function normalise(shape: Point[]): Point[] {
   const n = shape.length;

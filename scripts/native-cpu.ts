@@ -1,8 +1,8 @@
 // Called by scripts/setup.sh after building the addon: record the CPU features the build may use
-// (lib/native/cpu.ts reads them at load) beside the .node file.
+// (lib/engine/native/cpu.ts reads them at load) beside the .node file.
 import { execFileSync } from 'child_process';
-import { writeFileAtomicSync } from '../lib/fsutil';
-import { cpuStampPath, featuresFromMacros, type CpuStamp } from '../lib/native/cpu';
+import { writeFileAtomicSync } from '../lib/util/fsutil';
+import { cpuStampPath, featuresFromMacros, type CpuStamp } from '../lib/engine/native/cpu';
 
 const addon = process.argv[2];
 if (!addon) throw new Error('usage: native-cpu.ts path/to/deepfake_native.node');

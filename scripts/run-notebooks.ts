@@ -1,8 +1,8 @@
 // Executes the notebooks given on the command line, in order, through Jupyter; writes executed
 // copies and HTML pages under output/notebooks/ and stops at the first failing cell.
 import * as path from 'path';
-import { executeNotebook, NotebookFailed } from '../lib/notebook-runner';
-import { PROJECT_ROOT } from '../lib/project';
+import { executeNotebook, NotebookFailed } from '../lib/util/notebook-runner';
+import { PROJECT_ROOT } from '../lib/util/project';
 
 async function main(files: string[]): Promise<number> {
   for (const file of files) {

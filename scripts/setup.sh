@@ -85,7 +85,7 @@ if [ ! -f "$stamp_file" ] || [ "$(cat "$stamp_file")" != "$want_stamp" ]; then
 fi
 
 # ---- 3. Native training kernels -----------------------------------------------------------------
-# node-gyp compiles native/ against oneDNN's headers. A failure is not fatal: lib/backend.ts then
+# node-gyp compiles native/ against oneDNN's headers. A failure is not fatal: lib/engine/backend.ts then
 # picks wasm and `doctor` says why.
 native_stamp="native/build/.deepfake-lab-stamp"
 dnnl_version="$(dpkg-query -W -f='${Version}' libdnnl-dev 2>/dev/null || true)"

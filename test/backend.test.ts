@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { BackendUnavailableError, initBackend } from '../lib/backend';
+import { BackendUnavailableError, initBackend } from '../lib/engine/backend';
 
 test('a failed forced start lets a later call choose; then forcing another backend throws naming both, and the engine stays', async () => {
   await assert.rejects(initBackend({ force: 'tfjs-node-gpu' }), BackendUnavailableError);

@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
-import { edgeMagnitude, sobelFilter } from '../lib/basics';
-import { decodeImage } from '../lib/image';
+import { initBackend } from '../lib/engine/backend';
+import { edgeMagnitude, sobelFilter } from '../lib/lab/basics';
+import { decodeImage } from '../lib/util/image';
 import { htmlTable, showImage } from '../lib/viz/display';
 
 test('edgeMagnitude lights up a vertical step edge and nothing else', async () => {

@@ -8,10 +8,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
-import { mixingScore, SCORING_FRAME, toScoringFrame } from '../lib/bench/quality-judge';
-import { timePoints } from '../lib/bench/quality';
-import { decodeImage } from '../lib/image';
+import { initBackend } from '../lib/engine/backend';
+import { mixingScore, SCORING_FRAME, toScoringFrame } from '../lib/benchmark/quality-judge';
+import { timePoints } from '../lib/benchmark/quality';
+import { decodeImage } from '../lib/util/image';
 import { runCli } from './helpers/cli';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-bq-'));

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'child_process';
-import { initBackend } from '../lib/backend';
-import { forwardFlops, trainStepFlops } from '../lib/bench/flops';
+import { initBackend } from '../lib/engine/backend';
+import { forwardFlops, trainStepFlops } from '../lib/benchmark/flops';
 import { buildAutoencoder, disposeAutoencoder } from '../lib/model/builder';
 import { presetConfig } from '../lib/model/config';
 import { runCli } from './helpers/cli';
@@ -53,7 +53,7 @@ test('bench --json reports throughput, effective GFLOP/s, data prep and peak mem
 
 const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 test('the PyTorch reference builds the same lite model (5,137,190 parameters)', { skip: hasTorch ? false : 'python3-torch is not installed (DEEPFAKE_SETUP_TORCH=1 npm run setup installs it)', timeout: 120_000 }, () => {
-  const r = spawnSync('/usr/bin/python3', ['bench/torch_reference.py', '--preset', 'lite', '--batch', '2', '--steps', '1', '--warmup', '0'], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/python3', ['lib/benchmark/torch_reference.py', '--preset', 'lite', '--batch', '2', '--steps', '1', '--warmup', '0'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { params: number; facesPerSecond: number };
   assert.equal(j.params, 5_137_190);
@@ -63,7 +63,7 @@ test('the PyTorch reference builds the same lite model (5,137,190 parameters)', 
 test('bench --precision fp32,bf16: a row per precision naming oneDNN\'s implementation, and the bf16/fp32 ratio; bad values exit 2', { timeout: 300_000 }, async () => {
   assert.equal(runCli(['bench', '--presets', 'tiny', '--precision', 'fp8', '--no-extract']).status, 2);
   // As the child process will see it (this process may have moved to another backend).
-  const { bf16Unavailable } = await import('../lib/native/precision');
+  const { bf16Unavailable } = await import('../lib/engine/native/precision');
   const why = bf16Unavailable(expectedBackend());
   // lite: its largest convolution is wide enough for bf16 (tiny's run in fp32 either way).
   const r = runCli(['bench', '--presets', 'lite', '--batch', '2', '--steps', '2', '--precision', 'fp32,bf16', '--no-extract', '--json'], {}, 300_000);
@@ -81,7 +81,7 @@ test('bench --precision fp32,bf16: a row per precision naming oneDNN\'s implemen
 });
 
 test('bench --precision fp32,bf16 --reference torch: bf16 against PyTorch\'s fp32, run by run', { skip: hasTorch ? false : 'python3-torch is not installed', timeout: 300_000 }, async () => {
-  const { bf16Unavailable } = await import('../lib/native/precision');
+  const { bf16Unavailable } = await import('../lib/engine/native/precision');
   if (bf16Unavailable(expectedBackend())) return;
   const r = runCli(['bench', '--presets', 'lite', '--batch', '2', '--steps', '2', '--precision', 'fp32,bf16', '--reference', 'torch', '--no-extract', '--json'], {}, 300_000);
   assert.equal(r.status, 0, r.stderr);
@@ -91,7 +91,7 @@ test('bench --precision fp32,bf16 --reference torch: bf16 against PyTorch\'s fp3
 });
 
 test('bench --precision all (npm run bench): fp32, and bf16 only where it can run, saying why not', { timeout: 300_000 }, async () => {
-  const { bf16Unavailable } = await import('../lib/native/precision');
+  const { bf16Unavailable } = await import('../lib/engine/native/precision');
   const why = bf16Unavailable(expectedBackend());
   const r = runCli(['bench', '--presets', 'tiny', '--batch', '2', '--steps', '1', '--precision', 'all', '--no-extract', '--json'], {}, 300_000);
   assert.equal(r.status, 0, r.stderr);
@@ -118,7 +118,7 @@ test('bench --batch 2,3 measures each batch size; --backend picks the backend; b
 
 test('measureTrainSpeed times steps only after its warm-up: one step by default, more until the warm-up seconds have passed', { timeout: 120_000 }, async () => {
   await initBackend();
-  const { measureTrainSpeed } = await import('../lib/bench/train-speed');
+  const { measureTrainSpeed } = await import('../lib/benchmark/train-speed');
   const plain = await measureTrainSpeed('tiny', 2, 2);
   assert.equal(plain.warmupSteps, 1);
   assert.ok(plain.warmupMs > 0 && plain.warmupMs < 60_000, `one warm-up step took ${plain.warmupMs} ms`);

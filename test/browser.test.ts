@@ -11,14 +11,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { executeNotebook } from '../lib/notebook-runner';
+import { executeNotebook } from '../lib/util/notebook-runner';
 import { EMBED_MARKER } from '../lib/viz/plotly';
 import { PROJECT_ROOT } from './helpers/shared';
 import { assertClean, checkPage, SHOTS } from './helpers/browser';
 import { compareRuns } from '../lib/lab/runs';
 import { TrainingSession } from '../lib/train/session';
 import { writeRunComparisonPage } from '../lib/viz/runs';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { syntheticFaces, tinyConfig } from './train-fixtures';
 
 // The functions passed to page.evaluate run in Chromium; name the DOM they touch (the project

@@ -7,8 +7,8 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { fastestOf } from '../lib/calibrate';
-import { SWIFTSHADER_ICD, vulkanDrivers } from '../lib/webgpu';
+import { fastestOf } from '../lib/engine/calibrate';
+import { SWIFTSHADER_ICD, vulkanDrivers } from '../lib/engine/webgpu';
 import { PROJECT_ROOT } from './helpers/shared';
 import { needs, nativeSkip } from './helpers/strict';
 

@@ -3,10 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
-import { loadAddon } from '../lib/native/addon';
+import { initBackend } from '../lib/engine/backend';
+import { loadAddon } from '../lib/engine/native/addon';
 import { ConvLeaky, convLeaky } from '../lib/model/conv-leaky';
-import { bf16Unavailable, setPrecision } from '../lib/native/precision';
+import { bf16Unavailable, setPrecision } from '../lib/engine/native/precision';
 import { nativeSkip } from './helpers/strict';
 import { relativeError } from './helpers/relative-error';
 import { mulberry32 } from './helpers/rng';

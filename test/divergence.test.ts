@@ -3,7 +3,7 @@
 // learning rate stops early with the reason, and a resumed diverged model stops at its first step.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { NO_AUGMENT } from '../lib/train/augment';
 import { DivergenceWatch } from '../lib/train/divergence';
 import type { HistoryEntry } from '../lib/train/history';

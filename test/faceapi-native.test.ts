@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { readAlignments } from '../lib/faces/alignments';
 import { createDetector, extractFaces } from '../lib/faces/extract';
 import { faceApi, faceBackendInUse, onFaceBackend, setFaceBackend, type FaceBackend } from '../lib/faces/faceapi';
@@ -16,8 +16,8 @@ import { createFaceApiDetector, withLandmarks } from '../lib/faces/faceapi-detec
 import { locateFaces, squareInput } from '../lib/faces/ssd-fused';
 import { descriptorDistance, faceDescriptor, faceDescriptors } from '../lib/faces/recognition';
 import type { DetectedFace } from '../lib/faces/types';
-import { decodeImage, imageToTensor, pixelTensor, type RgbImage } from '../lib/image';
-import { fallbacks } from '../lib/native/backend';
+import { decodeImage, imageToTensor, pixelTensor, type RgbImage } from '../lib/util/image';
+import { fallbacks } from '../lib/engine/native/backend';
 import { sharedPath, skipWithoutShared } from './helpers/shared';
 import { nativeSkip } from './helpers/strict';
 

@@ -11,7 +11,7 @@ import { extractFaces, type ExtractSummary } from '../lib/faces/extract';
 import { cropLandmarks } from '../lib/faces/recognition';
 import { eyeCentres, templateInCrop } from '../lib/faces/template';
 import type { Point } from '../lib/faces/types';
-import { decodeImage, imageToTensor } from '../lib/image';
+import { decodeImage, imageToTensor } from '../lib/util/image';
 import { runCli } from './helpers/cli';
 import { sharedPath, skipWithoutShared } from './helpers/shared';
 

@@ -9,9 +9,9 @@ import { faceMask, maskOutline } from '../lib/faces/mask';
 import { estimateYaw, sharpness } from '../lib/faces/quality';
 import { alignmentMatrix, eyeCentres, TEMPLATE, templateInCrop } from '../lib/faces/template';
 import type { Matrix, Point } from '../lib/faces/types';
-import { warpAffine } from '../lib/faces/warp';
-import { initBackend } from '../lib/backend';
-import { decodeImage, type RgbImage } from '../lib/image';
+import { warpAffine } from '../lib/faces/resample';
+import { initBackend } from '../lib/engine/backend';
+import { decodeImage, type RgbImage } from '../lib/util/image';
 import { mulberry32 } from './helpers/rng';
 
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);

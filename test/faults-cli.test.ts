@@ -1,6 +1,6 @@
 // Faults a user meets, each through the real CLI: a SIGKILL mid-run then the same command again
 // (extract, samples, swap; train and scrape have theirs in train-cli / scrape-cli), a full disk
-// (injected with DEEPFAKE_FAULT_ENOSPC, see lib/fsutil.ts), and an output folder the user cannot
+// (injected with DEEPFAKE_FAULT_ENOSPC, see lib/util/fsutil.ts), and an output folder the user cannot
 // write (run as user nobody through setpriv).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import type { AlignmentsFile } from '../lib/faces/alignments';
 import { disposeAutoencoder } from '../lib/model/builder';
 import { presetConfig } from '../lib/model/config';
@@ -30,7 +30,7 @@ function tree(dir: string): string[] {
   return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
 }
 
-/** Leftovers of interrupted writers: `.NAME.PID.N.tmp` files (lib/fsutil.ts), `.tmp-*` folders. */
+/** Leftovers of interrupted writers: `.NAME.PID.N.tmp` files (lib/util/fsutil.ts), `.tmp-*` folders. */
 function temps(dir: string): string[] {
   return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => /(^|\/)\..*\.tmp$/.test(f) || /(^|\/)\.tmp-/.test(f));
 }

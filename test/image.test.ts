@@ -1,10 +1,10 @@
-// lib/image.ts on every file of ../shared/data/bad-inputs, against that folder's README.
+// lib/util/image.ts on every file of ../shared/data/bad-inputs, against that folder's README.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from './helpers/rng';
-import { cutBox, decodeImage, encodeImage, imageToTensor, listImageFiles, pixelBox, sniffFormat, tensorToImage, tryDecodeImage, type RgbImage } from '../lib/image';
+import { cutBox, decodeImage, encodeImage, imageToTensor, listImageFiles, pixelBox, sniffFormat, tensorToImage, tryDecodeImage, type RgbImage } from '../lib/util/image';
 import { growBox, landmarkBox } from '../lib/faces/types';
 import { sharedPath, skipWithoutShared } from './helpers/shared';
 

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
-import { spaceToDepth } from '../lib/kernels/depth-to-space-grad';
+import { initBackend } from '../lib/engine/backend';
+import { spaceToDepth } from '../lib/engine/extra-kernels/depth-to-space-grad';
 import { mulberry32, randInt } from './helpers/rng';
 
 type Pad = 'same' | 'valid';

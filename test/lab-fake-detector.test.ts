@@ -4,9 +4,9 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { accuracy, buildFakeDetector, predictFake, rocCurve, saliencyMaps, trainFakeDetector, type LabelledFaces } from '../lib/lab/fake-detector';
-import { Rng } from '../lib/rng';
+import { Rng } from '../lib/util/rng';
 
 const SIZE = 32;
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { calibrateVerifier, verify } from '../lib/metrics/identity';
 import { laplacianVariance, psnr, ssim } from '../lib/metrics/image';
 import { mulberry32 } from './helpers/rng';

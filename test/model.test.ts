@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { autoencode, buildAutoencoder, type Autoencoder, countParams, disposeAutoencoder, encodedShape } from '../lib/model/builder';
 import { presetConfig, validateConfig, type PresetName } from '../lib/model/config';
 import { loadLayersModel, saveLayersModel } from '../lib/model/fs-io';

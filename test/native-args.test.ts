@@ -4,7 +4,7 @@
 // axis in transpose read past the buffer). The convolution cache stays within its bound.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadAddon, type NativeAddon } from '../lib/native/addon';
+import { loadAddon, type NativeAddon } from '../lib/engine/native/addon';
 import { nativeSkip } from './helpers/strict';
 
 const skip = nativeSkip();

@@ -5,8 +5,8 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
-import { bf16Unavailable, currentPrecision, largestConvolution, PrecisionUnavailable, setPrecision } from '../lib/native/precision';
+import { initBackend } from '../lib/engine/backend';
+import { bf16Unavailable, currentPrecision, largestConvolution, PrecisionUnavailable, setPrecision } from '../lib/engine/native/precision';
 import { mulberry32 } from './helpers/rng';
 import { nativeSkip } from './helpers/strict';
 import { relativeError } from './helpers/relative-error';

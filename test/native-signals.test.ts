@@ -14,7 +14,7 @@ const skip = nativeSkip();
 // The child: products of the shapes that crashed (3 faces through the landmark net's last layer,
 // a dense layer of a batch of 16) and a convolution, compared with their first results, for 4 s.
 const CHILD = `
-const { loadAddon } = require(${JSON.stringify(path.resolve(__dirname, '../lib/native/addon.ts'))});
+const { loadAddon } = require(${JSON.stringify(path.resolve(__dirname, '../lib/engine/native/addon.ts'))});
 process.on('SIGUSR2', () => {});
 const load = loadAddon();
 if (!load.ok) throw new Error(load.reason);

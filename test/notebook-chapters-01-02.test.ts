@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { executeNotebook } from '../lib/notebook-runner';
+import { executeNotebook } from '../lib/util/notebook-runner';
 import { readAlignments } from '../lib/faces/alignments';
 import { PROJECT_ROOT } from './helpers/shared';
 

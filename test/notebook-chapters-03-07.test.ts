@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { executeNotebook, NotebookFailed } from '../lib/notebook-runner';
+import { executeNotebook, NotebookFailed } from '../lib/util/notebook-runner';
 import { writeSamples } from '../lib/samples/dataset';
 import { extractFaces } from '../lib/faces/extract';
 import { latestCheckpoint } from '../lib/train/checkpoint';
 import { LABEL_PREFIX, readProvenance } from '../lib/swap/provenance';
 import { PROJECT_ROOT } from './helpers/shared';
 import { assertClean, checkPage, playVideos } from './helpers/browser';
-import { probeOutput } from '../lib/video/ffmpeg';
+import { probeOutput } from '../lib/util/ffmpeg';
 import { needs } from './helpers/strict';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-ch03-07-'));

@@ -7,11 +7,11 @@ import * as os from 'os';
 import * as path from 'path';
 import * as ts from 'typescript';
 import sharp from 'sharp';
-import { executeNotebook, NotebookFailed } from '../lib/notebook-runner';
+import { executeNotebook, NotebookFailed } from '../lib/util/notebook-runner';
 import { PROJECT_ROOT } from './helpers/shared';
-import { JUPYTER_DIR } from '../lib/project';
+import { JUPYTER_DIR } from '../lib/util/project';
 import { expectedBackend, nativeSkip, needs } from './helpers/strict';
-import { SWIFTSHADER_ICD, vulkanDrivers } from '../lib/webgpu';
+import { SWIFTSHADER_ICD, vulkanDrivers } from '../lib/engine/webgpu';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfake-lab-nb-'));
 
@@ -148,7 +148,7 @@ test('the kernel keeps working after an imported .ts file is replaced on disk be
 });
 
 // tslab resolves every require against the requiring file's folder before node_modules: a bare
-// import in lib/x/ that names a file beside it (lib/webgpu.ts importing 'webgpu') gets that file in
+// import in lib/x/ that names a file beside it (lib/engine/webgpu.ts importing 'webgpu') gets that file in
 // a notebook, and works everywhere else.
 test('no library file imports a package that has the name of a file beside it (tslab would load the file)', () => {
   const offenders: string[] = [];

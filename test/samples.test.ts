@@ -1,16 +1,16 @@
 // The built-in identities' rig: parameters, determinism, the warp, and what face-api sees.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { applyMatrixAll, fitSimilarity } from '../lib/faces/align';
 import { eyeCentres } from '../lib/faces/template';
 import type { Point } from '../lib/faces/types';
 import { checkDetection, landmarkError } from '../lib/samples/measure';
 import { NEUTRAL, RANGES, checkParams, sample, type RigParams } from '../lib/samples/params';
-import { piecewiseWarp } from '../lib/samples/piecewise-warp';
+import { piecewiseWarp } from '../lib/geometry/piecewise-affine';
 import { IDENTITIES } from '../lib/samples/identities';
 import { loadPerson, personOf, render, renderLandmarks, OUTPUT } from '../lib/samples/rig';
-import { triangulate } from '../lib/samples/triangulate';
+import { triangulate } from '../lib/geometry/triangulate';
 
 test('sample() draws the same parameters for the same seed, inside RANGES', () => {
   assert.deepEqual(sample(7), sample(7));

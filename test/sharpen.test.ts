@@ -4,11 +4,11 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { applyMatrixAll } from '../lib/faces/align';
 import { templateInCrop } from '../lib/faces/template';
 import type { DetectedFace, Matrix, Point } from '../lib/faces/types';
-import { decodeImage, type RgbImage } from '../lib/image';
+import { decodeImage, type RgbImage } from '../lib/util/image';
 import type { SwapModel } from '../lib/swap/model';
 import { sharpenFace } from '../lib/swap/sharpen';
 import { swapFaces } from '../lib/swap/swap-image';

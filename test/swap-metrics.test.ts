@@ -3,11 +3,11 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { faceApiSwapMetrics } from '../lib/metrics/swap';
 import { landmarkError } from '../lib/metrics/landmarks';
-import { decodeImage } from '../lib/image';
-import { centreCropResize } from '../lib/image';
+import { decodeImage } from '../lib/util/image';
+import { centreCropResize } from '../lib/util/image';
 import { sharedPath, skipWithoutShared } from './helpers/shared';
 
 const skip = skipWithoutShared('data/lfw-pair');

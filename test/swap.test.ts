@@ -3,14 +3,14 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { applyMatrix, applyMatrixAll } from '../lib/faces/align';
 import { templateInCrop } from '../lib/faces/template';
 import type { DetectedFace, Matrix, Point } from '../lib/faces/types';
-import { decodeImage, type RgbImage } from '../lib/image';
+import { decodeImage, type RgbImage } from '../lib/util/image';
 import { matchColour } from '../lib/swap/colour';
 import { faceFrame } from '../lib/swap/geometry';
-import { labToRgb, rgbToLab } from '../lib/swap/lab';
+import { labToRgb, rgbToLab } from '../lib/swap/cielab';
 import { swapMask, type SwapMaskOptions } from '../lib/swap/mask';
 import type { SwapModel } from '../lib/swap/model';
 import { dilatedHull } from './helpers/hull';

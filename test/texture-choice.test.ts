@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { cropLandmarks } from '../lib/faces/recognition';
 import type { Point } from '../lib/faces/types';
 import { textureCandidates, type TextureSource } from '../lib/model/warp-face';

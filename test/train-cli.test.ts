@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { autoencode, disposeAutoencoder } from '../lib/model/builder';
 import { latestCheckpoint, loadCheckpoint } from '../lib/train/checkpoint';
 import { readHistory } from '../lib/train/history';
@@ -134,7 +134,7 @@ test('train --precision: bf16 is recorded in the checkpoint, a continued run kee
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--precision must be fp32 or bf16, got fp16/);
   // As the child process will see it (this process may have moved to another backend).
-  const { bf16Unavailable } = await import('../lib/native/precision');
+  const { bf16Unavailable } = await import('../lib/engine/native/precision');
   const why = bf16Unavailable(expectedBackend());
   if (why) {
     // Where bf16 cannot run, asking for it is refused with that reason, before any training.

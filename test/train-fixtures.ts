@@ -6,7 +6,7 @@ import * as path from 'path';
 import { ALIGNMENTS_FILE } from '../lib/faces/alignments';
 import { templateInCrop } from '../lib/faces/template';
 import type { Point } from '../lib/faces/types';
-import { encodeImage } from '../lib/image';
+import { encodeImage } from '../lib/util/image';
 import { presetConfig, type ModelConfig } from '../lib/model/config';
 import { mulberry32 } from './helpers/rng';
 

@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync } from 'fs';
 import * as path from 'path';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { LANDMARKS_CACHE, loadCropLandmarks } from '../lib/faces/crop-landmarks';
 import { faceMask, DEFAULT_MASK } from '../lib/faces/mask';
 import type { Point } from '../lib/faces/types';
-import { toFacePixels } from '../lib/image';
+import { toFacePixels } from '../lib/util/image';
 import { NO_AUGMENT } from '../lib/train/augment';
 import { disposeBatch, FaceSampler } from '../lib/train/batches';
 import { faceMaps } from '../lib/train/face-maps';
@@ -19,7 +19,7 @@ import { DEFAULT_RECIPE, RECIPES, recipeNames, resolveRecipe } from '../lib/trai
 import { runTraining } from '../lib/train/run';
 import { cycleProgress, learningRateAt, nextCycle, type LrSchedule } from '../lib/train/schedule';
 import { TrainingSession } from '../lib/train/session';
-import { Rng } from '../lib/rng';
+import { Rng } from '../lib/util/rng';
 import { PROJECT_ROOT } from './helpers/shared';
 import { alignedFolder, syntheticFaces, tinyConfig } from './train-fixtures';
 

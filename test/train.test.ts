@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { NO_AUGMENT } from '../lib/train/augment';
 import { latestCheckpoint, listCheckpoints } from '../lib/train/checkpoint';
 import { readHistory } from '../lib/train/history';

@@ -2,7 +2,7 @@
 // layer the builder makes with that layer's parameter count, one decoder per identity.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { buildAutoencoder, countParams, disposeAutoencoder } from '../lib/model/builder';
 import { presetConfig, type ModelConfig } from '../lib/model/config';
 import { architectureSvg, describeArchitecture } from '../lib/viz/architecture';

@@ -5,8 +5,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { writeAlignments, type AlignmentsFile, type FaceRecord } from '../lib/faces/alignments';
-import { decodeImage, encodeImage, type RgbImage } from '../lib/image';
-import { annotatePhoto, extractionGallery, imageGrid } from '../lib/viz/faces';
+import { decodeImage, encodeImage, type RgbImage } from '../lib/util/image';
+import { annotatePhoto, extractionGallery } from '../lib/viz/faces';
+import { imageGrid } from '../lib/util/image-grid';
 
 const solid = (w: number, h: number, rgb: [number, number, number]): RgbImage => ({
   width: w,

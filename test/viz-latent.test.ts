@@ -2,12 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { autoencode, buildAutoencoder } from '../lib/model/builder';
 import { facesToTensor } from '../lib/train/preview';
 import { presetConfig } from '../lib/model/config';
 import { decodeLatent, encodeLatent } from '../lib/latent/codes';
-import { fitPca, umapProject } from '../lib/latent/project';
+import { fitPca, umapProject } from '../lib/latent/projection';
 import { interpolate, newCodes, traverse } from '../lib/latent/paths';
 import { inspect } from 'util';
 import { Picture, interpolationStrip, latentScatterFigure, latentScatterHtml, latentSet, newFacesGrid, traversalGrid } from '../lib/viz/latent';

@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
-import { decodeImage } from '../lib/image';
+import { initBackend } from '../lib/engine/backend';
+import { decodeImage } from '../lib/util/image';
 import { listCheckpoints } from '../lib/train/checkpoint';
 import { TrainingSession } from '../lib/train/session';
 import { enlargedPreview, reconstructionGrid, trainWatched } from '../lib/viz/training';

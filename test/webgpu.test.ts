@@ -1,4 +1,4 @@
-// The webgpu backend (lib/webgpu.ts) against native, on the software adapter the set-up provides
+// The webgpu backend (lib/engine/webgpu.ts) against native, on the software adapter the set-up provides
 // (SwiftShader's Vulkan from Debian's chromium) when the machine has no GPU: the split-K matrix
 // product bug and its workaround, every preset's kernels at their real shapes with gradients, a
 // 20-step run whose losses follow native with flat GPU memory.
@@ -9,16 +9,16 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { autoencode, buildAutoencoder, disposeAutoencoder, trainableFor, type Autoencoder } from '../lib/model/builder';
 import { presetConfig, type PresetName } from '../lib/model/config';
 import { disposeBatch, FaceSampler, type Batch } from '../lib/train/batches';
 import { DEFAULT_AUGMENT } from '../lib/train/augment';
 import { DEFAULT_LOSS } from '../lib/train/loss';
 import { CLASSIC_ADAM, makeOptimizer, trainStep } from '../lib/train/step';
-import { syntheticFaces } from '../lib/bench/train-speed';
-import { Rng } from '../lib/rng';
-import { applyWorkarounds, probeWebgpu, releaseWebgpu, SWIFTSHADER_ICD, vulkanDrivers } from '../lib/webgpu';
+import { syntheticFaces } from '../lib/benchmark/train-speed';
+import { Rng } from '../lib/util/rng';
+import { applyWorkarounds, probeWebgpu, releaseWebgpu, SWIFTSHADER_ICD, vulkanDrivers } from '../lib/engine/webgpu';
 import { needs, nativeSkip } from './helpers/strict';
 import { PROJECT_ROOT } from './helpers/shared';
 

@@ -6,19 +6,20 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { z } from 'zod';
-import { BACKENDS, describeChoice, initBackend, isBackendName } from '../backend';
-import { formatProfile, type KernelProfile } from '../bench/kernel-profile';
-import { matmulGflops, type TrainSpeed } from '../bench/train-speed';
-import { median } from '../stats';
+import { BACKENDS, describeChoice, initBackend, isBackendName } from '../engine/backend';
+import { formatProfile, type KernelProfile } from '../benchmark/kernel-profile';
+import { matmulGflops, trainingWorkload, type TrainSpeed } from '../benchmark/train-speed';
+import { median } from '../util/stats';
 import { extractFaces } from '../faces/extract';
 import { faceBackendInUse, setFaceBackend } from '../faces/faceapi';
-import { NATIVE_BACKEND } from '../native/backend';
-import { bf16Unavailable, isPrecision, type Precision } from '../native/precision';
-import { CorruptFile, parseJson, schemaFor } from '../jsonfile';
+import { NATIVE_BACKEND } from '../engine/native/backend';
+import { bf16Unavailable, isPrecision, type Precision } from '../engine/native/precision';
+import { CorruptFile, parseJson, schemaFor } from '../util/jsonfile';
 import { isPresetName } from '../model/config';
-import { jupyterPython } from '../notebook-runner';
-import { PROJECT_ROOT } from '../project';
-import { builtinData, describeEntry, folderData, runQualityBenchmark } from '../bench/quality';
+import { jupyterPython } from '../util/notebook-runner';
+import { PROJECT_ROOT } from '../util/project';
+import { writeQualityChart } from '../viz/charts';
+import { builtinData, describeEntry, folderData, runQualityBenchmark } from '../benchmark/quality';
 import { DEFAULT_RECIPE, recipeNames, type RecipeName } from '../train/recipes';
 import { intOption, numberOption, UsageError, type Command, type Values } from './command';
 import { precisionOption, RECIPE_OPTIONS, RECIPE_USAGE, recipeOption, recipeOverrides } from './recipe-options';
@@ -71,14 +72,14 @@ const ReferenceSchema = schemaFor<Reference>()(z.looseObject({
 /**
  * Untimed steps before the timed ones, on both sides of the comparison: at least one, and until
  * this many seconds have passed. Our lite step takes ~2 s of steps to reach its steady speed
- * (lib/bench/train-speed.ts); a training run lasts minutes, so the steady speed is the one to report.
+ * (lib/benchmark/train-speed.ts); a training run lasts minutes, so the steady speed is the one to report.
  */
 const WARMUP_SECONDS = 2;
 
-/** One preset in a child process (see lib/bench/worker.ts). */
+/** One preset in a child process (see lib/benchmark/worker.ts). */
 function runWorker(preset: string, batch: number, steps: number, profile: boolean, precision: Precision): Promise<Measured> {
   return new Promise((resolve) => {
-    const child = fork(path.join(PROJECT_ROOT, 'lib', 'bench', 'worker.ts'), [preset, String(batch), String(steps), profile ? 'profile' : '', precision, String(WARMUP_SECONDS)], {
+    const child = fork(path.join(PROJECT_ROOT, 'lib', 'benchmark', 'worker.ts'), [preset, String(batch), String(steps), profile ? 'profile' : '', precision, String(WARMUP_SECONDS)], {
       execArgv: ['--require', require.resolve('tsx/cjs')],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
@@ -103,7 +104,7 @@ function runWorker(preset: string, batch: number, steps: number, profile: boolea
 }
 
 function torchReference(preset: string, batch: number, steps: number): Reference {
-  const r = spawnSync(jupyterPython(), [path.join(PROJECT_ROOT, 'bench', 'torch_reference.py'), '--preset', preset, '--batch', String(batch), '--steps', String(steps), '--warmup-seconds', String(WARMUP_SECONDS)], {
+  const r = spawnSync(jupyterPython(), [path.join(PROJECT_ROOT, 'lib', 'benchmark', 'torch_reference.py'), '--preset', preset, '--batch', String(batch), '--steps', String(steps), '--warmup-seconds', String(WARMUP_SECONDS)], {
     encoding: 'utf8',
     timeout: 1800_000,
   });
@@ -223,7 +224,7 @@ export const benchCommand: Command = {
     const asked = (values.precision as string | undefined) ?? 'fp32';
     const precisions = asked === 'all' ? ['fp32', 'bf16'] : [...new Set(asked.split(',').map((p) => p.trim()))];
     for (const p of precisions) if (!isPrecision(p)) throw new UsageError(`--precision must be fp32, bf16, fp32,bf16 or all, got ${p}`);
-    const choice = await initBackend();
+    const choice = await initBackend({ calibration: { workload: trainingWorkload() } });
     const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
     const bf16Why = precisions.includes('bf16') ? bf16Unavailable() : null;
     if (bf16Why && asked !== 'all') throw new UsageError(bf16Why);
@@ -342,7 +343,7 @@ export const benchCommand: Command = {
   },
 };
 
-/** `bench --quality`: train recipes for the same budget and score their swaps (lib/bench/quality.ts). */
+/** `bench --quality`: train recipes for the same budget and score their swaps (lib/benchmark/quality.ts). */
 async function qualityBench(values: Values) {
   const minutes = numberOption(values, 'minutes', 10, 0.01, 24 * 60);
   const seed = intOption(values, 'seed', 1, 0, 2 ** 31 - 1);
@@ -354,7 +355,7 @@ async function qualityBench(values: Values) {
   const cacheDir = path.resolve((values.cache as string | undefined) ?? path.join(PROJECT_ROOT, 'data', 'cache', 'quality'));
   const outDir = path.resolve((values.out as string | undefined) ?? path.join(PROJECT_ROOT, 'output', 'bench-quality'));
   const precision = precisionOption(values);
-  const choice = await initBackend();
+  const choice = await initBackend({ calibration: { workload: trainingWorkload() } });
   const unavailable = precision === 'bf16' ? bf16Unavailable() : null;
   if (unavailable) throw new UsageError(unavailable);
   const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
@@ -374,15 +375,16 @@ async function qualityBench(values: Values) {
       recipes, minutes, seed, overrides: { ...recipeOverrides(values), precision }, data, cacheDir, outDir,
       photos: values['no-photos'] !== true, signal: stop.signal, log,
     });
+    const chart = await writeQualityChart(path.join(outDir, 'quality-chart.html'), report.quality);
     const text = [
       ...report.quality.map((e) => `${e.recipe} @ ${e.minutes} min: ${describeEntry(e)}`),
       `ceiling: real B verified as B ${report.ceiling.realVerification.self.a2b}, real A as B ${report.ceiling.realVerification.other.a2b}` +
         (report.ceiling.truth ? `; the truth faces: verification ${report.ceiling.truth.verification.a2b}/${report.ceiling.truth.verification.b2a}, sharpness ${report.ceiling.truth.sharpness.a2b}/${report.ceiling.truth.sharpness.b2a}` : ''),
       `grid ${report.grid ?? '-'}`,
-      `chart ${report.chart}`,
+      `chart ${chart}`,
       report.interrupted ? 'interrupted: run the same command again to continue' : '',
     ].filter(Boolean).join('\n');
-    return { result: { backend: choice.backend, ...report }, text, exitCode: report.interrupted ? 1 : 0 };
+    return { result: { backend: choice.backend, ...report, chart }, text, exitCode: report.interrupted ? 1 : 0 };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -3,7 +3,7 @@
 // with the settings that differ (lib/lab/runs.ts), written as a page beside the grid.
 
 import * as path from 'path';
-import { initBackend } from '../backend';
+import { initBackend } from '../engine/backend';
 import { ALIGNMENTS_FILE, readAlignments } from '../faces/alignments';
 import { DEFAULT_CROP, type CropGeometry } from '../faces/template';
 import { loadTruthFaces, truthDir } from '../samples/truth';
@@ -14,7 +14,7 @@ import { writeRunComparisonPage } from '../viz/runs';
 import { intOption, numberOption, requireString, UsageError, type Command, type CommandResult, type Values } from './command';
 import { createDetector } from '../faces/extract';
 import { loadSwapModel } from '../swap/model';
-import { ffmpegMissing, probeVideo, VideoRefused } from '../video/ffmpeg';
+import { ffmpegMissing, probeVideo, VideoRefused } from '../util/ffmpeg';
 import { measureVideo, truthClipOf } from '../video/measure';
 import { DEFAULT_SMOOTH } from '../video/smooth';
 

@@ -1,7 +1,7 @@
 // The options `train` and `bench --quality` share: a recipe, and single settings on top of it.
 
 import { isRecipeName, recipeNames, type RecipeName, type RecipeOverrides } from '../train/recipes';
-import { isPrecision, type Precision } from '../native/precision';
+import { isPrecision, type Precision } from '../engine/native/precision';
 import { intOption, numberOption, UsageError, type Options, type Values } from './command';
 
 export const RECIPE_OPTIONS: Options = {

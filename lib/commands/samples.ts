@@ -3,7 +3,7 @@
 import { DEFAULT_SAMPLES, writeSamples, type SamplesSummary } from '../samples/dataset';
 import { IDENTITIES } from '../samples/identities';
 import { DEFAULT_CLIP, writeSampleClip, type ClipSummary } from '../samples/clip';
-import { ffmpegMissing } from '../video/ffmpeg';
+import { ffmpegMissing } from '../util/ffmpeg';
 import * as path from 'path';
 import { ensureWritableDir, intOption, numberOption, requireString, UsageError, type Command } from './command';
 

@@ -1,7 +1,8 @@
 // `deepfake-lab train`: train (or continue training) an autoencoder on two face folders.
 
 import * as path from 'path';
-import { describeChoice, initBackend } from '../backend';
+import { trainingWorkload } from '../benchmark/train-speed';
+import { describeChoice, initBackend } from '../engine/backend';
 import { isPresetName, presetConfig, PRESETS } from '../model/config';
 import { writeTimelapse } from '../lab/timelapse';
 import { divergenceAdvice, runTraining } from '../train/run';
@@ -54,7 +55,7 @@ export const trainCommand: Command = {
     }
 
     ensureWritableDir('train', modelDir);
-    const choice = await initBackend();
+    const choice = await initBackend({ calibration: { workload: trainingWorkload() } });
     const log = (line: string) => process.stderr.write(`train: ${line}\n`);
     log(describeChoice(choice));
     let session: TrainingSession;

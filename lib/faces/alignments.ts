@@ -2,8 +2,8 @@
 // so a swap can map a face back into its photo and a rerun can skip finished work.
 
 import { z } from 'zod';
-import { writeFileAtomic } from '../fsutil';
-import { CorruptFile, readJsonFileIfExists, schemaFor, type ShapeOf } from '../jsonfile';
+import { writeFileAtomic } from '../util/fsutil';
+import { CorruptFile, readJsonFileIfExists, schemaFor, type ShapeOf } from '../util/jsonfile';
 import { applyMatrixAll } from './align';
 import { BoxSchema, MatrixSchema, PointSchema, type Box, type Matrix, type Point } from './types';
 
@@ -57,7 +57,7 @@ export interface ImageRecord {
   height: number | null;
   /** 'done' (decoded and searched for faces) or 'rejected' (not decodable: see reason). */
   status: 'done' | 'rejected';
-  /** 64-bit perceptual hash of the decoded photo (lib/phash.ts), hex. */
+  /** 64-bit perceptual hash of the decoded photo (lib/util/phash.ts), hex. */
   hash: string | null;
   /** An earlier photo of the folder this one re-encodes (its faces are rejected as "duplicate"). */
   duplicateOf: string | null;

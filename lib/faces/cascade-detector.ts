@@ -5,7 +5,7 @@
 // and costs a second pass only on its misses.
 
 import type * as tf from '@tensorflow/tfjs';
-import type { RgbImage } from '../image';
+import type { RgbImage } from '../util/image';
 import type { FaceDetector } from './detector';
 import type { DetectedFace } from './types';
 

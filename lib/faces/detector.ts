@@ -2,7 +2,7 @@
 // One interface; implementations live in their own files (faceapi-detector.ts).
 
 import type * as tf from '@tensorflow/tfjs';
-import type { RgbImage } from '../image';
+import type { RgbImage } from '../util/image';
 import type { DetectedFace } from './types';
 
 export type DetectorKind = 'ssd' | 'tiny';

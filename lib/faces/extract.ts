@@ -1,6 +1,6 @@
 // Extraction: a folder of photos -> a folder of aligned face crops + alignments.json.
 //
-// Per photo: decode (lib/image.ts), check it is not a re-encoding of an earlier photo, detect
+// Per photo: decode (lib/util/image.ts), check it is not a re-encoding of an earlier photo, detect
 // faces with landmarks, and per face: check score and size, fit the similarity transform to the
 // template, check head turn, warp the crop, check sharpness, and write the crop. Then, over the whole folder, the identity filter
 // keeps the faces of the dominant person (or of a reference face). Rejected crops are kept under
@@ -15,25 +15,25 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../backend';
-import { removeStaleTemps, writeFileAtomic } from '../fsutil';
-import { relaxHeapGrowth } from '../heap';
-import { encodeImage, listImageFiles, pixelTensor, tensorToImage, tryDecodeImage, type DecodeResult, type RgbImage } from '../image';
-import { CorruptFile, readJsonFileIfExists } from '../jsonfile';
-import { Progress, type ProgressState } from '../progress';
-import { versions } from '../project';
+import { initBackend } from '../engine/backend';
+import { removeStaleTemps, writeFileAtomic } from '../util/fsutil';
+import { relaxHeapGrowth } from '../util/heap';
+import { encodeImage, listImageFiles, pixelTensor, tensorToImage, tryDecodeImage, type DecodeResult, type RgbImage } from '../util/image';
+import { CorruptFile, readJsonFileIfExists } from '../util/jsonfile';
+import { Progress, type ProgressState } from '../util/progress';
+import { versions } from '../util/project';
 import { ALIGNMENTS_FILE, AlignmentsFileSchema, roundPoints, writeAlignments, type AlignmentsFile, type FaceRecord, type ImageRecord } from './alignments';
 import { largestFirst, type DetectorKind, type FaceDetector } from './detector';
 import { cascadeDetector } from './cascade-detector';
 import { createFaceApiDetector } from './faceapi-detector';
 import { onFaceBackend } from './faceapi';
 import { DEFAULT_IDENTITY_THRESHOLD, dominantIdentity, referenceIdentity } from './identity';
-import { hammingDistance, perceptualHash } from '../phash';
+import { hammingDistance, perceptualHash } from '../util/phash';
 import { estimateYaw, sharpness } from './quality';
 import { DESCRIPTOR_INPUT, faceDescriptors } from './recognition';
 import { alignmentMatrix, templateInCrop } from './template';
 import type { DetectedFace, Matrix, Point } from './types';
-import { warpAffine } from './warp';
+import { warpAffine } from './resample';
 
 export interface ExtractOptions {
   /** Side of the aligned crops in pixels. */

@@ -3,7 +3,7 @@
 // faces as one batch.
 
 import * as tf from '@tensorflow/tfjs';
-import { pixelTensor, type RgbImage } from '../image';
+import { pixelTensor, type RgbImage } from '../util/image';
 import { DEFAULT_DETECTOR, type DetectorOptions, type FaceDetector } from './detector';
 import { faceApi, onFaceBackend, type FaceApi } from './faceapi';
 import { cropLandmarksBatch } from './landmarks-fused';

@@ -4,10 +4,10 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type * as FaceApiModule from '@vladmandic/face-api';
-import { initBackend, wasmBinaryDir } from '../backend';
+import { initBackend, wasmBinaryDir } from '../engine/backend';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { loadAddon } from '../native/addon';
-import { NATIVE_BACKEND, registerNativeBackend } from '../native/backend';
+import { loadAddon } from '../engine/native/addon';
+import { NATIVE_BACKEND, registerNativeBackend } from '../engine/native/backend';
 
 export type FaceApi = typeof FaceApiModule;
 

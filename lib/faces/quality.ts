@@ -1,7 +1,7 @@
-// Measurements the extraction filters on: sharpness and head turn. (Duplicates: lib/phash.ts.)
+// Measurements the extraction filters on: sharpness and head turn. (Duplicates: lib/util/phash.ts.)
 
 import sharp from 'sharp';
-import type { RgbImage } from '../image';
+import type { RgbImage } from '../util/image';
 import type { Point } from './types';
 
 /** Grey pixels of an image resized to size x size (sharp, Lanczos). */

@@ -12,8 +12,8 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap } from '@tensorflow/tfjs';
-import { NATIVE_BACKEND, NativeBackend } from '../native/backend';
-import { SSD_INPUT_KERNEL, type SsdInputAttrs } from '../native/kernels';
+import { NATIVE_BACKEND, NativeBackend } from '../engine/native/backend';
+import { SSD_INPUT_KERNEL, type SsdInputAttrs } from '../engine/native/kernels';
 import { fromFaceApi, type FaceApi } from './faceapi';
 
 type SsdNet = FaceApi['nets']['ssdMobilenetv1'];

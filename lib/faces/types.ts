@@ -2,7 +2,7 @@
 // that read them back from alignments.json and the landmark cache.
 
 import { z } from 'zod';
-import { schemaFor } from '../jsonfile';
+import { schemaFor } from '../util/jsonfile';
 
 /** A point in pixels: [x, y]. */
 export type Point = [number, number];

@@ -5,10 +5,10 @@
 
 import { largestFirst, type FaceDetector } from '../faces/detector';
 import type { DetectedFace } from '../faces/types';
-import type { RgbImage } from '../image';
+import type { RgbImage } from '../util/image';
 import { BLENDERS, type Blender } from '../swap/blend';
 import { COLOUR_MATCHERS, type ColourMatcher } from '../swap/colour';
-import { rgbToLab } from '../swap/lab';
+import { rgbToLab } from '../swap/cielab';
 import type { SwapModel } from '../swap/model';
 import { swapFaces, type SwapImageOptions } from '../swap/swap-image';
 import type { FaceStages } from '../swap/swap-face';

@@ -9,7 +9,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { makeOptimizer } from '../train/step';
-import { Rng } from '../rng';
+import { Rng } from '../util/rng';
 import { saveLayersModel } from '../model/fs-io';
 
 export interface LabelledFaces {

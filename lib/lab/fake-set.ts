@@ -4,10 +4,10 @@
 // side, so the detector is never tested on a photo it has seen.
 
 import { largestFirst, type FaceDetector } from '../faces/detector';
-import { warpAffine } from '../faces/warp';
+import { warpAffine } from '../faces/resample';
 import { alignmentMatrix } from '../faces/template';
 import type { DetectedFace } from '../faces/types';
-import { decodeImage, imageToTensor, tensorToImage, type RgbImage } from '../image';
+import { decodeImage, imageToTensor, tensorToImage, type RgbImage } from '../util/image';
 import { DEFAULT_SWAP } from '../swap/batch';
 import { DEFAULT_SWAP_MASK } from '../swap/mask';
 import type { SwapModel } from '../swap/model';

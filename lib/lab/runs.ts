@@ -6,16 +6,16 @@
 
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { SCORING_FRAME, toScoringFrame } from '../bench/quality-judge';
-import { tensorToImage, type RgbImage } from '../image';
+import { SCORING_FRAME, toScoringFrame } from '../benchmark/quality-judge';
+import { tensorToImage, type RgbImage } from '../util/image';
 import { disposeAutoencoder, swapDecodeRgb } from '../model/builder';
 import { latestCheckpoint, loadCheckpoint, readCheckpointInfo } from '../train/checkpoint';
 import { evaluateModel, type EvalReport, type SwapMetricsFn, type TruthLoader } from '../train/evaluate';
 import { loadFaces, splitHoldout, subset, type FaceSet } from '../train/faces';
 import { readHistory, type HistoryEntry } from '../train/history';
 import { facesToTensor } from '../train/preview';
-import { imageGrid } from '../viz/faces';
-import { writeFileAtomic } from '../fsutil';
+import { imageGrid } from '../util/image-grid';
+import { writeFileAtomic } from '../util/fsutil';
 
 /** A setting's value as the table shows it. */
 export type SettingValue = string | number | boolean | null;

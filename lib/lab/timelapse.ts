@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
 import { createCanvas, loadImage } from 'canvas';
-import { writeFileAtomic } from '../fsutil';
+import { writeFileAtomic } from '../util/fsutil';
 import { previewFrames } from '../train/preview';
 
 export type TimelapseFormat = 'gif' | 'webp';

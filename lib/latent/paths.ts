@@ -5,7 +5,7 @@
 
 import seedrandom from 'seedrandom';
 import type { Codes } from './codes';
-import type { PcaModel } from './project';
+import type { PcaModel } from './projection';
 
 /** `steps` codes from a to b; the first is exactly a and the last exactly b. */
 export function interpolate(a: readonly number[], b: readonly number[], steps: number): Codes {

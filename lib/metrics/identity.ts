@@ -8,7 +8,7 @@
 //   face's distance to the mean of the others, and the distance 95% of them stay within.
 
 import { descriptorDistance, meanDescriptor } from '../faces/recognition';
-import { median, quantile } from '../stats';
+import { median, quantile } from '../util/stats';
 
 /** Share of `swapped` descriptors nearer to `toward`'s mean than to `from`'s. */
 export function identityTransfer(swapped: Float32Array[], from: Float32Array, toward: Float32Array): number {

@@ -10,7 +10,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { faceDescriptor, meanDescriptor } from '../faces/recognition';
-import { mean } from '../stats';
+import { mean } from '../util/stats';
 import { calibrateVerifier, identityTransfer, verify } from './identity';
 import { laplacianVariance } from './image';
 import { eachFace, landmarkError } from './landmarks';

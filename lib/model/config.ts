@@ -2,7 +2,7 @@
 // A config is saved with every checkpoint, so a model folder can always be rebuilt and loaded.
 
 import { z } from 'zod';
-import { schemaFor, type ShapeOf } from '../jsonfile';
+import { schemaFor, type ShapeOf } from '../util/jsonfile';
 
 export interface ModelConfig {
   /** Side of the square face crop in pixels; a multiple of 2^encoderWidths.length. */

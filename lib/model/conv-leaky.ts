@@ -12,9 +12,9 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap } from '@tensorflow/tfjs';
-import { leakyReluBackward } from '../kernels/leaky-relu-grad';
-import { NATIVE_BACKEND } from '../native/backend';
-import { CONV_LEAKY_BACKWARD, type ConvLeakyBackwardAttrs } from '../native/kernels';
+import { leakyReluBackward } from '../engine/extra-kernels/leaky-relu-grad';
+import { NATIVE_BACKEND } from '../engine/native/backend';
+import { CONV_LEAKY_BACKWARD, type ConvLeakyBackwardAttrs } from '../engine/native/kernels';
 
 type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
 

@@ -7,8 +7,8 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { writeFileAtomic } from '../fsutil';
-import { readJsonFileAsync, schemaFor } from '../jsonfile';
+import { writeFileAtomic } from '../util/fsutil';
+import { readJsonFileAsync, schemaFor } from '../util/jsonfile';
 // Registers the custom layer with the deserialiser before any model is loaded.
 import './pixel-shuffle';
 import './warp-face';

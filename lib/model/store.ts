@@ -2,8 +2,8 @@
 
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { writeFileAtomic } from '../fsutil';
-import { CorruptFile, readJsonFileAsync } from '../jsonfile';
+import { writeFileAtomic } from '../util/fsutil';
+import { CorruptFile, readJsonFileAsync } from '../util/jsonfile';
 import { type Autoencoder } from './builder';
 import { ModelConfigSchema, validateConfig, type ModelConfig } from './config';
 import { loadLayersModel, saveLayersModel } from './fs-io';

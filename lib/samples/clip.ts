@@ -13,12 +13,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { CorruptFile, readJsonFileIfExists, schemaFor } from '../jsonfile';
+import { CorruptFile, readJsonFileIfExists, schemaFor } from '../util/jsonfile';
 import { RigParamsSchema } from './params';
-import { writeFileAtomic } from '../fsutil';
+import { writeFileAtomic } from '../util/fsutil';
 import { roundPoints } from '../faces/alignments';
-import { Progress } from '../progress';
-import { FrameEncoder, mux } from '../video/ffmpeg';
+import { Progress } from '../util/progress';
+import { FrameEncoder, mux } from '../util/ffmpeg';
 import { LICENCE_NOTE } from './identities';
 import { clean, NEUTRAL, roundParams, type RigParams } from './params';
 import { loadPerson, OUTPUT, render, renderLandmarks } from './rig';

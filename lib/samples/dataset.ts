@@ -12,9 +12,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { schemaFor } from '../jsonfile';
-import { removeStaleTemps, writeFileAtomic } from '../fsutil';
-import { Progress, type ProgressState } from '../progress';
+import { schemaFor } from '../util/jsonfile';
+import { removeStaleTemps, writeFileAtomic } from '../util/fsutil';
+import { Progress, type ProgressState } from '../util/progress';
 import { roundPoints } from '../faces/alignments';
 import { LICENCE_NOTE, type PersonId } from './identities';
 import { clean, RigParamsSchema, sample, type RigParams } from './params';

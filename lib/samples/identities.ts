@@ -13,7 +13,7 @@
 // face 4), had an open mouth (sample1 face 3), pursed lips (sample6 face 3) or a lower score.
 
 import * as path from 'path';
-import { PROJECT_ROOT } from '../project';
+import { PROJECT_ROOT } from '../util/project';
 import type { Point } from '../faces/types';
 
 export type PersonId = 'a' | 'b';

@@ -6,7 +6,7 @@ import { createDetector } from '../faces/extract';
 import type { FaceDetector } from '../faces/detector';
 import { eyeCentres } from '../faces/template';
 import type { Point } from '../faces/types';
-import { decodeImage } from '../image';
+import { decodeImage } from '../util/image';
 import type { Render } from './rig';
 
 /** Mean distance between two 68-point sets over the true set's inter-ocular distance. */

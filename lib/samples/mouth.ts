@@ -4,7 +4,7 @@
 // Colours are tinted by the face's own skin colour, so warm or cool light reaches the mouth too.
 
 import type { Point } from '../faces/types';
-import type { FloatImage } from './piecewise-warp';
+import type { FloatImage } from '../geometry/piecewise-affine';
 
 type Affine = [number, number, number, number, number, number];
 

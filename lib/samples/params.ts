@@ -3,8 +3,8 @@
 // the same pose and expression on either person: that is what makes ground-truth swap pairs.
 
 import { z } from 'zod';
-import { schemaFor, type ShapeOf } from '../jsonfile';
-import { Rng } from '../rng';
+import { schemaFor, type ShapeOf } from '../util/jsonfile';
+import { Rng } from '../util/rng';
 
 export interface RigParams {
   /** Head roll, degrees, clockwise on screen; 0 = eyes level. */

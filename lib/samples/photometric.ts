@@ -4,9 +4,9 @@
 // (Gaussian blur), the sensor (noise) and the file (JPEG quality).
 
 import sharp from 'sharp';
-import type { RgbImage } from '../image';
+import type { RgbImage } from '../util/image';
 import type { RigParams } from './params';
-import type { FloatImage } from './piecewise-warp';
+import type { FloatImage } from '../geometry/piecewise-affine';
 
 export interface LightGeometry {
   /** Output pixel -> posed local face units (before the camera): [a, b, c, d, e, f]. */

@@ -10,7 +10,7 @@
 // light and camera effects are applied (photometric.ts).
 
 import * as crypto from 'crypto';
-import { decodeImage, type RgbImage } from '../image';
+import { decodeImage, type RgbImage } from '../util/image';
 import type { Point } from '../faces/types';
 import { controlPoints, depthPrior, faceFrame, toLocal, toPhoto, type FaceFrame } from './face-frame';
 import { express, turn } from './deform';
@@ -18,8 +18,8 @@ import { IDENTITIES, photoPath, type Identity, type PersonId } from './identitie
 import { paintMouth } from './mouth';
 import { checkParams, type RigParams } from './params';
 import { develop, relight } from './photometric';
-import { piecewiseWarp } from './piecewise-warp';
-import { triangulate } from './triangulate';
+import { piecewiseWarp } from '../geometry/piecewise-affine';
+import { triangulate } from '../geometry/triangulate';
 
 /** Output photo size, and the frame's width in eye distances (a head-and-shoulders portrait). */
 export const OUTPUT = { width: 512, height: 640 } as const;

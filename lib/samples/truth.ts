@@ -5,12 +5,12 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { centreCropResize, decodeImage, imageToTensor, tensorToImage, toFacePixels } from '../image';
+import { centreCropResize, decodeImage, imageToTensor, tensorToImage, toFacePixels } from '../util/image';
 import { applyMatrixAll } from '../faces/align';
 import { alignmentMatrix, type CropGeometry } from '../faces/template';
-import { warpAffine } from '../faces/warp';
+import { warpAffine } from '../faces/resample';
 import type { Point } from '../faces/types';
-import { CorruptFile, readJsonLines } from '../jsonfile';
+import { CorruptFile, readJsonLines } from '../util/jsonfile';
 import { MANIFEST, TruthRecordSchema, type TruthRecord } from './dataset';
 import type { PersonId } from './identities';
 

@@ -2,7 +2,7 @@
 // when the host cannot be reached instead of retrying for minutes.
 
 import type { z } from 'zod';
-import { CorruptFile, parseJson } from '../jsonfile';
+import { CorruptFile, parseJson } from '../util/jsonfile';
 import { FetchFailed } from './http';
 import { ProviderUnreachable, type SearchContext } from './provider';
 

@@ -5,7 +5,7 @@
 // attribute `m` with murl (the full-size image), purl (the page it is on) and t (its title).
 
 import { z } from 'zod';
-import { CorruptFile, parseJson } from '../jsonfile';
+import { CorruptFile, parseJson } from '../util/jsonfile';
 import { fetchApiText } from './api';
 import { decodeEntities, htmlToText } from './html';
 import type { Candidate, Provider, SearchContext, SearchOptions } from './provider';

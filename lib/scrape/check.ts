@@ -1,13 +1,13 @@
 // Fetching one candidate and deciding whether it is a usable photo: the source's own metadata
 // first (nothing downloaded for a PDF or a 40-pixel icon), then the bytes: Content-Type, size
-// limit while streaming, and a real decode through lib/image.ts with its pixel limit on. The file
+// limit while streaming, and a real decode through lib/util/image.ts with its pixel limit on. The file
 // name or URL is never trusted for the format: the bytes are sniffed.
 
 import { createHash } from 'crypto';
 import { promises as fs } from 'fs';
-import { tryDecodeImage, type DecodedImage, type RejectReason } from '../image';
+import { tryDecodeImage, type DecodedImage, type RejectReason } from '../util/image';
 import { FetchFailed, type FetchFailReason, type HttpClient } from './http';
-import { perceptualHash } from '../phash';
+import { perceptualHash } from '../util/phash';
 import type { Candidate } from './provider';
 import { checkHttpUrl } from './url-safety';
 

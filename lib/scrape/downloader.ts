@@ -6,13 +6,13 @@
 
 import * as path from 'path';
 import { promises as fs } from 'fs';
-import { DEFAULT_DECODE } from '../image';
-import { removeStaleTemps, writeFileAtomic } from '../fsutil';
-import { Progress, type ProgressOptions, type ProgressState } from '../progress';
+import { DEFAULT_DECODE } from '../util/image';
+import { removeStaleTemps, writeFileAtomic } from '../util/fsutil';
+import { Progress, type ProgressOptions, type ProgressState } from '../util/progress';
 import { fetchAndCheck, type CheckLimits } from './check';
 import { HttpClient, type HttpOptions } from './http';
 import { Manifest, type KeptRecord, type Provenance, type SkipRecord } from './manifest';
-import { NEAR_DUPLICATE_BITS } from '../phash';
+import { NEAR_DUPLICATE_BITS } from '../util/phash';
 import type { Candidate, Provider } from './provider';
 import { userAgent } from './user-agent';
 

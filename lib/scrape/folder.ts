@@ -3,7 +3,7 @@
 
 import * as path from 'path';
 import { pathToFileURL } from 'url';
-import { listImageFiles } from '../image';
+import { listImageFiles } from '../util/image';
 import type { Provider, SearchContext } from './provider';
 
 export function folderProvider(dir: string): Provider {

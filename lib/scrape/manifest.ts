@@ -6,8 +6,8 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { parseJsonLines, schemaFor, type ShapeOf } from '../jsonfile';
-import { hammingDistance } from '../phash';
+import { parseJsonLines, schemaFor, type ShapeOf } from '../util/jsonfile';
+import { hammingDistance } from '../util/phash';
 
 export const MANIFEST_NAME = 'manifest.jsonl';
 

@@ -4,7 +4,7 @@
 // API: https://api.openverse.org/v1/
 
 import { z } from 'zod';
-import { schemaFor } from '../jsonfile';
+import { schemaFor } from '../util/jsonfile';
 import { fetchApiJson } from './api';
 import type { Candidate, Provider, SearchContext, SearchOptions } from './provider';
 

@@ -5,7 +5,7 @@
 // API: https://commons.wikimedia.org/w/api.php?action=help&modules=query+imageinfo
 
 import { z } from 'zod';
-import { schemaFor } from '../jsonfile';
+import { schemaFor } from '../util/jsonfile';
 import { fetchApiJson } from './api';
 import { htmlToText } from './html';
 import type { Candidate, Provider, SearchContext, SearchOptions } from './provider';

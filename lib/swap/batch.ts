@@ -1,15 +1,15 @@
 // Swapping a photo or a folder of photos into an output folder: progress on stderr, every output
 // written atomically with the provenance label, inputs never touched, and every photo or face that
-// was not swapped counted under a named reason (unreadable files by lib/image.ts's reasons).
+// was not swapped counted under a named reason (unreadable files by lib/util/image.ts's reasons).
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { initBackend } from '../backend';
+import { initBackend } from '../engine/backend';
 import { createDetector } from '../faces/extract';
 import type { DetectorKind } from '../faces/detector';
-import { removeStaleTemps, writeFileAtomic } from '../fsutil';
-import { listImageFiles, tryDecodeImage } from '../image';
-import { Progress, type ProgressState } from '../progress';
+import { removeStaleTemps, writeFileAtomic } from '../util/fsutil';
+import { listImageFiles, tryDecodeImage } from '../util/image';
+import { Progress, type ProgressState } from '../util/progress';
 import type { Blender } from './blend';
 import { DEFAULT_SHARPEN, type SharpenOptions } from './sharpen';
 import type { ColourMatcher } from './colour';

@@ -3,7 +3,7 @@
 // mask stays bit-identical to the input.
 
 import type { Box } from '../faces/types';
-import type { RgbImage } from '../image';
+import type { RgbImage } from '../util/image';
 
 export const BLENDERS = ['alpha', 'poisson'] as const;
 export type Blender = (typeof BLENDERS)[number];

@@ -8,7 +8,7 @@
 // - histogram: per Lab channel, map each value's quantile in the face to the same quantile in
 //   the target (weighted histogram matching): also fixes contrast curves, not only mean and spread.
 
-import { labToRgb, rgbToLab } from './lab';
+import { labToRgb, rgbToLab } from './cielab';
 
 export const COLOUR_MATCHERS = ['none', 'lab-meanstd', 'histogram'] as const;
 export type ColourMatcher = (typeof COLOUR_MATCHERS)[number];

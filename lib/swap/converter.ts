@@ -4,8 +4,8 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { Point } from '../faces/types';
-import { warpAffine } from '../faces/warp';
-import { centreCropResize, imageToTensor, tensorToImage } from '../image';
+import { warpAffine } from '../faces/resample';
+import { centreCropResize, imageToTensor, tensorToImage } from '../util/image';
 import { faceFrame, type FaceFrame } from './geometry';
 import type { SwapModel } from './model';
 

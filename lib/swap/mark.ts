@@ -3,7 +3,7 @@
 // changes pixels outside the face.
 
 import { createCanvas } from 'canvas';
-import type { RgbImage } from '../image';
+import type { RgbImage } from '../util/image';
 
 export const MARK_TEXT = 'SYNTHETIC · face swap';
 

@@ -9,11 +9,11 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { faceDescriptor } from '../faces/recognition';
-import { imageToTensor, type RgbImage } from '../image';
+import { imageToTensor, type RgbImage } from '../util/image';
 import { calibrateVerifier, identityTransfer, verify, type Verifier } from '../metrics/identity';
 import { laplacianVariance } from '../metrics/image';
 import { eachFace, landmarkError } from '../metrics/landmarks';
-import { mean } from '../stats';
+import { mean } from '../util/stats';
 import { subset } from '../train/faces';
 import { facesToTensor } from '../train/preview';
 import { faceMaskTensor, loadIdentityFaces } from '../train/session';

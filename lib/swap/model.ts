@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../backend';
+import { initBackend } from '../engine/backend';
 import { ALIGNMENTS_FILE, readAlignments } from '../faces/alignments';
 import { DEFAULT_CROP, type CropGeometry } from '../faces/template';
 import { decoderOf, disposeAutoencoder, swapDecode, type Autoencoder } from '../model/builder';

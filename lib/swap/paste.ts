@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { applyMatrix, composeMatrix, invertMatrix } from '../faces/align';
 import type { Box, Matrix } from '../faces/types';
-import { warpAffine } from '../faces/warp';
+import { warpAffine } from '../faces/resample';
 import type { FaceFrame } from './geometry';
 
 /** [box.height, box.width, c]: `image` (in the frame that `photoToImage` maps photo points to) at each box pixel. */

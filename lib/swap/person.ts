@@ -8,8 +8,8 @@ import { ALIGNMENTS_FILE, readAlignments } from '../faces/alignments';
 import { DESCRIPTOR_INPUT, faceDescriptor, meanDescriptor } from '../faces/recognition';
 import { alignmentMatrix, templateInCrop, type CropGeometry } from '../faces/template';
 import type { Point } from '../faces/types';
-import { warpAffine } from '../faces/warp';
-import { decodeImage, imageToTensor, listImageFiles } from '../image';
+import { warpAffine } from '../faces/resample';
+import { decodeImage, imageToTensor, listImageFiles } from '../util/image';
 import { DEFAULT_IDENTITY_THRESHOLD } from '../faces/identity';
 import type { SwapModel } from './model';
 

@@ -6,7 +6,7 @@
 // The result is then blended with the feathered mask like any face.
 
 import type { Box } from '../faces/types';
-import type { RgbImage } from '../image';
+import type { RgbImage } from '../util/image';
 
 const COARSE = 64;
 const ITERATIONS = 300;

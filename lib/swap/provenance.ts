@@ -4,8 +4,8 @@
 // "Description" chunk (which sharp cannot write, hence the few lines of PNG chunk handling).
 
 import sharp from 'sharp';
-import type { RgbImage } from '../image';
-import { versions } from '../project';
+import type { RgbImage } from '../util/image';
+import { versions } from '../util/project';
 
 export const LABEL_PREFIX = 'synthetic face swap by deepfake-lab';
 const DIGITAL_SOURCE_TYPE = 'http://cv.iptc.org/newscodes/digitalsourcetype/compositeSynthetic';

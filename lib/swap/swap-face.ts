@@ -4,7 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { Box, Point } from '../faces/types';
-import { imageToTensor, tensorToImage, type RgbImage } from '../image';
+import { imageToTensor, tensorToImage, type RgbImage } from '../util/image';
 import { alphaBlend, type Blender } from './blend';
 import { matchColour, type ColourMatcher } from './colour';
 import { convertFace, disposeConverted, modelInput } from './converter';

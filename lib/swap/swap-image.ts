@@ -5,7 +5,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { FaceDetector } from '../faces/detector';
 import { descriptorDistance } from '../faces/recognition';
 import type { DetectedFace } from '../faces/types';
-import { imageToTensor, type RgbImage } from '../image';
+import { imageToTensor, type RgbImage } from '../util/image';
 import { describeFace } from './person';
 import { swapFace, type FaceStages, type SwapFaceOptions } from './swap-face';
 import type { SwapModel } from './model';

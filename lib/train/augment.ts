@@ -11,8 +11,8 @@
 //
 // Both are composed into one sampling map per image, so the input is interpolated once.
 
-import { activeAddon } from '../native/backend';
-import type { Rng } from '../rng';
+import { activeAddon } from '../engine/native/backend';
+import type { Rng } from '../util/rng';
 
 export interface AugmentOptions {
   /** Maximum rotation, degrees either way. */

@@ -4,9 +4,9 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { schemaFor } from '../jsonfile';
+import { schemaFor } from '../util/jsonfile';
 import { augmentFace, withBackground, type AugmentOptions } from './augment';
-import type { Rng } from '../rng';
+import type { Rng } from '../util/rng';
 
 export interface Batch {
   /** Warped faces, the network's input. [n, s, s, 3] */

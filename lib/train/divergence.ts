@@ -7,7 +7,7 @@
 // augmentation makes single steps noisy) and the best such median so far. Diverged: the current
 // median is `factor` times the best, or a loss is not a finite number.
 
-import { median } from '../stats';
+import { median } from '../util/stats';
 import type { HistoryEntry } from './history';
 
 export interface DivergenceOptions {

@@ -7,7 +7,7 @@ import { featureMasks, faceMask, DEFAULT_MASK } from '../faces/mask';
 import type { Point } from '../faces/types';
 import { ellipseMask } from './augment';
 import type { FaceMaps } from './batches';
-import { toFacePixels } from '../image';
+import { toFacePixels } from '../util/image';
 import type { FaceSet } from './faces';
 import type { LossOptions } from './loss';
 import { textureCoordinates } from './texture-coords';

@@ -6,7 +6,7 @@
 
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { centreCropResize, listImageFiles, tryDecodeImage, type RejectReason } from '../image';
+import { centreCropResize, listImageFiles, tryDecodeImage, type RejectReason } from '../util/image';
 
 export interface FaceSet {
   dir: string;

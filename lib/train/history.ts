@@ -4,8 +4,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { writeFileAtomicSync } from '../fsutil';
-import { JsonNumber, readJsonLines, schemaFor, type ShapeOf } from '../jsonfile';
+import { writeFileAtomicSync } from '../util/fsutil';
+import { JsonNumber, readJsonLines, schemaFor, type ShapeOf } from '../util/jsonfile';
 
 export interface HistoryEntry {
   step: number;

@@ -9,7 +9,7 @@
 // The per-pixel weights come with the batch (lib/train/face-maps.ts draws them per face).
 
 import * as tf from '@tensorflow/tfjs';
-import { meanAbsoluteError } from '../kernels/l1-loss';
+import { meanAbsoluteError } from '../engine/extra-kernels/l1-loss';
 import { ssimMap } from '../metrics/image';
 import type { Batch } from './batches';
 

@@ -4,8 +4,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { encodeImage, tensorToImage } from '../image';
-import { writeFileAtomic } from '../fsutil';
+import { encodeImage, tensorToImage } from '../util/image';
+import { writeFileAtomic } from '../util/fsutil';
 import { autoencodeRgb, swapDecodeRgb, type Autoencoder } from '../model/builder';
 
 /** Faces [n, s, s, 3] as uint8 RGB tensor rows -> one [n*s, 6*s, 3] grid. */

@@ -12,7 +12,7 @@ import { DEFAULT_AUGMENT } from './augment';
 import { DEFAULT_LOSS } from './loss';
 import { CONSTANT_LR, type LrSchedule } from './schedule';
 import { normaliseSettings, type SettingsInput, type TrainSettings } from './settings';
-import type { Precision } from '../native/precision';
+import type { Precision } from '../engine/native/precision';
 
 export interface Recipe {
   name: string;
@@ -129,7 +129,7 @@ export interface RecipeOverrides {
   mask?: boolean;
   seed?: number;
   schedule?: LrSchedule['shape'];
-  /** fp32 or bf16 convolutions (lib/native/precision.ts). */
+  /** fp32 or bf16 convolutions (lib/engine/native/precision.ts). */
   precision?: Precision;
 }
 

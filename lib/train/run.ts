@@ -1,8 +1,8 @@
 // The training loop around a session: train to a total step count, log progress, write previews
 // and checkpoints every N steps, stop cleanly (with a checkpoint) when asked.
 
-import { Progress } from '../progress';
-import { median } from '../stats';
+import { Progress } from '../util/progress';
+import { median } from '../util/stats';
 import type { Divergence } from './divergence';
 import type { HistoryEntry } from './history';
 import type { TrainingSession } from './session';

@@ -9,7 +9,7 @@
 // of first getting worse. A run interrupted mid-cycle (Ctrl-C, a crash) resumes the same cycle.
 
 import { z } from 'zod';
-import { schemaFor, type ShapeOf } from '../jsonfile';
+import { schemaFor, type ShapeOf } from '../util/jsonfile';
 
 export interface LrSchedule {
   /** 'constant': the peak rate throughout; 'cosine': warm-up, then a cosine decay to the floor. */

@@ -2,18 +2,18 @@
 // count, opened fresh or from the newest checkpoint in a model folder. Notebooks drive it step by
 // step; runTraining (run.ts) drives it for the CLI.
 
-import { setPrecision, type Precision } from '../native/precision';
+import { setPrecision, type Precision } from '../engine/native/precision';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../fsutil';
+import { writeFileAtomic } from '../util/fsutil';
 import { buildAutoencoder, disposeAutoencoder, type Autoencoder } from '../model/builder';
 import { presetConfig, validateConfig, type ModelConfig } from '../model/config';
 import { CONFIG_JSON } from '../model/store';
 import { chooseTexture, startTextures, warpLayer, type TextureChooser } from '../model/warp-face';
 import { loadCropLandmarks } from '../faces/crop-landmarks';
 import type { Point } from '../faces/types';
-import type { FusedAdamOptimizer } from '../native/adam';
+import type { FusedAdamOptimizer } from '../engine/native/adam';
 import { disposeBatch, FaceSampler, type FaceMaps, type SamplerState } from './batches';
 import { latestCheckpoint, loadCheckpoint, removeCheckpointTemps, saveCheckpoint } from './checkpoint';
 import { faceMaps, modelLandmarks, type TextureFrame } from './face-maps';
@@ -22,7 +22,7 @@ import { DivergenceWatch, type Divergence } from './divergence';
 import { appendHistory, truncateHistory, type HistoryEntry } from './history';
 import { DEFAULT_LOSS, lossNeedsMaps } from './loss';
 import { dropPreviewsAfter, facesToTensor, writePreview } from './preview';
-import { Rng } from '../rng';
+import { Rng } from '../util/rng';
 import { cycleProgress, learningRateAt, nextCycle, type LrCycle } from './schedule';
 import { defaultSettings, type SettingsInput, type TrainSettings } from './settings';
 import { makeOptimizer, trainStep } from './step';

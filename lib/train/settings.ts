@@ -3,12 +3,12 @@
 // Recipes (recipes.ts) are named bundles of these settings with a model configuration.
 
 import { z } from 'zod';
-import { schemaFor, type ShapeOf } from '../jsonfile';
+import { schemaFor, type ShapeOf } from '../util/jsonfile';
 import { DEFAULT_AUGMENT, type AugmentOptions } from './augment';
 import { DEFAULT_LOSS, type LossOptions } from './loss';
 import { CONSTANT_LR, type LrSchedule } from './schedule';
 import { CLASSIC_ADAM, type AdamSettings } from './step';
-import type { Precision } from '../native/precision';
+import type { Precision } from '../engine/native/precision';
 
 export interface TrainSettings {
   /** Face folder of each identity (absolute paths). */
@@ -29,7 +29,7 @@ export interface TrainSettings {
   cropFraction: number;
   /** The recipe these settings came from and what was given on top of it; null: none. */
   recipe: { name: string; overrides: Record<string, unknown> } | null;
-  /** Convolutions in fp32, or bf16 with fp32 accumulation (native backend; lib/native/precision.ts). */
+  /** Convolutions in fp32, or bf16 with fp32 accumulation (native backend; lib/engine/native/precision.ts). */
   precision: Precision;
 }
 

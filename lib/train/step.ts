@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { autoencode, decoderOf, trainableFor, type Autoencoder } from '../model/builder';
 import { warpLayer, withCoordinates } from '../model/warp-face';
 import type { Batch } from './batches';
-import { FusedAdamOptimizer } from '../native/adam';
+import { FusedAdamOptimizer } from '../engine/native/adam';
 import { faceLoss, type LossOptions } from './loss';
 
 export interface AdamSettings {

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { descriptorDistance, faceDescriptor, meanDescriptor } from '../faces/recognition';
 import type { Point } from '../faces/types';
 import { eachFace } from '../metrics/landmarks';
-import { median } from '../stats';
+import { median } from '../util/stats';
 import { readTexture, textureCandidates, type TextureSource } from '../model/warp-face';
 import { facesToTensor } from './preview';
 import { coordinateTensor } from './texture-coords';

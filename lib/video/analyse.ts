@@ -9,12 +9,12 @@ import type { FaceDetector } from '../faces/detector';
 import { BoxSchema, PointSchema, type DetectedFace, type Point } from '../faces/types';
 import { roundPoints } from '../faces/alignments';
 import { descriptorDistance } from '../faces/recognition';
-import { imageToTensor } from '../image';
-import { readJsonLines, schemaFor } from '../jsonfile';
-import { writeFileAtomicSync } from '../fsutil';
-import { Progress, type ProgressState } from '../progress';
+import { imageToTensor } from '../util/image';
+import { readJsonLines, schemaFor } from '../util/jsonfile';
+import { writeFileAtomicSync } from '../util/fsutil';
+import { Progress, type ProgressState } from '../util/progress';
 import { describeFace } from '../swap/person';
-import { readFrames, type VideoInfo } from './ffmpeg';
+import { readFrames, type VideoInfo } from '../util/ffmpeg';
 import { smoothLandmarks, type SmoothOptions } from './smooth';
 import { trackFaces, type FrameFace, type Track, type TrackOptions } from './track';
 

@@ -3,7 +3,7 @@
 // temporal metrics (measure.ts). A clip that cannot be used is reported with its reason and the
 // others go on.
 
-import { initBackend } from '../backend';
+import { initBackend } from '../engine/backend';
 import { createDetector } from '../faces/extract';
 import type { DetectorKind } from '../faces/detector';
 import type { SwapModel } from '../swap/model';

@@ -9,15 +9,15 @@ import type { FaceDetector } from '../faces/detector';
 import { faceMask } from '../faces/mask';
 import { alignmentMatrix } from '../faces/template';
 import type { Point } from '../faces/types';
-import { warpAffine } from '../faces/warp';
-import { centreCropResize, imageToTensor, tensorToImage, toFacePixels, type RgbImage } from '../image';
+import { warpAffine } from '../faces/resample';
+import { centreCropResize, imageToTensor, tensorToImage, toFacePixels, type RgbImage } from '../util/image';
 import { colourChange, jitterSeries, landmarkJitter, maskedMean, maskedPsnr, mean } from '../metrics/temporal';
-import { Progress } from '../progress';
+import { Progress } from '../util/progress';
 import { clipTruthFor } from '../samples/clip';
 import type { SwapModel } from '../swap/model';
 import { swapFaces, type SwapImageOptions } from '../swap/swap-image';
 import { analyseFrames, planSwap, type PlanOptions } from './analyse';
-import { probeVideo, readFrames } from './ffmpeg';
+import { probeVideo, readFrames } from '../util/ffmpeg';
 import type { FrameFace } from './track';
 
 export interface TemporalReport {

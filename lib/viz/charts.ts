@@ -3,7 +3,8 @@
 // loss falls by orders of magnitude. Works on a finished run and live, during training.
 
 import { readHistory, type HistoryEntry } from '../train/history';
-import { LiveFigure, showFigure, type PlotlyFigure, type PlotlyTrace } from './plotly';
+import { LiveFigure, showFigure, writeFigureHtml, type PlotlyFigure, type PlotlyTrace } from './plotly';
+import type { QualityEntry } from '../benchmark/quality';
 
 /** Colours per identity, in the order identities first appear: A blue, B orange, then more. */
 const COLOURS = ['#2563eb', '#ea580c', '#16a34a', '#9333ea', '#db2777'];
@@ -129,4 +130,21 @@ export function liveLossChart(modelDir: string | null, options: LiveLossOptions 
     /** Draw the final state. */
     finish: draw,
   };
+}
+
+/** Quality against minutes: truth PSNR (or verification without truth) per recipe and direction. */
+export async function writeQualityChart(file: string, entries: QualityEntry[]): Promise<string> {
+  const recipes = [...new Set(entries.map((e) => e.recipe))];
+  const hasTruth = entries.some((e) => e.truth);
+  const value = (e: QualityEntry, d: 'a2b' | 'b2a') => (hasTruth ? e.truth?.[d].psnr : e.verification[d]) ?? NaN;
+  const traces: PlotlyTrace[] = recipes.flatMap((r) =>
+    (['a2b', 'b2a'] as const).map((d) => {
+      const es = entries.filter((e) => e.recipe === r);
+      return { type: 'scatter', mode: 'lines+markers', name: `${r} ${d === 'a2b' ? 'A→B' : 'B→A'}`, x: es.map((e) => e.minutes), y: es.map((e) => value(e, d)), line: { dash: d === 'a2b' ? 'solid' : 'dot' } };
+    }),
+  );
+  return writeFigureHtml(file, {
+    data: traces,
+    layout: { title: { text: hasTruth ? 'Swap PSNR against the ground truth (dB)' : 'Identity verification of the swaps' }, xaxis: { title: { text: 'minutes of training' } }, yaxis: { title: { text: hasTruth ? 'dB' : 'share verified' } } },
+  }, { title: 'deepfake-lab bench --quality' });
 }

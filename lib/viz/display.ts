@@ -3,7 +3,7 @@
 // (PNG bytes, HTML strings) are separate so they can be tested outside Jupyter.
 
 import * as tf from '@tensorflow/tfjs';
-import { encodeImage, tensorToImage, type RgbImage } from '../image';
+import { encodeImage, tensorToImage, type RgbImage } from '../util/image';
 
 // tslab's display throws "Not ready" outside its kernel; load it lazily so importing this file
 // never needs tslab to be running.

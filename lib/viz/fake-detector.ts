@@ -3,8 +3,8 @@
 
 import type { Roc } from '../lab/fake-detector';
 import type { FakeSet } from '../lab/fake-set';
-import type { RgbImage } from '../image';
-import { imageGrid } from './faces';
+import type { RgbImage } from '../util/image';
+import { imageGrid } from '../util/image-grid';
 import type { PlotlyFigure } from './plotly';
 
 const face = (data: Uint8Array, size: number): RgbImage => ({ data, width: size, height: size });

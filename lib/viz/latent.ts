@@ -4,15 +4,15 @@
 
 import { inspect } from 'util';
 import * as tf from '@tensorflow/tfjs';
-import { encodeImage, type RgbImage } from '../image';
-import { writeFileAtomic } from '../fsutil';
+import { encodeImage, type RgbImage } from '../util/image';
+import { writeFileAtomic } from '../util/fsutil';
 import type { Autoencoder } from '../model/builder';
 import { facesToTensor } from '../train/preview';
 import { decodeLatent, encodeLatent, type Codes } from '../latent/codes';
 import { interpolate, newCodes, traverse } from '../latent/paths';
-import { fitPca, umapProject, type PcaModel, type UmapOptions } from '../latent/project';
+import { fitPca, umapProject, type PcaModel, type UmapOptions } from '../latent/projection';
 import { showHtml, showPng, escapeHtml } from './display';
-import { imageGrid } from './faces';
+import { imageGrid } from '../util/image-grid';
 import { chartHtml, ensurePlotly, type PlotlyFigure, type PlotlyTrace } from './plotly';
 
 const COLOURS = ['#2563eb', '#ea580c', '#16a34a', '#9333ea'];

@@ -20,7 +20,7 @@
 // - Standalone files (`writeFigureHtml`) carry the library in their <head>.
 
 import * as fs from 'fs';
-import { writeFileAtomic } from '../fsutil';
+import { writeFileAtomic } from '../util/fsutil';
 import { liveDisplay, showHtml, type LiveDisplay } from './display';
 
 /** One trace: Plotly's schema is huge, so only what this project sets is named. */

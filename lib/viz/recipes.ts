@@ -6,7 +6,7 @@
 
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { SCORING_FRAME, toScoringFrame } from '../bench/quality-judge';
+import { SCORING_FRAME, toScoringFrame } from '../benchmark/quality-judge';
 import type { CropGeometry } from '../faces/template';
 import { psnr, readScalar } from '../metrics/image';
 import { autoencodeRgb, swapDecodeRgb, type Autoencoder } from '../model/builder';

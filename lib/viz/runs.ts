@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { ComparedRun, RunComparison, SettingValue } from '../lab/runs';
 import { cumulativeMinutes } from '../lab/runs';
-import { writeFileAtomic } from '../fsutil';
+import { writeFileAtomic } from '../util/fsutil';
 import { historyIdentities, logTicks, smoothEma } from './charts';
 import { escapeHtml, showHtml, showPng } from './display';
 import { chartHtml, plotlyEmbedHtml, showFigure, type PlotlyFigure, type PlotlyTrace } from './plotly';

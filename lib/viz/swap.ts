@@ -5,14 +5,14 @@
 import { createCanvas, type Canvas } from 'canvas';
 import type { FaceDetector } from '../faces/detector';
 import { growBox } from '../faces/types';
-import { cutBox, decodeImage, type RgbImage } from '../image';
+import { cutBox, decodeImage, type RgbImage } from '../util/image';
 import type { SwapModel } from '../swap/model';
 import { DEFAULT_SHARPEN } from '../swap/sharpen';
 import { swapFaces, swapImage, type SwapImageOptions } from '../swap/swap-image';
 import type { FaceStages } from '../swap/swap-face';
 import type { ColourBlendComparison } from '../lab/colour-blend';
 import { showHtml } from './display';
-import { imageGrid } from './faces';
+import { imageGrid } from '../util/image-grid';
 
 export const STAGE_CAPTIONS = ['aligned', 'decoded', 'mask', 'colour-matched', 'blended'] as const;
 

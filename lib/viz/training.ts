@@ -7,17 +7,17 @@ import * as tf from '@tensorflow/tfjs';
 import { autoencodeRgb, decoderOf, type Autoencoder } from '../model/builder';
 import { swapLightOf } from '../model/config';
 import { warpLayer, warpStages } from '../model/warp-face';
-import { tensorToImage } from '../image';
+import { tensorToImage } from '../util/image';
 import { augmentFace } from '../train/augment';
 import { subset, type FaceSet } from '../train/faces';
 import { facesToTensor } from '../train/preview';
-import { Rng } from '../rng';
+import { Rng } from '../util/rng';
 import { divergenceAdvice, runTraining, type RunResult } from '../train/run';
 import { identityMaps, type TrainingSession } from '../train/session';
 import type { TrainSettings } from '../train/settings';
 import { liveLossChart } from './charts';
 import { liveDisplay } from './display';
-import { imageGrid } from './faces';
+import { imageGrid } from '../util/image-grid';
 
 export interface TrainBudget {
   /** Stop after this many minutes of training... */

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { TemporalReport } from '../video/measure';
-import { ffmpegReason } from '../video/ffmpeg';
+import { ffmpegReason } from '../util/ffmpeg';
 import { escapeHtml, showHtml } from './display';
 import { showFigure, type PlotlyFigure } from './plotly';
 

@@ -3,7 +3,7 @@
 // ../shared missing. A user's plain `npm test` still skips with the message.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadAddon } from '../../lib/native/addon';
+import { loadAddon } from '../../lib/engine/native/addon';
 
 export const STRICT = process.env.DEEPFAKE_STRICT === '1';
 

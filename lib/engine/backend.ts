@@ -1,15 +1,15 @@
 // Picks and initialises the fastest TensorFlow.js backend that works on this machine.
 //
 // Order, fastest first: tfjs-node-gpu (only with a usable CUDA GPU), webgpu (any vendor's GPU
-// through Dawn, lib/webgpu.ts; never a software adapter unless forced), native (this project's
-// compiled kernels on oneDNN, built by the set-up; see lib/native/backend.ts), tfjs-node, wasm
+// through Dawn, lib/engine/webgpu.ts; never a software adapter unless forced), native (this project's
+// compiled kernels on oneDNN, built by the set-up; see lib/engine/native/backend.ts), tfjs-node, wasm
 // (SIMD, local binaries), cpu (pure JavaScript, too slow to train). tfjs-node and tfjs-node-gpu are
 // never dependencies of this project: their install downloads libtensorflow from Google's
 // storage, which fails offline. A user who has them installed gets them automatically.
 //
 // A GPU is not always faster than the CPU (an integrated one may lose to many cores), so when a
 // GPU backend works, a short training calibration against the first CPU backend decides, once per
-// machine (lib/calibrate.ts; cached). A CPU-only machine never calibrates.
+// machine (lib/engine/calibrate.ts; cached). A CPU-only machine never calibrates.
 //
 // DEEPFAKE_BACKEND=<name> forces one backend and fails with a clear message when it is unusable.
 // DEEPFAKE_CALIBRATE=0 skips the calibration: a working GPU backend is then chosen unmeasured.
@@ -18,7 +18,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 // A file, not the folder: tslab's loader does not resolve a folder to its index.ts.
-import { registerProjectKernels } from './kernels/index';
+import { registerProjectKernels } from './extra-kernels/index';
 import { loadAddon } from './native/addon';
 import { NATIVE_BACKEND, registerNativeBackend } from './native/backend';
 import { probeWebgpu, releaseWebgpu, type AdapterInfo } from './webgpu';
@@ -203,7 +203,7 @@ export interface InitBackendOptions {
    * it loses. For tests of the automatic choice on machines without a GPU.
    */
   allowSoftwareWebgpu?: boolean;
-  /** The calibration's workload and cache file (default: lite, batch 16, 3 steps; data/cache/). */
+  /** What the calibration times (default: a small convolutional autoencoder; training callers pass trainingWorkload) and its cache file (data/cache/). */
   calibration?: CalibrateOptions;
 }
 

@@ -14,6 +14,7 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { NativeAddon } from './addon';
 import { nativeKernels, type FusedAdamAttrs, type NativeKernel } from './kernels';
+import type { ByteConverter } from '../../util/image';
 
 export const NATIVE_BACKEND = 'native';
 
@@ -22,7 +23,7 @@ const POOL_LIMIT_BYTES = 512 * 1024 * 1024;
 /** Arrays from this many floats up start on a 64-byte boundary. */
 const ALIGN_FROM = 1024;
 
-export class NativeBackend extends MathBackendCPU {
+export class NativeBackend extends MathBackendCPU implements ByteConverter {
   // Output arrays are recycled: a training step allocates the same shapes every time, and fresh
   // zero-filled arrays cost page faults and garbage collections that took a third of a `lite` step.
   // An array is recycled only when the last tensor holding it is disposed, and only if this
@@ -89,6 +90,16 @@ export class NativeBackend extends MathBackendCPU {
     const out = this.output(shape);
     this.addon.bytesToF32(bytes, out.values);
     return out.info;
+  }
+
+  /** RGB bytes of a float tensor [h, w, 1|3] times k, from the tensor's own array (no read copy); null when it is not held here. */
+  toBytes(t: TensorInfo, k: number, channels: number): Uint8Array | null {
+    const held = this.heldF32(t);
+    if (!held) return null;
+    const [height, width] = t.shape;
+    const data = new Uint8Array(width! * height! * 3);
+    this.addon.f32ToBytes(held, k, channels, data);
+    return data;
   }
 
   /** Like output, for int32 tensors (face-api slices and joins int32 images); never recycled. */
@@ -204,7 +215,7 @@ function withFallback(name: string, own: NativeKernel, cpu: KernelFunc): KernelF
 /** Register the backend and its kernels once per process. */
 export function registerNativeBackend(addon: NativeAddon): void {
   if (tf.findBackendFactory(NATIVE_BACKEND)) return;
-  // Priority below cpu's: never picked implicitly, only by lib/backend.ts's choice.
+  // Priority below cpu's: never picked implicitly, only by lib/engine/backend.ts's choice.
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(addon), 0);
   const own = nativeKernels(addon);
   // DEEPFAKE_NATIVE_OFF=Conv2D,Sum runs those kernels in JavaScript instead (to corner a bug).

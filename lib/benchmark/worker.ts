@@ -2,9 +2,9 @@
 // `original` model aborts there) cannot take the others down, and peak memory is per preset.
 // Started by lib/commands/bench.ts: worker.ts <preset> <batch> <steps> [profile] [fp32|bf16] [warm-up seconds]; prints one JSON line.
 
-import { initBackend } from '../backend';
+import { initBackend } from '../engine/backend';
 import { isPresetName } from '../model/config';
-import { isPrecision, largestConvolution, setPrecision } from '../native/precision';
+import { isPrecision, largestConvolution, setPrecision } from '../engine/native/precision';
 import { profileTraining } from './kernel-profile';
 import { measureTrainSpeed } from './train-speed';
 

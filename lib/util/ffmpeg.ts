@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcessByStdio } from 'child_process';
 import type { Readable, Writable } from 'stream';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { RgbImage } from '../image';
+import type { RgbImage } from './image';
 
 /** Clips larger than this are refused: a 4K frame is already 25 MB of RGB. */
 export const MAX_VIDEO = { width: 3840, height: 2160 } as const;

@@ -8,7 +8,7 @@ import { presetConfig, type PresetName } from '../model/config';
 import { DEFAULT_AUGMENT } from '../train/augment';
 import { disposeBatch, FaceSampler } from '../train/batches';
 import { DEFAULT_LOSS } from '../train/loss';
-import { Rng } from '../rng';
+import { Rng } from '../util/rng';
 import { CLASSIC_ADAM, makeOptimizer, trainStep } from '../train/step';
 import { syntheticFaces } from './train-speed';
 

@@ -9,7 +9,7 @@ import { readJsonFile } from './jsonfile';
 const PackageJsonSchema = z.object({ version: z.string() });
 
 /** The project root: the folder holding package.json (lib/ sits right below it). */
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 /** Project-local Jupyter data folder holding the kernelspec (used as JUPYTER_PATH). */
 export const JUPYTER_DIR = path.join(PROJECT_ROOT, '.jupyter');

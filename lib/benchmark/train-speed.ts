@@ -8,10 +8,11 @@ import { presetConfig, type PresetName } from '../model/config';
 import { disposeBatch, FaceSampler } from '../train/batches';
 import { DEFAULT_AUGMENT } from '../train/augment';
 import { DEFAULT_LOSS } from '../train/loss';
-import { Rng } from '../rng';
-import { median } from '../stats';
+import { Rng } from '../util/rng';
+import { median } from '../util/stats';
 import { CLASSIC_ADAM, makeOptimizer, trainStep } from '../train/step';
 import { trainStepFlops } from './flops';
+import type { CalibrationWorkload } from '../engine/calibrate';
 
 export interface TrainSpeed {
   preset: string;
@@ -48,7 +49,7 @@ export function syntheticFaces(n: number, size: number, rng: Rng): Uint8Array[] 
  * backend speeds up over its first ~2 s (V8 optimising the engine's JavaScript, and the first touch
  * of the backend's recycled arrays: 84k page faults in the first second, none by the fourth;
  * measured on the 2-core EPYC, steps 1-5 at 108-133 ms, steps 15-25 at 91-104 ms), while
- * PyTorch's steps are steady from the second one. bench gives both the same rule (bench/torch_reference.py).
+ * PyTorch's steps are steady from the second one. bench gives both the same rule (lib/benchmark/torch_reference.py).
  */
 export async function measureTrainSpeed(preset: PresetName, batch: number, steps = 5, warmup = 1, warmupSeconds = 0): Promise<TrainSpeed> {
   const config = presetConfig(preset);
@@ -116,4 +117,12 @@ export async function matmulGflops(n = 1024, repeats = 5): Promise<number> {
     tf.dispose([a, b]);
   }
   return (2 * n ** 3) / 1e9 / (median(times) / 1000);
+}
+
+/**
+ * The backend calibration's workload for whoever chooses a backend to train on: a few steps of a
+ * preset at a batch, in training faces per second (lib/engine/calibrate.ts).
+ */
+export function trainingWorkload(preset: PresetName = 'lite', batch = 16, steps = 3): CalibrationWorkload {
+  return { name: `${preset}, batch ${batch}`, run: async () => (await measureTrainSpeed(preset, batch, steps, 1)).facesPerSecond };
 }

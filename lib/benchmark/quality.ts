@@ -13,16 +13,15 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { extractFaces } from '../faces/extract';
-import { writeFileAtomic } from '../fsutil';
-import { CorruptFile, JsonNumber, readJsonFile, schemaFor, type ShapeOf } from '../jsonfile';
-import { encodeImage, listImageFiles, tensorToImage, decodeImage, type RgbImage } from '../image';
+import { writeFileAtomic } from '../util/fsutil';
+import { CorruptFile, JsonNumber, readJsonFile, schemaFor, type ShapeOf } from '../util/jsonfile';
+import { encodeImage, listImageFiles, tensorToImage, decodeImage, type RgbImage } from '../util/image';
 import { writeSamples } from '../samples/dataset';
 import { truthDir } from '../samples/truth';
 import { swapModelOf, trainingGeometry } from '../swap/model';
 import { resolveRecipe, type RecipeName, type RecipeOverrides } from '../train/recipes';
 import { TrainingSession } from '../train/session';
-import { imageGrid } from '../viz/faces';
-import { writeFigureHtml, type PlotlyTrace } from '../viz/plotly';
+import { imageGrid } from '../util/image-grid';
 import { QualityJudge, qualityScoresShape, type Ceiling, type QualityData, type QualityScores } from './quality-judge';
 
 /**
@@ -95,7 +94,6 @@ export interface QualityReport {
   ceiling: Ceiling;
   runs: Array<{ recipe: string; model: string; cached: boolean }>;
   grid: string | null;
-  chart: string;
   interrupted: boolean;
 }
 
@@ -237,22 +235,6 @@ async function writeGrid(file: string, judge: QualityJudge, runs: QualityRun[]):
   return file;
 }
 
-/** Quality against minutes: truth PSNR (or verification without truth) per recipe and direction. */
-async function writeChart(file: string, entries: QualityEntry[]): Promise<string> {
-  const recipes = [...new Set(entries.map((e) => e.recipe))];
-  const hasTruth = entries.some((e) => e.truth);
-  const value = (e: QualityEntry, d: 'a2b' | 'b2a') => (hasTruth ? e.truth?.[d].psnr : e.verification[d]) ?? NaN;
-  const traces: PlotlyTrace[] = recipes.flatMap((r) =>
-    (['a2b', 'b2a'] as const).map((d) => {
-      const es = entries.filter((e) => e.recipe === r);
-      return { type: 'scatter', mode: 'lines+markers', name: `${r} ${d === 'a2b' ? 'A→B' : 'B→A'}`, x: es.map((e) => e.minutes), y: es.map((e) => value(e, d)), line: { dash: d === 'a2b' ? 'solid' : 'dot' } };
-    }),
-  );
-  return writeFigureHtml(file, {
-    data: traces,
-    layout: { title: { text: hasTruth ? 'Swap PSNR against the ground truth (dB)' : 'Identity verification of the swaps' }, xaxis: { title: { text: 'minutes of training' } }, yaxis: { title: { text: hasTruth ? 'dB' : 'share verified' } } },
-  }, { title: 'deepfake-lab bench --quality' });
-}
 
 export async function runQualityBenchmark(options: QualityOptions): Promise<QualityReport> {
   const log = options.log ?? (() => undefined);
@@ -295,7 +277,6 @@ export async function runQualityBenchmark(options: QualityOptions): Promise<Qual
     await fs.promises.mkdir(options.outDir, { recursive: true });
     const quality = runs.flatMap((r) => r.entries);
     const grid = await writeGrid(path.join(options.outDir, 'quality-grid.png'), judge, runs);
-    const chart = await writeChart(path.join(options.outDir, 'quality-chart.html'), quality);
     return {
       minutes: options.minutes,
       seed: options.seed,
@@ -304,7 +285,6 @@ export async function runQualityBenchmark(options: QualityOptions): Promise<Qual
       ceiling: judge.ceiling,
       runs: runs.map((r) => ({ recipe: r.recipe, model: r.model, cached: r.cached })),
       grid,
-      chart,
       interrupted,
     };
   } finally {

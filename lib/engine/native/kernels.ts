@@ -17,11 +17,11 @@ import type { NativeBackend } from './backend';
 
 export type NativeKernel = (args: { inputs: NamedTensorInfoMap; backend: NativeBackend; attrs: NamedAttrMap }) => TensorInfo | TensorInfo[] | null;
 
-/** The fused Adam update (not a TensorFlow.js kernel; see lib/native/adam.ts). */
+/** The fused Adam update (not a TensorFlow.js kernel; see lib/engine/native/adam.ts). */
 export const FUSED_ADAM = 'DeepfakeFusedAdam';
-/** LeakyRelu's gradient in one pass (lib/kernels/leaky-relu-grad.ts calls it on this backend). */
+/** LeakyRelu's gradient in one pass (lib/engine/extra-kernels/leaky-relu-grad.ts calls it on this backend). */
 export const LEAKY_RELU_GRAD = 'DeepfakeLeakyReluGrad';
-/** The L1 loss, mean |a - b|, and its gradient, one pass each (lib/kernels/l1-loss.ts calls them on this backend). */
+/** The L1 loss, mean |a - b|, and its gradient, one pass each (lib/engine/extra-kernels/l1-loss.ts calls them on this backend). */
 export const L1_MEAN = 'DeepfakeL1Mean';
 export const L1_MEAN_GRAD = 'DeepfakeL1MeanGrad';
 /** face-api SSD's input in one pass (lib/faces/ssd-fused.ts calls it on this backend). */

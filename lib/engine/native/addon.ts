@@ -4,7 +4,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { PROJECT_ROOT } from '../project';
+import { PROJECT_ROOT } from '../../util/project';
 import { cpuMismatch } from './cpu';
 
 /** Fused activations, numbered as native/src/common.h numbers them. */

@@ -2,15 +2,15 @@
 // loops then use every vector extension of the build machine (oneDNN dispatches at run time on
 // its own), and a build copied to a CPU without them would die with SIGILL at the first such
 // instruction. So the build records what it needs beside the .node file, and loading refuses,
-// with one line, on a CPU that lacks any of it (lib/backend.ts then picks wasm). What this CPU has
+// with one line, on a CPU that lacks any of it (lib/engine/backend.ts then picks wasm). What this CPU has
 // comes from CPUID, through a probe addon built for the baseline x86-64 (native/src/cpu-probe.cc);
 // /proc/cpuinfo is only the fallback, because it is the kernel's list and can omit what the CPU has.
 
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { readJsonFile } from '../jsonfile';
-import { PROJECT_ROOT } from '../project';
+import { readJsonFile } from '../../util/jsonfile';
+import { PROJECT_ROOT } from '../../util/project';
 
 /** Compiler macros for instruction-set extensions, and the flag /proc/cpuinfo shows for each. */
 const MACRO_FLAG: Record<string, string> = {

@@ -10,7 +10,6 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
-import { NativeBackend } from './native/backend';
 
 /** Why an input was not used. Stable strings: reports count skips by these. */
 export type RejectReason =
@@ -205,6 +204,23 @@ export function cutBox(img: RgbImage, box: { x: number; y: number; width: number
 
 // ---- image <-> tensor -------------------------------------------------------------------------
 
+/**
+ * What a backend may offer to convert 8-bit pixels to and from its own float arrays in compiled
+ * code. The native backend does (lib/engine/native/backend.ts); this file only asks for the two
+ * methods, so the image layer does not depend on the engine above it.
+ */
+export interface ByteConverter {
+  /** A float32 tensor [h, w, c] of the bytes' values (0-255). */
+  fromBytes(bytes: Uint8Array, shape: number[]): tf.TensorInfo;
+  /** RGB bytes of a [h, w, 1 or 3] float tensor times k (clipped, rounded), or null when it cannot. */
+  toBytes(t: tf.TensorInfo, k: number, channels: number): Uint8Array | null;
+}
+
+function byteConverter(backend: tf.KernelBackend): ByteConverter | null {
+  const b = backend as Partial<ByteConverter>;
+  return typeof b.fromBytes === 'function' && typeof b.toBytes === 'function' ? (b as ByteConverter) : null;
+}
+
 /** [height, width, 3] float32 in [0, 1]. The caller owns (and disposes) the tensor. */
 export function imageToTensor(img: RgbImage): tf.Tensor3D {
   return tf.tidy(() => tf.div(pixelTensor(img), 255) as tf.Tensor3D);
@@ -219,8 +235,8 @@ export function imageToTensor(img: RgbImage): tf.Tensor3D {
  */
 export function pixelTensor(img: RgbImage): tf.Tensor3D {
   const shape: [number, number, number] = [img.height, img.width, 3];
-  const backend = tf.backend();
-  if (backend instanceof NativeBackend) return tf.engine().makeTensorFromTensorInfo(backend.fromBytes(img.data, shape)) as tf.Tensor3D;
+  const fast = byteConverter(tf.backend());
+  if (fast) return tf.engine().makeTensorFromTensorInfo(fast.fromBytes(img.data, shape)) as tf.Tensor3D;
   return tf.tensor3d(new Float32Array(img.data), shape, 'float32');
 }
 
@@ -237,15 +253,9 @@ export async function tensorToImage(t: tf.Tensor3D, range: 1 | 255 = 1): Promise
   // On native the addon converts the tensor's own array: no 0.8 MB copy to read a 256 px crop,
   // and no loop here (extraction writes every crop through this; paired on the demo photos it ran
   // 3-8% faster).
-  const backend = tf.backend();
-  if (backend instanceof NativeBackend && (channels === 1 || channels === 3)) {
-    const held = backend.heldF32(t);
-    if (held) {
-      const data = new Uint8Array(width * height * 3);
-      backend.addon.f32ToBytes(held, k, channels, data);
-      return { data, width, height };
-    }
-  }
+  const fast = channels === 1 || channels === 3 ? byteConverter(tf.backend()) : null;
+  const bytes = fast?.toBytes(t, k, channels);
+  if (bytes) return { data: bytes, width, height };
   const values = await t.data();
   // A Uint8ClampedArray clamps to [0, 255] and rounds halves to even on assignment. fround gives
   // the float32 product TensorFlow.js's Multiply would (the double product of two float32 values

@@ -4,7 +4,7 @@
 // and it is fast: each row of a triangle is one span whose source position moves by a constant step.
 
 import type { Point } from '../faces/types';
-import type { RgbImage } from '../image';
+import type { RgbImage } from '../util/image';
 import type { Triangle } from './triangulate';
 
 /** A float RGB image, values in 0-255, row-major interleaved. */

@@ -2,7 +2,7 @@
 """The same autoencoder, batch, optimizer and loss in PyTorch: the CPU speed a learner would
 otherwise get. Run by `deepfake-lab bench --reference torch` (needs Debian's python3-torch).
 
-  /usr/bin/python3 bench/torch_reference.py --preset lite --batch 16 --steps 5
+  /usr/bin/python3 lib/benchmark/torch_reference.py --preset lite --batch 16 --steps 5
 
 Prints one JSON line: preset, batch, facesPerSecond (median step: one A batch + one B batch),
 stepMs, threads, torch version.
