@@ -25,8 +25,9 @@ const LAYERS = [
 
 /** Within a layer, folders that must not depend on each other in this direction. */
 const APART = [
-  ['only training imports lib/train/: swap, video and the built-in people load models and faces from lib/model and lib/data',
-    '^lib/(swap|video|samples)/', '^lib/train/'],
+  // A trained model folder's checkpoint (train/checkpoint.ts) is the one exception: swap reads it.
+  ['only training imports lib/train/: swap, video and the built-in people load faces from lib/data and models from checkpoints',
+    '^lib/(swap|video|samples)/', '^lib/train/', '^lib/train/checkpoint\\.ts$'],
 ];
 
 const escape = (p) => '^' + p.replace(/[.]/g, '\\.') + (p.endsWith('/') ? '' : '$');
@@ -52,7 +53,7 @@ module.exports = {
       from: pathsOf(i),
       to: above(i),
     })),
-    ...APART.map(([comment, from, to], i) => ({ name: `apart-${i + 1}`, comment, severity: 'error', from: { path: from }, to: { path: to } })),
+    ...APART.map(([comment, from, to, except], i) => ({ name: `apart-${i + 1}`, comment, severity: 'error', from: { path: from }, to: { path: to, ...(except ? { pathNot: except } : {}) } })),
     {
       name: 'no-circular',
       comment: 'files that import each other in a loop (a type-only import, such as a kernel naming its backend\'s type, does not count)',
@@ -67,3 +68,6 @@ module.exports = {
     tsConfig: { fileName: 'tsconfig.json' },
   },
 };
+// The table itself, for the test that every file of lib/ is placed (not enumerable: dependency-cruiser
+// accepts only its own keys in a configuration).
+Object.defineProperty(module.exports, 'LAYERS', { value: LAYERS, enumerable: false });

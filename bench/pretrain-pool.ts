@@ -28,7 +28,7 @@ import { IDENTITIES, type Identity } from '../lib/samples/identities';
 import { sample } from '../lib/samples/params';
 import { personOf, render } from '../lib/samples/rig';
 import { latestCheckpoint } from '../lib/train/checkpoint';
-import { facesToTensor } from '../lib/train/preview';
+import { facesToTensor } from '../lib/data/face-set';
 import { DEFAULT_RECIPE, resolveRecipe } from '../lib/train/recipes';
 import { TrainingSession } from '../lib/train/session';
 

@@ -2,9 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'fs';
-import { augmentFace, DEFAULT_AUGMENT, ellipseMask, NO_AUGMENT, withBackground, type AugmentOptions } from '../lib/train/augment';
+import { augmentFace, DEFAULT_AUGMENT, NO_AUGMENT, withBackground, type AugmentOptions } from '../lib/train/augment';
+import { ellipseMask } from '../lib/data/identity-faces';
 import { disposeBatch, FaceSampler } from '../lib/train/batches';
-import { loadFaces, splitHoldout } from '../lib/train/faces';
+import { loadFaces, splitHoldout } from '../lib/data/face-set';
 import { Rng } from '../lib/util/rng';
 import { initBackend } from '../lib/engine/backend';
 import { sharedPath, skipWithoutShared } from './helpers/shared';

@@ -13,7 +13,7 @@ import { toFacePixels } from '../lib/util/image';
 import { NO_AUGMENT } from '../lib/train/augment';
 import { disposeBatch, FaceSampler } from '../lib/train/batches';
 import { faceMaps } from '../lib/train/face-maps';
-import { loadFaces } from '../lib/train/faces';
+import { loadFaces } from '../lib/data/face-set';
 import { DEFAULT_LOSS } from '../lib/train/loss';
 import { DEFAULT_RECIPE, RECIPES, recipeNames, resolveRecipe } from '../lib/train/recipes';
 import { runTraining } from '../lib/train/run';

@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/engine/backend';
 import { autoencode, buildAutoencoder } from '../lib/model/builder';
-import { facesToTensor } from '../lib/train/preview';
+import { facesToTensor } from '../lib/data/face-set';
 import { presetConfig } from '../lib/model/config';
 import { decodeLatent, encodeLatent } from '../lib/latent/codes';
 import { fitPca, umapProject } from '../lib/latent/projection';
 import { interpolate, newCodes, traverse } from '../lib/latent/paths';
 import { inspect } from 'util';
 import { Picture, interpolationStrip, latentScatterFigure, latentScatterHtml, latentSet, newFacesGrid, traversalGrid } from '../lib/viz/latent';
-import type { FaceSet } from '../lib/train/faces';
+import type { FaceSet } from '../lib/data/face-set';
 import { EMBED_MARKER } from '../lib/viz/plotly';
 
 /** Seeded codes: two clusters in 16-D. */

@@ -29,9 +29,9 @@ import type { SwapModel } from '../swap/model';
 import { faceFrame, modelScale } from '../swap/geometry';
 import { DEFAULT_SHARPEN, type SharpenOptions } from '../swap/sharpen';
 import { swapFaces } from '../swap/swap-image';
-import { facesToTensor } from '../train/preview';
-import { subset, type FaceSet } from '../train/faces';
-import { faceMaskTensor, loadIdentityFaces } from '../train/session';
+import { facesToTensor } from '../data/face-set';
+import { subset, type FaceSet } from '../data/face-set';
+import { faceMaskTensor, loadIdentityFaces } from '../data/identity-faces';
 
 /** Every recipe is scored in this frame: the centre 0.75 of the aligned crop, at 64 px. */
 export const SCORING_FRAME = { size: 64, cropFraction: 0.75 };

@@ -12,7 +12,7 @@ import { DEFAULT_SWAP } from '../swap/batch';
 import { DEFAULT_SWAP_MASK } from '../swap/mask';
 import type { SwapModel } from '../swap/model';
 import { swapFaces } from '../swap/swap-image';
-import { splitHoldout } from '../train/faces';
+import { splitHoldout } from '../data/face-set';
 import type { LabelledFaces } from './fake-detector';
 
 export interface FakeSet extends LabelledFaces {

@@ -11,9 +11,9 @@ import { tensorToImage, type RgbImage } from '../util/image';
 import { disposeAutoencoder, swapDecodeRgb } from '../model/builder';
 import { latestCheckpoint, loadCheckpoint, readCheckpointInfo } from '../train/checkpoint';
 import { evaluateModel, type EvalReport, type SwapMetricsFn, type TruthLoader } from '../train/evaluate';
-import { loadFaces, splitHoldout, subset, type FaceSet } from '../train/faces';
+import { loadFaces, splitHoldout, subset, type FaceSet } from '../data/face-set';
 import { readHistory, type HistoryEntry } from '../train/history';
-import { facesToTensor } from '../train/preview';
+import { facesToTensor } from '../data/face-set';
 import { imageGrid } from '../util/image-grid';
 import { writeFileAtomic } from '../util/fsutil';
 

@@ -25,7 +25,7 @@ export interface FaceFrame {
   offset: number;
 }
 
-/** The centred square of a `size` crop, exactly as training cuts it (lib/train/faces.ts). */
+/** The centred square of a `size` crop, exactly as training cuts it (lib/data/face-set.ts). */
 export function centreSquare(size: number, cropFraction: number): { side: number; offset: number } {
   const side = Math.max(1, Math.round(size * cropFraction));
   return { side, offset: Math.floor((size - side) / 2) };

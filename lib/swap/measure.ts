@@ -14,9 +14,9 @@ import { calibrateVerifier, identityTransfer, verify, type Verifier } from '../m
 import { laplacianVariance } from '../metrics/image';
 import { eachFace, landmarkError } from '../metrics/landmarks';
 import { mean } from '../util/stats';
-import { subset } from '../train/faces';
-import { facesToTensor } from '../train/preview';
-import { faceMaskTensor, loadIdentityFaces } from '../train/session';
+import { subset } from '../data/face-set';
+import { facesToTensor } from '../data/face-set';
+import { faceMaskTensor, loadIdentityFaces } from '../data/identity-faces';
 import type { FaceStages } from './swap-face';
 
 export interface StageScores {

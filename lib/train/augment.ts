@@ -104,20 +104,6 @@ function sampleMap(src: Float32Array, size: number, x: number, y: number): numbe
   return (1 - ay) * ((1 - ax) * v00 + ax * v01) + ay * ((1 - ax) * v10 + ax * v11);
 }
 
-/**
- * A soft ellipse over the middle of an aligned face crop (size*size, 1 inside, fading to 0 over 15%
- * of the radius): the face mask of a face whose landmarks are unknown.
- */
-export function ellipseMask(size: number): Float32Array {
-  const out = new Float32Array(size * size);
-  for (let y = 0; y < size; y++)
-    for (let x = 0; x < size; x++) {
-      const dx = ((x + 0.5) / size - 0.5) / 0.4, dy = ((y + 0.5) / size - 0.55) / 0.45;
-      out[y * size + x] = Math.min(1, Math.max(0, (1.15 - Math.sqrt(dx * dx + dy * dy)) / 0.15));
-    }
-  return out;
-}
-
 /** The warp's control points: g x g jittered displacements [dx, dy], or null when there is no warp. */
 function warpGrid(size: number, rng: Rng, opts: AugmentOptions): Float32Array | null {
   if (opts.warpScale <= 0) return null;

@@ -12,9 +12,10 @@ import { psnr, ssim } from '../metrics/image';
 import { NO_SWAP_METRICS, type SwapMetrics, type SwapMetricsFn } from '../metrics/swap';
 import { autoencodeRgb, disposeAutoencoder, swapDecodeRgb, type Autoencoder } from '../model/builder';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint';
-import { subset, type FaceSet } from './faces';
-import { facesToTensor, writePreview } from './preview';
-import { faceMaskTensor, loadIdentityFaces } from './session';
+import { subset, type FaceSet } from '../data/face-set';
+import { writePreview } from './preview';
+import { facesToTensor } from '../data/face-set';
+import { faceMaskTensor, loadIdentityFaces } from '../data/identity-faces';
 
 export type { SwapFaces, SwapMetrics, SwapMetricsFn } from '../metrics/swap';
 

@@ -1,14 +1,13 @@
-// Per-face maps for training, drawn once when a session opens: each face's mask (the landmark hull
-// of lib/faces/mask.ts, in the model's input frame) and its loss weights (the mask, the background
+// Per-face maps for training, drawn once when a session opens: each face's mask (lib/data/identity-faces.ts)
+// and its loss weights (the mask, the background
 // weight, and extra weight on eyes and mouth). The augmentation moves them with the target.
 // Faces whose landmarks are unknown get the fixed ellipse and no eye or mouth weights.
 
-import { featureMasks, faceMask, DEFAULT_MASK } from '../faces/mask';
+import { featureMasks } from '../faces/mask';
 import type { Point } from '../faces/types';
-import { ellipseMask } from './augment';
 import type { FaceMaps } from './batches';
-import { toFacePixels } from '../util/image';
-import type { FaceSet } from './faces';
+import type { FaceSet } from '../data/face-set';
+import { setMasks } from '../data/identity-faces';
 import type { LossOptions } from './loss';
 import { textureCoordinates } from './texture-coords';
 
@@ -26,14 +25,6 @@ export interface TextureFrame {
  */
 export function coordinateWeights(mask: Float32Array, outside = 0.2): Float32Array {
   return mask.map((m) => outside + (1 - outside) * m);
-}
-
-/** Each face's landmarks in the model's input frame (size pixels), or null where unknown. */
-export function modelLandmarks(set: FaceSet, cropFraction: number, landmarks: Map<string, Point[]> | null): Array<Point[] | null> {
-  return set.files.map((file, i) => {
-    const points = landmarks?.get(file);
-    return points ? toFacePixels(points, set.sources[i], set.size, cropFraction) : null;
-  });
 }
 
 /** The loss weight of each pixel from its face mask and feature masks (size*size each). */
@@ -55,21 +46,14 @@ export function lossWeights(mask: Float32Array, features: { eyes: Float32Array; 
  */
 export async function faceMaps(set: FaceSet, cropFraction: number, landmarks: Map<string, Point[]> | null, loss: LossOptions, texture?: TextureFrame): Promise<{ maps: FaceMaps[]; ellipses: number }> {
   const size = set.size;
-  const ellipse = ellipseMask(size);
   const maps: FaceMaps[] = [];
   let ellipses = 0;
-  const inFrame = modelLandmarks(set, cropFraction, landmarks);
-  for (let i = 0; i < set.files.length; i++) {
-    const lm = inFrame[i];
+  for (const { mask, landmarks: lm, feather } of await setMasks(set, cropFraction, landmarks)) {
     if (!lm) {
       ellipses++;
-      maps.push({ mask: ellipse, weight: lossWeights(ellipse, null, loss) });
+      maps.push({ mask, weight: lossWeights(mask, null, loss) });
       continue;
     }
-    // Feathered as extraction's masks are at 256 px, scaled to this face's pixels.
-    const scale = size / (Math.min(set.sources[i].width, set.sources[i].height) * cropFraction);
-    const feather = Math.max(0.6, DEFAULT_MASK.feather * scale);
-    const mask = await faceMask(lm, size, size, { feather });
     const features = loss.eyeWeight > 0 || loss.mouthWeight > 0 ? await featureMasks(lm, size, size, feather) : null;
     const coords = texture ? { ...textureCoordinates(lm, texture.landmarks, size, texture.size), uvWeight: coordinateWeights(mask) } : undefined;
     maps.push({ mask, weight: lossWeights(mask, features, loss), ...coords });

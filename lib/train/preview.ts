@@ -32,15 +32,6 @@ export async function writePreview(file: string, ae: Autoencoder, facesA: tf.Ten
   return file;
 }
 
-/** Stack faces (RGB bytes) into a [n, s, s, 3] tensor in [0, 1]. */
-export function facesToTensor(faces: Uint8Array[], size: number): tf.Tensor4D {
-  const data = new Float32Array(faces.length * size * size * 3);
-  faces.forEach((f, i) => {
-    for (let j = 0; j < f.length; j++) data[i * f.length + j] = f[j] / 255;
-  });
-  return tf.tensor4d(data, [faces.length, size, size, 3]);
-}
-
 /** The kept preview grids of a model folder, in step order. */
 export function previewFrames(modelDir: string): Array<{ step: number; file: string }> {
   const dir = path.join(modelDir, 'previews');

@@ -11,17 +11,17 @@ import { buildAutoencoder, disposeAutoencoder, type Autoencoder } from '../model
 import { presetConfig, validateConfig, type ModelConfig } from '../model/config';
 import { CONFIG_JSON } from '../model/store';
 import { chooseTexture, startTextures, warpLayer, type TextureChooser } from '../model/warp-face';
-import { loadCropLandmarks } from '../faces/crop-landmarks';
 import type { Point } from '../faces/types';
 import type { FusedAdamOptimizer } from '../engine/native/adam';
 import { disposeBatch, FaceSampler, type FaceMaps, type SamplerState } from './batches';
 import { latestCheckpoint, loadCheckpoint, removeCheckpointTemps, saveCheckpoint } from './checkpoint';
-import { faceMaps, modelLandmarks, type TextureFrame } from './face-maps';
-import { decodeFace, loadFaces, splitHoldout, subset, type FaceSet } from './faces';
+import { faceMaps, type TextureFrame } from './face-maps';
+import { faceSetLandmarks, loadIdentityFaces, modelLandmarks, type IdentityFaces } from '../data/identity-faces';
+import { decodeFace, facesToTensor, type FaceSet } from '../data/face-set';
 import { DivergenceWatch, type Divergence } from './divergence';
 import { appendHistory, truncateHistory, type HistoryEntry } from './history';
-import { DEFAULT_LOSS, lossNeedsMaps } from './loss';
-import { dropPreviewsAfter, facesToTensor, writePreview } from './preview';
+import { lossNeedsMaps } from './loss';
+import { dropPreviewsAfter, writePreview } from './preview';
 import { Rng } from '../util/rng';
 import { cycleProgress, learningRateAt, nextCycle, type LrCycle } from './schedule';
 import { defaultSettings, type SettingsInput, type TrainSettings } from './settings';
@@ -40,29 +40,6 @@ export interface OpenOptions {
   precision?: Precision;
   /** Where notes (resumed from, skipped files) go. Default: nowhere. */
   log?: (line: string) => void;
-}
-
-/** One identity's faces, split into the ones trained on and the ones kept for evaluation. */
-export interface IdentityFaces {
-  train: FaceSet;
-  heldOut: FaceSet;
-}
-
-/** Load an identity's folder the way a model with these settings sees it. */
-export async function loadIdentityFaces(dir: string, size: number, settings: Pick<TrainSettings, 'cropFraction' | 'holdout'>): Promise<IdentityFaces> {
-  const all = await loadFaces(dir, { size, cropFraction: settings.cropFraction });
-  const split = splitHoldout(all.files, settings.holdout);
-  return { train: subset(all, split.train), heldOut: subset(all, split.heldOut) };
-}
-
-/** The landmarks of a set's crops (alignments.json, or found once and cached); null, said in one line, when unavailable. */
-async function setLandmarks(set: FaceSet, log: (line: string) => void): Promise<Map<string, Point[]> | null> {
-  try {
-    return (await loadCropLandmarks(set.dir, set.files, { log })).byFile;
-  } catch (e) {
-    log(`${set.dir}: landmarks unavailable (${(e as Error).message.split('\n')[0]})`);
-    return null;
-  }
 }
 
 /**
@@ -88,19 +65,10 @@ function textureChooser(size: number, log: (line: string) => void): TextureChoos
  * landmarks (alignments.json, or found once and cached), or the fixed ellipse.
  */
 export async function identityMaps(set: FaceSet, settings: Pick<TrainSettings, 'cropFraction' | 'loss' | 'masks'>, log: (line: string) => void = () => undefined, extra: { landmarks?: Map<string, Point[]> | null; texture?: TextureFrame } = {}): Promise<FaceMaps[]> {
-  const landmarks = extra.landmarks !== undefined ? extra.landmarks : settings.masks === 'landmarks' ? await setLandmarks(set, log) : null;
+  const landmarks = extra.landmarks !== undefined ? extra.landmarks : settings.masks === 'landmarks' ? await faceSetLandmarks(set, log) : null;
   const { maps, ellipses } = await faceMaps(set, settings.cropFraction, landmarks, settings.loss, extra.texture);
   if (ellipses > 0 && settings.masks === 'landmarks') log(`${set.dir}: ${ellipses} of ${set.files.length} faces without landmarks train with an ellipse mask`);
   return maps;
-}
-
-/** The landmark face masks of a set's faces as one tensor [n, s, s, 1] (the ellipse where landmarks are unknown). */
-export async function faceMaskTensor(set: FaceSet, cropFraction: number): Promise<tf.Tensor4D> {
-  const maps = await identityMaps(set, { cropFraction, loss: DEFAULT_LOSS, masks: 'landmarks' });
-  const px = set.size * set.size;
-  const data = new Float32Array(maps.length * px);
-  maps.forEach((m, i) => data.set(m.mask, i * px));
-  return tf.tensor4d(data, [maps.length, set.size, set.size, 1]);
 }
 
 export class TrainingSession {
@@ -181,7 +149,7 @@ export class TrainingSession {
       let landmarks: Map<string, Point[]> | null | undefined;
       if (warp) {
         // A warping decoder needs its faces' landmarks: a new one starts its texture from one of them.
-        landmarks = await setLandmarks(train, log);
+        landmarks = await faceSetLandmarks(train, log);
         if (!ckptDir) {
           // A decoder that keeps its photo larger (for sharper swaps) reads that face again at that size.
           const larger = async (_: string, i: number, side: number) => {

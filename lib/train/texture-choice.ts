@@ -15,7 +15,7 @@ import type { Point } from '../faces/types';
 import { eachFace } from '../metrics/landmarks';
 import { median } from '../util/stats';
 import { readTexture, textureCandidates, type TextureSource } from '../model/warp-face';
-import { facesToTensor } from './preview';
+import { facesToTensor } from '../data/face-set';
 import { coordinateTensor } from './texture-coords';
 
 export interface TextureChoiceOptions {

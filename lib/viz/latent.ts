@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { encodeImage, type RgbImage } from '../util/image';
 import { writeFileAtomic } from '../util/fsutil';
 import type { Autoencoder } from '../model/builder';
-import { facesToTensor } from '../train/preview';
+import { facesToTensor } from '../data/face-set';
 import { decodeLatent, encodeLatent, type Codes } from '../latent/codes';
 import { interpolate, newCodes, traverse } from '../latent/paths';
 import { fitPca, umapProject, type PcaModel, type UmapOptions } from '../latent/projection';
@@ -34,7 +34,7 @@ async function thumbnail(pixels: Uint8Array, size: number): Promise<string> {
 }
 
 /**
- * Faces of one identity: a FaceSet from lib/train/faces.ts fits. Named structurally so this file
+ * Faces of one identity: a FaceSet from lib/data/face-set.ts fits. Named structurally so this file
  * does not pull the loader into every notebook that only wants pictures.
  */
 export interface FacePixels {

@@ -1,11 +1,12 @@
-// Training faces from any folder of face images: extract's aligned crops, or plain photos with the
-// face near the centre (then cropFraction cuts the centre out). Every file is decoded safely, cut to
+// A face set: the faces of one folder as a model sees them, from extract's aligned crops or plain photos
+// with the face near the centre (then cropFraction cuts the centre out). Every file is decoded safely, cut to
 // a centred square, resized to the model's input size and kept as bytes; files that are not usable
 // images are skipped with the reason. Decoded faces are cached per file for the process, so a
 // notebook that reloads a folder or starts a second run does not decode it again.
 
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
 import { centreCropResize, listImageFiles, tryDecodeImage, type RejectReason } from '../util/image';
 
 export interface FaceSet {
@@ -96,4 +97,13 @@ export function splitHoldout(files: string[], fraction: number): { train: number
 /** The subset of a FaceSet at the given indices. */
 export function subset(set: FaceSet, indices: number[]): FaceSet {
   return { ...set, files: indices.map((i) => set.files[i]), pixels: indices.map((i) => set.pixels[i]), sources: indices.map((i) => set.sources[i]) };
+}
+
+/** Stack faces (RGB bytes) into a [n, s, s, 3] tensor in [0, 1]. */
+export function facesToTensor(faces: Uint8Array[], size: number): tf.Tensor4D {
+  const data = new Float32Array(faces.length * size * size * 3);
+  faces.forEach((f, i) => {
+    for (let j = 0; j < f.length; j++) data[i * f.length + j] = f[j] / 255;
+  });
+  return tf.tensor4d(data, [faces.length, size, size, 3]);
 }
