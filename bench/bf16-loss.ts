@@ -19,6 +19,7 @@ import { presetConfig } from '../lib/model/config';
 import { bf16Unavailable, largestConvolution, type Precision } from '../lib/engine/native/precision';
 import { PROJECT_ROOT } from '../lib/util/project';
 import { DEFAULT_RECIPE, resolveRecipe } from '../lib/train/recipes';
+import { runTraining } from '../lib/train/run';
 import { TrainingSession } from '../lib/train/session';
 import { median } from '../lib/util/stats';
 
@@ -54,12 +55,14 @@ async function run(precision: Precision, dir: string, seedOffset = 0) {
   const fps: number[] = [];
   try {
     session.beginCycle({ untilStep: steps });
-    while (session.step < steps) {
-      const e = await session.trainStep();
-      loss.a.push(e.loss.a!), loss.b.push(e.loss.b!);
-      fps.push(e.facesPerSecond);
-      if (session.step % 100 === 0) process.stderr.write(`${precision} step ${session.step}: a ${e.loss.a!.toFixed(4)} b ${e.loss.b!.toFixed(4)}\n`);
-    }
+    await runTraining(session, {
+      steps, save: false, stream: null,
+      onStep: (e) => {
+        loss.a.push(e.loss.a!), loss.b.push(e.loss.b!);
+        fps.push(e.facesPerSecond);
+        if (e.step % 100 === 0) process.stderr.write(`${precision} step ${e.step}: a ${e.loss.a!.toFixed(4)} b ${e.loss.b!.toFixed(4)}\n`);
+      },
+    });
     return { loss, facesPerSecond: median(fps), conv: largestConvolution() };
   } finally {
     session.dispose();

@@ -30,6 +30,7 @@ import { personOf, render } from '../lib/samples/rig';
 import { latestCheckpoint } from '../lib/train/checkpoint';
 import { facesToTensor } from '../lib/data/face-set';
 import { DEFAULT_RECIPE, resolveRecipe } from '../lib/train/recipes';
+import { runTraining } from '../lib/train/run';
 import { TrainingSession } from '../lib/train/session';
 
 const { values } = parseArgs({
@@ -79,10 +80,10 @@ async function renderPool(): Promise<string[]> {
 
 async function trainFor(session: TrainingSession, budget: number): Promise<string> {
   session.beginCycle({ seconds: budget });
-  while (session.cycle!.elapsedSeconds < budget) {
-    await session.trainStep();
-    if (session.step % 100 === 0) log(`${path.basename(session.modelDir)}: step ${session.step}, ${session.cycle!.elapsedSeconds.toFixed(0)}/${budget} s`);
-  }
+  await runTraining(session, {
+    seconds: budget, save: false, stream: null,
+    onStep: (e) => e.step % 100 === 0 && log(`${path.basename(session.modelDir)}: step ${e.step}, ${session.cycle!.elapsedSeconds.toFixed(0)}/${budget} s`),
+  });
   const ckpt = await session.saveCheckpoint();
   session.dispose();
   return ckpt;

@@ -42,11 +42,14 @@ test('trainWatched: the time budget stops training early, and everySeconds short
   let shown = 0;
   const picture = async () => (shown++, new Uint8Array());
   await trainWatched(session, { minutes: 0, steps: 1000 }, picture, { everySteps: 100, log: () => undefined });
-  assert.equal(session.step, 1, 'a zero-minute budget still finishes the step it started');
-  assert.equal(shown, 1);
+  assert.equal(session.step, 0, 'a zero-minute budget trains nothing');
+  assert.equal(shown, 0, 'and shows no picture');
+  await trainWatched(session, { minutes: 0.5 / 60, steps: 1000 }, picture, { everySteps: 1000, log: () => undefined });
+  assert.ok(session.step >= 1 && session.step < 1000, `half a second of steps stops early (${session.step} steps)`);
+  const at = session.step;
   await trainWatched(session, { minutes: 10, steps: 4 }, picture, { everySteps: 100, everySeconds: 0, log: () => undefined });
-  assert.equal(session.step, 5);
-  assert.equal(shown, 5, 'everySeconds 0: a picture after every step');
+  assert.equal(session.step, at + 4);
+  assert.equal(shown, 1 + 4, 'everySeconds 0: a picture after every step');
 });
 
 test('reconstructionGrid: the faces above their reconstructions, one column per face', async () => {

@@ -1,16 +1,12 @@
 // Where a training step spends its time, kernel by kernel: runs a few A+B steps of a preset
-// under tf.profile and sums each kernel's time. Used to decide what to make native, and
+// (the speed benchmark's session) under tf.profile and sums each kernel's time. Used to decide what to make native, and
 // reported by `bench --profile`.
 
 import * as tf from '@tensorflow/tfjs';
-import { buildAutoencoder, disposeAutoencoder } from '../model/builder';
 import { presetConfig, type PresetName } from '../model/config';
-import { DEFAULT_AUGMENT } from '../train/augment';
-import { disposeBatch, FaceSampler } from '../train/batches';
-import { DEFAULT_LOSS } from '../train/loss';
-import { Rng } from '../util/rng';
-import { CLASSIC_ADAM, makeOptimizer, trainStep } from '../train/step';
-import { syntheticFaces } from './train-speed';
+import type { HistoryEntry } from '../train/history';
+import { runTraining } from '../train/run';
+import { speedSession } from './train-speed';
 
 export interface KernelTime {
   kernel: string;
@@ -30,42 +26,34 @@ export interface KernelProfile {
 }
 
 export async function profileTraining(preset: PresetName, batch: number, steps = 3): Promise<KernelProfile> {
-  const config = presetConfig(preset);
-  const ae = buildAutoencoder(config, { seed: 1 });
-  const rng = new Rng(1);
-  const sampler = new FaceSampler(syntheticFaces(32, config.inputSize, rng), config.inputSize);
-  const optimizers = { a: makeOptimizer(CLASSIC_ADAM), b: makeOptimizer(CLASSIC_ADAM) };
+  const session = await speedSession(presetConfig(preset), batch);
   const totals = new Map<string, { ms: number; calls: number }>();
   let wall = 0;
-  const one = async (record: boolean) => {
-    for (const id of ['a', 'b'] as const) {
-      const b = sampler.next(batch, rng, DEFAULT_AUGMENT);
-      const t0 = performance.now();
-      const info = await tf.profile(async () => {
-        const loss = trainStep(ae, id, b, optimizers[id], DEFAULT_LOSS);
-        await loss.data();
-        loss.dispose();
-      });
-      if (record) {
-        wall += performance.now() - t0;
-        // Entries named `<op>__op` are op-level wrappers around kernels already listed, and so is
-        // a tf.customGrad node ("unnamed scope": the ConvLeaky layer's op): skip them.
-        for (const k of info.kernels.filter((k) => !k.name.endsWith('__op') && k.name !== 'unnamed scope')) {
-          const t = totals.get(k.name) ?? { ms: 0, calls: 0 };
-          t.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-          t.calls += 1;
-          totals.set(k.name, t);
-        }
-      }
-      disposeBatch(b);
-    }
-  };
   try {
-    await one(false); // warm-up: first calls compile and allocate
-    for (let i = 0; i < steps; i++) await one(true);
+    await runTraining(session, {
+      steps: steps + 1, // the first step warms up: first calls compile and allocate
+      stream: null,
+      step: async (s) => {
+        let entry: HistoryEntry | undefined;
+        const info = await tf.profile(async () => {
+          entry = await s.trainStep();
+        });
+        if (s.step > 1) {
+          wall += entry!.stepMs - entry!.prepMs;
+          // Entries named `<op>__op` are op-level wrappers around kernels already listed, and so is
+          // a tf.customGrad node ("unnamed scope": the ConvLeaky layer's op): skip them.
+          for (const k of info.kernels.filter((k) => !k.name.endsWith('__op') && k.name !== 'unnamed scope')) {
+            const t = totals.get(k.name) ?? { ms: 0, calls: 0 };
+            t.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+            t.calls += 1;
+            totals.set(k.name, t);
+          }
+        }
+        return entry!;
+      },
+    });
   } finally {
-    Object.values(optimizers).forEach((o) => o.dispose());
-    disposeAutoencoder(ae);
+    session.dispose();
   }
   const sum = [...totals.values()].reduce((s, t) => s + t.ms, 0);
   const kernels = [...totals.entries()]

@@ -20,6 +20,7 @@ import { writeSamples } from '../samples/dataset';
 import { truthDir } from '../samples/truth';
 import { swapModelOf, trainingGeometry } from '../swap/model';
 import { resolveRecipe, type RecipeName, type RecipeOverrides } from '../train/recipes';
+import { runTraining } from '../train/run';
 import { TrainingSession } from '../train/session';
 import { imageGrid } from '../util/image-grid';
 import { QualityJudge, qualityScoresShape, type Ceiling, type QualityData, type QualityScores } from './quality-judge';
@@ -154,16 +155,19 @@ async function runRecipe(name: RecipeName, judge: QualityJudge, options: Quality
     const cycle = session.beginCycle({ seconds: options.minutes * 60 });
     let lastLog = performance.now();
     for (const point of timePoints(options.minutes)) {
-      while (cycle.elapsedSeconds < point * 60) {
-        if (options.signal?.aborted) return null;
-        const e = await session.trainStep();
-        if (performance.now() - lastLog > 15_000) {
+      const r = await runTraining(session, {
+        seconds: point * 60 - cycle.elapsedSeconds,
+        save: false,
+        stream: null,
+        signal: options.signal,
+        onStep: (e) => {
+          if (performance.now() - lastLog < 15_000) return;
           lastLog = performance.now();
           const loss = Object.entries(e.loss).map(([id, l]) => `${id} ${l.toFixed(4)}`).join(' ');
           log(`${name}: ${(cycle.elapsedSeconds / 60).toFixed(1)}/${options.minutes} min, step ${e.step}, ${e.facesPerSecond.toFixed(0)} faces/s, loss ${loss}, lr ${(e.lr ?? 0).toExponential(1)}`);
-        }
-        await new Promise((r) => setImmediate(r)); // let Ctrl-C through
-      }
+        },
+      });
+      if (r.stopped && !r.diverged) return null;
       const last = point === options.minutes;
       const photos = last && options.photos !== false ? swapModelOf(session.ae, settings.cropFraction, options.data.geometry, data) : null;
       const scores = await judge.score(session.ae, settings.cropFraction, { photos });

@@ -3,14 +3,11 @@
 // for real ones: speed does not depend on what the pixels show.
 
 import * as tf from '@tensorflow/tfjs';
-import { buildAutoencoder, disposeAutoencoder } from '../model/builder';
-import { presetConfig, type PresetName } from '../model/config';
-import { disposeBatch, FaceSampler } from '../train/batches';
-import { DEFAULT_AUGMENT } from '../train/augment';
-import { DEFAULT_LOSS } from '../train/loss';
+import { presetConfig, type ModelConfig, type PresetName } from '../model/config';
+import { runTraining } from '../train/run';
+import { TrainingSession } from '../train/session';
 import { Rng } from '../util/rng';
 import { median } from '../util/stats';
-import { CLASSIC_ADAM, makeOptimizer, trainStep } from '../train/step';
 import { trainStepFlops } from './flops';
 import type { CalibrationWorkload } from '../engine/calibrate';
 
@@ -53,36 +50,28 @@ export function syntheticFaces(n: number, size: number, rng: Rng): Uint8Array[] 
  */
 export async function measureTrainSpeed(preset: PresetName, batch: number, steps = 5, warmup = 1, warmupSeconds = 0): Promise<TrainSpeed> {
   const config = presetConfig(preset);
-  const ae = buildAutoencoder(config, { seed: 1 });
-  const rng = new Rng(1);
-  const size = config.inputSize;
-  const sampler = new FaceSampler(syntheticFaces(32, size, rng), size);
-  const optimizers = { a: makeOptimizer(CLASSIC_ADAM), b: makeOptimizer(CLASSIC_ADAM) };
+  const session = await speedSession(config, batch);
   const times: number[] = [];
   const prep: number[] = [];
+  const enough = new AbortController();
+  const start = performance.now();
+  let warm = 0, warmupMs = 0;
   try {
-    const start = performance.now();
-    let warm = 0, warmupMs = 0;
-    while (times.length < steps) {
-      const t0 = performance.now();
-      const stepPrep: number[] = [];
-      for (const id of ['a', 'b'] as const) {
-        const p0 = performance.now();
-        const b = sampler.next(batch, rng, DEFAULT_AUGMENT);
-        stepPrep.push(performance.now() - p0);
-        const loss = trainStep(ae, id, b, optimizers[id], DEFAULT_LOSS);
-        await loss.data(); // wait for the backend to finish the step
-        loss.dispose();
-        disposeBatch(b);
-      }
-      if (warm >= warmup && t0 - start >= warmupSeconds * 1000) {
-        if (!times.length) warmupMs = t0 - start;
-        times.push(performance.now() - t0);
-        prep.push(...stepPrep);
-      } else warm++;
-    }
+    await runTraining(session, {
+      stream: null,
+      signal: enough.signal,
+      onStep: (e) => {
+        const began = performance.now() - e.stepMs; // this step's start
+        if (warm >= warmup && began - start >= warmupSeconds * 1000) {
+          if (!times.length) warmupMs = began - start;
+          times.push(e.stepMs);
+          prep.push(e.prepMs / session.identities.length);
+        } else warm++;
+        if (times.length >= steps) enough.abort();
+      },
+    });
     const stepMs = median(times);
-    const flops = trainStepFlops(ae, 'a', batch) * 2;
+    const flops = trainStepFlops(session.ae, 'a', batch) * 2;
     return {
       preset,
       batch,
@@ -96,9 +85,18 @@ export async function measureTrainSpeed(preset: PresetName, batch: number, steps
       warmupMs,
     };
   } finally {
-    Object.values(optimizers).forEach((o) => o.dispose());
-    disposeAutoencoder(ae);
+    session.dispose();
   }
+}
+
+/**
+ * A session on 32 synthetic faces per person held in memory, with the 2018 code's settings
+ * (plain L1, the classic augmentation and Adam): what the speed benchmark and the profile time.
+ */
+export function speedSession(config: ModelConfig, batch: number): Promise<TrainingSession> {
+  const rng = new Rng(1);
+  const faces = { a: syntheticFaces(32, config.inputSize, rng), b: syntheticFaces(32, config.inputSize, rng) };
+  return TrainingSession.inMemory({ faces, config, settings: { batchSize: batch, seed: 1 } });
 }
 
 /** Matrix-multiply throughput of the backend (n x n x n, median of a few), in GFLOP/s. */

@@ -8,11 +8,11 @@ import { writeTimelapse } from '../lab/timelapse';
 import { divergenceAdvice, runTraining } from '../train/run';
 import { TrainingSession } from '../train/session';
 import { DEFAULT_RECIPE, resolveRecipe } from '../train/recipes';
-import { ensureWritableDir, intOption, requireString, UsageError, type Command } from './command';
+import { ensureWritableDir, intOption, numberOption, requireString, UsageError, type Command } from './command';
 import { precisionOption, RECIPE_OPTIONS, RECIPE_USAGE, recipeOption, recipeOverrides } from './recipe-options';
 
 const USAGE =
-  'deepfake-lab train --a DIR --b DIR --model DIR [--recipe NAME] [--steps N] [--seed S] ' +
+  'deepfake-lab train --a DIR --b DIR --model DIR [--recipe NAME] [--steps N] [--minutes M] [--seed S] ' +
   `${RECIPE_USAGE} [--preset NAME] [--precision fp32|bf16] [--checkpoint-every N] [--preview-every N] [--timelapse] [--timelapse-format gif|webp] [--json]`;
 
 export const trainCommand: Command = {
@@ -25,6 +25,7 @@ export const trainCommand: Command = {
     recipe: { type: 'string' },
     preset: { type: 'string' },
     steps: { type: 'string' },
+    minutes: { type: 'string' },
     seed: { type: 'string' },
     'checkpoint-every': { type: 'string' },
     'preview-every': { type: 'string' },
@@ -38,7 +39,9 @@ export const trainCommand: Command = {
     const b = requireString(values, 'b', USAGE);
     const modelDir = requireString(values, 'model', USAGE);
     const recipe = recipeOption(typeof values.recipe === 'string' ? values.recipe : DEFAULT_RECIPE);
-    const steps = intOption(values, 'steps', 1000, 0);
+    // A budget in steps (the step to reach), minutes of training steps, or both (whichever ends first).
+    const minutes = values.minutes === undefined ? undefined : numberOption(values, 'minutes', 0, 0.001, 7 * 24 * 60);
+    const steps = values.steps === undefined && minutes !== undefined ? undefined : intOption(values, 'steps', 1000, 0);
     const checkpointEvery = intOption(values, 'checkpoint-every', 100, 1);
     const previewEvery = intOption(values, 'preview-every', 100, 0);
     const overrides = { ...recipeOverrides(values), seed: values.seed === undefined ? undefined : intOption(values, 'seed', 1) };
@@ -81,13 +84,14 @@ export const trainCommand: Command = {
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    // The learning-rate schedule spans this run: up to --steps (a resumed run keeps its cycle).
-    if (session.step < steps) session.beginCycle({ untilStep: steps });
+    // The learning-rate schedule spans this run: up to --steps or for --minutes (a resumed run keeps its cycle).
+    const seconds = minutes === undefined ? undefined : minutes * 60;
+    if (steps === undefined || session.step < steps) session.beginCycle({ untilStep: steps, seconds });
     const used = session.settings.recipe;
     log(`recipe ${used ? used.name : '(none: a model from before recipes)'}${used && Object.keys(used.overrides).length ? ` with ${JSON.stringify(used.overrides)}` : ''}; ` +
       `batch ${session.settings.batchSize}, crop ${session.settings.cropFraction}, peak learning rate ${session.cycle?.peak ?? session.settings.adam.learningRate}`);
     try {
-      const r = await runTraining(session, { steps, checkpointEvery, previewEvery, signal: stop.signal });
+      const r = await runTraining(session, { steps, seconds, checkpointEvery, previewEvery, signal: stop.signal });
       // Every preview this model folder kept (earlier runs too), as one animation.
       const timelapse = values.timelapse === true ? await writeTimelapse(session.modelDir, { format: timelapseFormat }) : null;
       const result = {

@@ -1,5 +1,6 @@
-// The training loop around a session: train to a total step count, log progress, write previews
-// and checkpoints every N steps, stop cleanly (with a checkpoint) when asked.
+// The training loop: the one place that steps a session. The CLI, the notebooks, `bench --quality`,
+// the recipe comparison, the speed benchmark, the kernel profile and the backend calibration all
+// train through runTraining, with a budget in steps or seconds and callbacks for what they show.
 
 import { Progress } from '../util/progress';
 import { median } from '../util/stats';
@@ -9,13 +10,24 @@ import type { TrainingSession } from './session';
 
 export interface RunOptions {
   /** Train until the session reaches this step (a resumed run continues towards it). */
-  steps: number;
-  /** Checkpoint every N steps (and always at the end). Default 100. */
+  steps?: number;
+  /** ...or for this many seconds of training steps (pictures and checkpoints not counted), whichever comes first. */
+  seconds?: number;
+  /** Checkpoint every N steps (and at the end). Default 100; 0: only at the end. */
   checkpointEvery?: number;
   /** Preview grid every N steps (and at the end). Default 100; 0: only at the end. */
   previewEvery?: number;
+  /** A checkpoint and a preview when the run ends. Default: true (false for a session without a folder). */
+  save?: boolean;
   /** Called after every step, e.g. by a notebook to draw the loss curve. */
   onStep?: (entry: HistoryEntry, session: TrainingSession) => void;
+  /**
+   * Called every `steps` steps or `seconds` seconds (wall time since the last call), whichever
+   * comes first, and after the last step: a notebook shows a picture there.
+   */
+  every?: { steps?: number; seconds?: number; call: (session: TrainingSession) => void | Promise<void> };
+  /** Runs one step; a profiler wraps it to see the kernels inside. Default: session.trainStep(). */
+  step?: (session: TrainingSession) => Promise<HistoryEntry>;
   /** A progress line goes here at most every logSeconds. Default process.stderr; null: silent. */
   stream?: NodeJS.WritableStream | null;
   logSeconds?: number;
@@ -28,6 +40,8 @@ export interface RunResult {
   steps: number;
   /** Steps trained by this call. */
   trained: number;
+  /** Seconds those steps took (the sum of their step times). */
+  seconds: number;
   /** Last loss per identity (null when nothing was trained, ever). */
   loss: Record<string, number | null>;
   /** Median faces per second over this call's steps after the first (warm-up); 0 when none. */
@@ -36,8 +50,10 @@ export interface RunResult {
   prepMsPerStep: number;
   /** Median milliseconds per step, preparation included. */
   stepMs: number;
-  checkpoint: string;
+  /** The newest checkpoint written by this call (null when none was). */
+  checkpoint: string | null;
   preview: string | null;
+  /** Stopped by the signal or a divergence before the budget was spent. */
   stopped: boolean;
   /** Why training stopped early because the loss blew up (session.diverged), else null. */
   diverged: Divergence | null;
@@ -55,24 +71,30 @@ function formatSeconds(s: number): string {
   return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
 }
 
+/** Train `session` until its step budget or its seconds budget is spent (neither: until `signal`). */
 export async function runTraining(session: TrainingSession, options: RunOptions): Promise<RunResult> {
-  const { steps, checkpointEvery = 100, previewEvery = 100, logSeconds = 2 } = options;
+  const { steps = Infinity, seconds = Infinity, checkpointEvery = 100, previewEvery = 100, logSeconds = 2, every } = options;
+  const save = options.save ?? session.persistent;
   const stream = options.stream === undefined ? process.stderr : options.stream;
-  const todo = Math.max(0, steps - session.step);
-  const progress = new Progress('train', todo, { stream: null });
+  const step = options.step ?? ((s: TrainingSession) => s.trainStep());
+  const progress = new Progress('train', Number.isFinite(steps) ? Math.max(0, steps - session.step) : 0, { stream: null });
   const entries: HistoryEntry[] = [];
   let checkpoint: string | null = null;
   let preview: string | null = null;
+  let trainedSeconds = 0;
   let lastLog = 0;
   let stopped = false;
+  let lastCall = { step: session.step, at: performance.now() };
+  const spent = () => session.step >= steps || trainedSeconds >= seconds;
 
-  while (session.step < steps) {
+  while (!spent()) {
     if (options.signal?.aborted) {
       stopped = true;
       break;
     }
-    const entry = await session.trainStep();
+    const entry = await step(session);
     entries.push(entry);
+    trainedSeconds += entry.stepMs / 1000;
     progress.tick();
     options.onStep?.(entry, session);
     if (session.diverged) {
@@ -80,20 +102,29 @@ export async function runTraining(session: TrainingSession, options: RunOptions)
       stopped = true;
       break;
     }
-    const last = session.step === steps;
+    const last = spent();
     if (stream && (last || performance.now() - lastLog > logSeconds * 1000)) {
       lastLog = performance.now();
       const losses = Object.entries(entry.loss).map(([id, l]) => `${id} ${l.toFixed(4)}`).join(' ');
-      const eta = progress.state().etaSeconds;
-      stream.write(`step ${entry.step}/${steps}  loss ${losses}  ${entry.facesPerSecond.toFixed(1)} faces/s  ETA ${formatSeconds(eta)}\n`);
+      const eta = Number.isFinite(steps) ? progress.state().etaSeconds : seconds - trainedSeconds;
+      stream.write(`step ${entry.step}${Number.isFinite(steps) ? `/${steps}` : ''}  loss ${losses}  ${entry.facesPerSecond.toFixed(1)} faces/s  ETA ${formatSeconds(eta)}\n`);
     }
-    if (previewEvery > 0 && session.step % previewEvery === 0 && !last) preview = await session.writePreview();
-    if (checkpointEvery > 0 && session.step % checkpointEvery === 0 && !last) checkpoint = await session.saveCheckpoint();
+    if (save && !last) {
+      if (previewEvery > 0 && session.step % previewEvery === 0) preview = await session.writePreview();
+      if (checkpointEvery > 0 && session.step % checkpointEvery === 0) checkpoint = await session.saveCheckpoint();
+    }
+    if (every && !last && (session.step - lastCall.step >= (every.steps ?? Infinity) || performance.now() - lastCall.at >= (every.seconds ?? Infinity) * 1000)) {
+      await every.call(session);
+      lastCall = { step: session.step, at: performance.now() };
+    }
     // Let signal handlers run: a wasm step never yields to the event loop by itself.
     await new Promise((r) => setImmediate(r));
   }
-  checkpoint = await session.saveCheckpoint();
-  preview = await session.writePreview();
+  if (save) {
+    checkpoint = await session.saveCheckpoint();
+    preview = await session.writePreview();
+  }
+  if (every && entries.length > 0) await every.call(session);
   progress.stop();
 
   const timed = entries.length > 1 ? entries.slice(1) : entries;
@@ -101,6 +132,7 @@ export async function runTraining(session: TrainingSession, options: RunOptions)
   return {
     steps: session.step,
     trained: entries.length,
+    seconds: trainedSeconds,
     loss: Object.fromEntries(session.identities.map((id) => [id, lastEntry?.loss[id] ?? null])),
     facesPerSecond: median(timed.map((e) => e.facesPerSecond)),
     prepMsPerStep: median(timed.map((e) => e.prepMs)),

@@ -1,6 +1,7 @@
 // A training session: the model, one Adam per identity, the faces, the random stream and the step
-// count, opened fresh or from the newest checkpoint in a model folder. Notebooks drive it step by
-// step; runTraining (run.ts) drives it for the CLI.
+// count, opened fresh or from the newest checkpoint in a model folder, or held in memory (faces
+// given as pixels, nothing written: the speed benchmark and the calibration). runTraining (run.ts)
+// is the loop that steps it, for every caller.
 
 import { setPrecision, type Precision } from '../engine/native/precision';
 import * as fs from 'fs';
@@ -90,6 +91,8 @@ export class TrainingSession {
     public history: HistoryEntry[],
     /** The learning-rate cycle in progress (schedule.ts); null: the base rate, constant. */
     public cycle: LrCycle | null,
+    /** Writes history, checkpoints and previews to modelDir; false for a session held in memory. */
+    readonly persistent = true,
   ) {
     // A resumed model that had already blown up is not worth another step either.
     for (const e of history) this.diverged ??= this.watch.observe(e);
@@ -133,7 +136,6 @@ export class TrainingSession {
     setPrecision(settings.precision);
     if (settings.precision !== 'fp32') log(`convolutions in ${settings.precision} (fp32 accumulation, weights and Adam)`);
     const faces: Record<string, IdentityFaces> = {};
-    const samplers: Record<string, FaceSampler> = {};
     const mapsOf: Record<string, FaceMaps[] | undefined> = {};
     for (const id of ae.config.identities) {
       const dir = data[id];
@@ -165,14 +167,53 @@ export class TrainingSession {
       const needsMaps = ae.config.mask || lossNeedsMaps(settings.loss) || (settings.augment.mixBackground ?? 0) > 0 || warp !== null;
       mapsOf[id] = needsMaps ? await identityMaps(train, settings, log, { landmarks, texture }) : undefined;
     }
-    for (const id of ae.config.identities) {
-      // Background mixing draws from the other people's training faces.
-      const others = ae.config.identities.filter((o) => o !== id).flatMap((o) => faces[o].train.pixels);
-      samplers[id] = new FaceSampler(faces[id].train.pixels, ae.config.inputSize, samplerStates[id], mapsOf[id], others);
-    }
+    const samplers = TrainingSession.samplers(ae.config, faces, mapsOf, samplerStates);
     const history = truncateHistory(modelDir, step, options.log);
     dropPreviewsAfter(modelDir, step);
     return new TrainingSession(modelDir, ae, optimizers, settings, faces, samplers, rng, step, ckptDir, history, cycle);
+  }
+
+  /**
+   * A session on faces held in memory (RGB bytes at the model's input size, per identity), with no
+   * model folder: nothing is written, and none of it can be saved. Masks are the ellipse (no
+   * landmarks); a warping decoder, which needs landmarks to start from, is refused.
+   */
+  static async inMemory(options: { faces: Record<string, Uint8Array[]>; config: ModelConfig; settings?: SettingsInput }): Promise<TrainingSession> {
+    const { config } = options;
+    validateConfig(config);
+    const data = Object.fromEntries(config.identities.map((id) => [id, '']));
+    const settings = defaultSettings(data, { ...options.settings, masks: 'ellipse' });
+    const ae = buildAutoencoder(config, { seed: settings.seed });
+    for (const id of config.identities) {
+      if (warpLayer(ae.decoders[id])) {
+        disposeAutoencoder(ae);
+        throw new Error('a warping decoder starts from a photo chosen by its landmarks: train it on a face folder (TrainingSession.open)');
+      }
+    }
+    const optimizers = Object.fromEntries(config.identities.map((id) => [id, makeOptimizer(settings.adam)]));
+    const size = config.inputSize;
+    const set = (id: string, pixels: Uint8Array[]): FaceSet => ({
+      dir: '', size, files: pixels.map((_, i) => `${id}-${i}`), pixels, sources: pixels.map(() => ({ width: size, height: size })), skipped: [],
+    });
+    const faces: Record<string, IdentityFaces> = {};
+    const mapsOf: Record<string, FaceMaps[] | undefined> = {};
+    for (const id of config.identities) {
+      const pixels = options.faces[id];
+      if (!pixels?.length) throw new Error(`no faces for identity "${id}"`);
+      faces[id] = { train: set(id, pixels), heldOut: set(id, []) };
+      const needsMaps = config.mask || lossNeedsMaps(settings.loss) || (settings.augment.mixBackground ?? 0) > 0;
+      mapsOf[id] = needsMaps ? await identityMaps(faces[id].train, settings, undefined, { landmarks: null }) : undefined;
+    }
+    const samplers = TrainingSession.samplers(config, faces, mapsOf, {});
+    return new TrainingSession('', ae, optimizers, settings, faces, samplers, new Rng(settings.seed), 0, null, [], null, false);
+  }
+
+  /** One sampler per identity; background mixing draws from the other people's training faces. */
+  private static samplers(config: ModelConfig, faces: Record<string, IdentityFaces>, mapsOf: Record<string, FaceMaps[] | undefined>, states: Record<string, SamplerState>): Record<string, FaceSampler> {
+    return Object.fromEntries(config.identities.map((id) => {
+      const others = config.identities.filter((o) => o !== id).flatMap((o) => faces[o].train.pixels);
+      return [id, new FaceSampler(faces[id].train.pixels, config.inputSize, states[id], mapsOf[id], others)];
+    }));
   }
 
   /**
@@ -227,12 +268,13 @@ export class TrainingSession {
       time: new Date().toISOString(),
     };
     this.history.push(entry);
-    appendHistory(this.modelDir, entry);
+    if (this.persistent) appendHistory(this.modelDir, entry);
     this.diverged ??= this.watch.observe(entry);
     return entry;
   }
 
   async saveCheckpoint(): Promise<string> {
+    this.requireFolder();
     const samplers = Object.fromEntries(Object.entries(this.samplers).map(([id, s]) => [id, s.saveState()]));
     return saveCheckpoint(this.modelDir, this.ae, this.optimizers, { step: this.step, rng: this.rng.state(), samplers, settings: this.settings, cycle: this.cycle });
   }
@@ -245,6 +287,7 @@ export class TrainingSession {
 
   /** Write the preview grid of the first two identities; returns the PNG path. */
   async writePreview(file = path.join(this.modelDir, 'previews', `step-${String(this.step).padStart(8, '0')}.png`)): Promise<string> {
+    this.requireFolder();
     const [a, b] = this.identities;
     const size = this.ae.config.inputSize;
     const ta = facesToTensor(this.previewFaces(a), size), tb = facesToTensor(this.previewFaces(b ?? a), size);
@@ -253,6 +296,10 @@ export class TrainingSession {
     } finally {
       tf.dispose([ta, tb]);
     }
+  }
+
+  private requireFolder(): void {
+    if (!this.persistent) throw new Error('this session is held in memory: it has no model folder to save to');
   }
 
   dispose(): void {

@@ -12,7 +12,7 @@ import { augmentFace } from '../train/augment';
 import { subset, type FaceSet } from '../data/face-set';
 import { facesToTensor } from '../data/face-set';
 import { Rng } from '../util/rng';
-import { divergenceAdvice, runTraining, type RunResult } from '../train/run';
+import { divergenceAdvice, runTraining } from '../train/run';
 import { identityMaps, type TrainingSession } from '../train/session';
 import type { TrainSettings } from '../train/settings';
 import { liveLossChart } from './charts';
@@ -37,51 +37,61 @@ export interface WatchOptions {
   log?: (line: string) => void;
 }
 
+/** What a watched run's picture may show: the checkpoint and preview grid just written, and the loss. */
+export interface WatchPoint {
+  step: number;
+  loss: Record<string, number | null>;
+  checkpoint: string;
+  preview: string;
+}
+
 /**
- * Train `session` for the budget. `picture` makes the PNG shown after each run (the preview grid,
- * reconstructions...). Re-running continues: the session resumes from its newest checkpoint.
- * Each call is one learning-rate cycle fitted to its budget (lib/train/schedule.ts): the minutes
- * count training steps only, so the rate has decayed when the budget is spent, however long the
- * pictures took. Returns nothing on purpose: a notebook cell ending in this call shows no result object.
+ * Train `session` for the budget (runTraining, lib/train/run.ts), and every `everySteps` steps or
+ * `everySeconds` seconds save a checkpoint, show a fresh picture (`picture` makes the PNG: the
+ * preview grid, reconstructions...) and print the loss, while the loss curve redraws as it goes.
+ * Re-running continues: the session resumes from its newest checkpoint. Each call is one
+ * learning-rate cycle fitted to its budget (lib/train/schedule.ts): the minutes count training
+ * steps only, so the rate has decayed when the budget is spent, however long the pictures took.
+ * Returns nothing on purpose: a notebook cell ending in this call shows no result object.
  */
 export async function trainWatched(
   session: TrainingSession,
   budget: TrainBudget,
-  picture: (r: RunResult) => Promise<Uint8Array>,
+  picture: (p: WatchPoint) => Promise<Uint8Array>,
   options: WatchOptions,
 ): Promise<void> {
   const { everySteps, everySeconds = 30, chartSeconds = 5, log = console.log } = options;
   const chart = liveLossChart(session.modelDir, { minSeconds: chartSeconds });
   const shown = liveDisplay();
   const started = Date.now(), from = session.step, target = session.step + budget.steps;
-  const cycle = session.beginCycle({ untilStep: target, seconds: budget.minutes * 60 }, { continueSaved: false });
-  let outOfTime = false;
-  while (session.step < target && !outOfTime) {
-    // Each run ends after everySteps steps, everySeconds seconds or the budget's minutes.
-    const run = new AbortController();
-    const runStarted = Date.now();
-    const last = await runTraining(session, {
-      steps: Math.min(target, session.step + everySteps),
-      checkpointEvery: 0, // runTraining always saves one when it returns
-      previewEvery: 0,
-      stream: null,
-      signal: run.signal,
-      onStep: (entry) => {
-        chart.onStep(entry);
-        if (cycle.elapsedSeconds >= budget.minutes * 60) outOfTime = true;
-        if (outOfTime || Date.now() - runStarted > everySeconds * 1000) run.abort();
+  session.beginCycle({ untilStep: target, seconds: budget.minutes * 60 }, { continueSaved: false });
+  const r = await runTraining(session, {
+    steps: target,
+    seconds: budget.minutes * 60,
+    save: false, // the callback saves: a checkpoint and a preview before every picture
+    stream: null,
+    onStep: chart.onStep,
+    every: {
+      steps: everySteps,
+      seconds: everySeconds,
+      call: async () => {
+        const point: WatchPoint = { step: session.step, loss: lastLoss(session), checkpoint: await session.saveCheckpoint(), preview: await session.writePreview() };
+        shown.png(await picture(point));
+        if (session.diverged) return;
+        const entry = session.history.at(-1);
+        const loss = Object.entries(point.loss).map(([id, l]) => `${id.toUpperCase()} ${l === null ? '-' : l.toFixed(4)}`).join(', ');
+        log(`step ${point.step}: loss ${loss} (${(entry?.facesPerSecond ?? 0).toFixed(1)} faces/s), checkpoint saved`);
       },
-    });
-    shown.png(await picture(last));
-    if (last.diverged) {
-      log(divergenceAdvice(last.diverged, session.history.at(-1)?.lr));
-      break;
-    }
-    const loss = Object.entries(last.loss).map(([id, l]) => `${id.toUpperCase()} ${l === null ? '-' : l.toFixed(4)}`).join(', ');
-    log(`step ${last.steps}: loss ${loss} (${last.facesPerSecond.toFixed(1)} faces/s), checkpoint saved`);
-  }
+    },
+  });
+  if (r.diverged) log(divergenceAdvice(r.diverged, session.history.at(-1)?.lr));
   chart.finish();
   log(`trained ${session.step - from} steps in ${((Date.now() - started) / 1000).toFixed(0)} s; the model is at step ${session.step}`);
+}
+
+function lastLoss(session: TrainingSession): Record<string, number | null> {
+  const e = session.history.at(-1);
+  return Object.fromEntries(session.identities.map((id) => [id, e?.loss[id] ?? null]));
 }
 
 /** Faces (size x size RGB bytes) above what decoder `identity` paints from their codes; PNG bytes. */
