@@ -10,7 +10,7 @@
 //
 // Needs the quality benchmark's built-in faces (`deepfake-lab bench --quality` renders them into
 // data/cache/quality/builtin-s1-n300-p64 once), or `--faces DIR` holding a/faces, b/faces and truth.
-// Measured 2026-12-02 on 2 cores (README, "Recipes"): it does not pay at these budgets.
+// Measured 2026-12-02 on 2 cores (docs/recipes.md, "Tried and not adopted"): it does not pay at these budgets.
 
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';

@@ -1,7 +1,7 @@
 // `bench --quality`'s plumbing with tiny settings: the built-in people rendered and extracted into a
 // cache, two recipes trained for seconds each, the JSON fields outside checks read, the comparison
 // grid and chart, and the cache that lets a rerun skip finished recipes. No quality is asserted
-// here: the benchmark measures it, the README reports it.
+// here: the benchmark measures it, docs/recipes.md reports it.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';

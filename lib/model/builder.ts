@@ -176,7 +176,7 @@ export function autoencodeRgb(ae: Autoencoder, faces: tf.Tensor4D, identity: str
  * Faces of another person decoded as `identity`: the swap. That is `autoencode`, except that a warping
  * decoder keeps only config.swapLight of its light (warp-face.ts). Its light was learned on its own
  * person's faces; from another person's code it also paints that person's shading, and with it some
- * of who they are (README, "How much light a swap keeps").
+ * of who they are (docs/recipes.md, "How much light a swap keeps").
  */
 export function swapDecode(ae: Autoencoder, faces: tf.Tensor4D, identity: string): tf.Tensor4D {
   const strength = swapLightOf(ae.config);

@@ -9,13 +9,13 @@
 //   - how much brighter or darker each colour is there (a gain: light, shading, colour cast),
 // output = gain * texture(coordinates)
 // Nothing is painted: a painting path, given the chance, learns the same soft face as the classic
-// decoder and blends it in (measured, see README), because under L1 and SSIM a soft guess is safer
+// decoder and blends it in (measured in docs/recipes.md), because under L1 and SSIM a soft guess is safer
 // than a sharp one slightly off. So this decoder cannot invent what its photo lacks (teeth behind
 // lips that are closed there); it can only move, stretch and relight what is there.
 // Where to read from is learned with help: every training face's landmarks, matched to the
 // texture's, say where each of its pixels lies in the texture (lib/train/texture-coords.ts), and
 // the loss pulls the decoder's coordinates towards those. Without that pull the coordinates
-// barely move in minutes and the decoder falls back on its soft painting (measured: see README).
+// barely move in minutes and the decoder falls back on its soft painting (measured: see docs/recipes.md).
 // The idea is the one behind X2Face and Deforming Autoencoders (2018). The shared encoder still
 // turns any face into a code of pose, expression and light, and a person's decoder still turns a
 // code into that person's face; only what the decoder outputs changed. The swap is unchanged too:

@@ -3,7 +3,7 @@
 // bilinear enlargement spreads each decoded pixel over three photo pixels and the eyes, brows and
 // lips it did paint lose their edges. An unsharp mask at the scale of one decoded pixel gives that
 // contrast back. It adds no detail the decoder did not paint, and it sharpens the decoder's
-// artefacts as much as its features: the amount is a setting, measured in the README.
+// artefacts as much as its features: the amount is a setting, measured in docs/recipes.md ("Sharpening").
 //
 // libvips (through sharp) does the work: its sharpen filters lightness only, so colours do not
 // fringe, and caps how far a pixel may brighten or darken, so edges get no bright halos.
@@ -17,7 +17,7 @@ export interface SharpenOptions {
   radius: number;
 }
 
-// Measured with bench/sharpen.ts on the default recipe after 1400 steps (README, "Swapping"):
+// Measured with bench/sharpen.ts on the default recipe after 1400 steps (docs/recipes.md, "Sharpening"):
 // amount 1 takes the face's sharpness in the photo from 0.02 / 0.07 of the true photo's to 0.08 /
 // 0.21 (A->B / B->A), about what a perfect 64 px face would give (0.09 / 0.11), at a cost of 0.005
 // in lightness SSIM against the truth; eyes, brows and lips get their edges back. From 2 on the

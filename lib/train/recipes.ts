@@ -5,7 +5,7 @@
 //
 // The recipes form a ladder, each adding one idea to the one before, so `bench --quality --recipe
 // all` shows what every idea is worth on this machine. DEFAULT_RECIPE is the one the measurements
-// chose (see the README's "Recipes" section for the table).
+// chose (see docs/recipes.md for the tables).
 
 import { presetConfig, type ModelConfig } from '../model/config';
 import { DEFAULT_AUGMENT } from './augment';
@@ -87,13 +87,13 @@ const hq96: Recipe = {
 };
 
 // Warping decoders (lib/model/warp-face.ts): each decoder moves and relights one real photo of its
-// own person, and paints nothing: any path that can paint learns to blur (README, "warp").
+// own person, and paints nothing: any path that can paint learns to blur (docs/recipes.md, "Tried and not adopted").
 const warp: Recipe = {
   name: 'warp',
   summary: 'scheduled with warping decoders: each moves and relights one real photo of its own person instead of painting every pixel',
   // A swap keeps half of its light (the light's square root): a whole light also paints the source
   // person's shading, and on lfw-pair's Powell -> Bush that cost half the swaps their identity
-  // (bench/warp-limits.ts; README, "How much light a swap keeps").
+  // (bench/warp-limits.ts; docs/recipes.md, "How much light a swap keeps").
   model: { ...presetConfig('lite'), warp: true, warpDetail: 3, swapLight: 0.5 },
   // No mirrored targets: a mirror image is no small move of the texture. The coordinates are pulled
   // towards the landmarks' with weight 1 (an error of a texture side costs as much as an L1 of 1).

@@ -8,7 +8,7 @@
 // cycle against two vfmadd231ps, 142 against 141 GMAC/s per core, the same peak, and bf16 trained
 // lite at 0.76x fp32. On a Xeon with AMX: 1.4x on lite and 1.9x on original (the deepest layers
 // as AMX matrix products, native/src/conv-gemm.cc), and about 10% more steps on the default recipe
-// with the same quality after 10 minutes (README, "The native CPU backend"). fp32 stays the default
+// with the same quality after 10 minutes (docs/engine.md, bf16 mixed precision). fp32 stays the default
 // (the benchmark found no quality gain per minute, twice), and bench reports both.
 
 import * as tf from '@tensorflow/tfjs';
