@@ -7,10 +7,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '../fsutil';
+import { CorruptFile } from '../jsonfile';
 import { buildAutoencoder, disposeAutoencoder, type Autoencoder } from '../model/builder';
 import { presetConfig, validateConfig, type ModelConfig } from '../model/config';
 import { CONFIG_JSON } from '../model/store';
 import { chooseTexture, startTextures, warpLayer, type TextureChooser } from '../model/warp-face';
+import { ALIGNMENTS_FILE, readAlignments } from '../faces/alignments';
 import { loadCropLandmarks } from '../faces/crop-landmarks';
 import type { Point } from '../faces/types';
 import type { FusedAdamOptimizer } from '../native/adam';
@@ -55,11 +57,16 @@ export async function loadIdentityFaces(dir: string, size: number, settings: Pic
   return { train: subset(all, split.train), heldOut: subset(all, split.heldOut) };
 }
 
-/** The landmarks of a set's crops (alignments.json, or found once and cached); null, said in one line, when unavailable. */
+/**
+ * The landmarks of a set's crops (alignments.json, or found once and cached); null, said in one
+ * line, when unavailable. A damaged alignments.json throws (CorruptFile, naming it and how to
+ * rebuild it): training on ellipse masks, or a warping decoder without landmarks, would waste the run.
+ */
 async function setLandmarks(set: FaceSet, log: (line: string) => void): Promise<Map<string, Point[]> | null> {
   try {
     return (await loadCropLandmarks(set.dir, set.files, { log })).byFile;
   } catch (e) {
+    if (e instanceof CorruptFile) throw e;
     log(`${set.dir}: landmarks unavailable (${(e as Error).message.split('\n')[0]})`);
     return null;
   }
@@ -171,6 +178,9 @@ export class TrainingSession {
       const dir = data[id];
       if (!dir) throw new Error(`no face folder for identity "${id}"`);
       if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir} is not a folder`);
+      // A damaged alignments.json stops the run whatever the recipe: swap reads the crop geometry
+      // from it, so a model trained beside one could not be used (CorruptFile says how to rebuild it).
+      readAlignments(path.join(dir, ALIGNMENTS_FILE));
       faces[id] = await loadIdentityFaces(dir, ae.config.inputSize, settings);
       const { train, heldOut } = faces[id];
       if (train.pixels.length === 0) throw new Error(`${dir}: no usable face images`);
