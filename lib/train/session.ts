@@ -17,7 +17,7 @@ import { loadCropLandmarks } from '../faces/crop-landmarks';
 import type { Point } from '../faces/types';
 import type { FusedAdamOptimizer } from '../native/adam';
 import { disposeBatch, FaceSampler, type FaceMaps, type SamplerState } from './batches';
-import { latestCheckpoint, loadCheckpoint, removeCheckpointTemps, saveCheckpoint } from './checkpoint';
+import { loadNewestCheckpoint, removeCheckpointTemps, saveCheckpoint } from './checkpoint';
 import { faceMaps, modelLandmarks, type TextureFrame } from './face-maps';
 import { decodeFace, loadFaces, splitHoldout, subset, type FaceSet } from './faces';
 import { DivergenceWatch, type Divergence } from './divergence';
@@ -139,12 +139,13 @@ export class TrainingSession {
     const modelDir = path.resolve(options.modelDir);
     const data = Object.fromEntries(Object.entries(options.data).map(([id, d]) => [id, path.resolve(d)]));
     removeCheckpointTemps(modelDir);
-    const ckptDir = latestCheckpoint(modelDir);
+    // The newest checkpoint that loads: a damaged one is said in one line and the one before used.
+    const ck = await loadNewestCheckpoint(modelDir, log);
+    const ckptDir = ck?.dir ?? null;
     let ae: Autoencoder, optimizers: Record<string, FusedAdamOptimizer>, settings: TrainSettings, step: number, rng: Rng;
     let samplerStates: Record<string, SamplerState> = {};
     let cycle: LrCycle | null = null;
-    if (ckptDir) {
-      const ck = await loadCheckpoint(ckptDir);
+    if (ck) {
       ({ ae, optimizers } = ck);
       // The batch size, folders and precision may change; the rest is the checkpoint's.
       settings = {
