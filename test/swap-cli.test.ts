@@ -100,6 +100,14 @@ test('a truncated weights file in the newest checkpoint: swap, eval and a resume
   assert.match(String(t.json?.resumedFrom), /step-00000002$/);
   // The damaged one is gone; the two newest good ones stay.
   assert.deepEqual(fs.readdirSync(path.join(d.model, 'checkpoints')).sort(), ['step-00000002', 'step-00000003']);
+
+  // None usable: exit 2, one line naming the damaged file and what to do.
+  for (const step of ['step-00000002', 'step-00000003']) fs.truncateSync(path.join(d.model, 'checkpoints', step, 'encoder', 'weights.bin'), 100);
+  const none = runCli(['swap', '--model', d.model, '--to', 'b', '--in', photos, '--out', path.join(d.root, 'out2')]);
+  assert.equal(none.status, 2, none.stderr);
+  const last = none.stderr.trim().split('\n').filter((l) => !l.startsWith('swap: '));
+  assert.equal(last.length, 1, none.stderr);
+  assert.match(last[0], /step-00000002.encoder.weights\.bin: .*delete .*checkpoints/);
 });
 
 test('CLI swap: bad usage and unusable input exit 2 with one line', () => {

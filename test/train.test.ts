@@ -119,9 +119,13 @@ test('a damaged newest checkpoint: the one before it is loaded, with one line na
   const about = lines.filter((l) => l.includes(damaged));
   assert.equal(about.length, 1, lines.join('\n'));
   assert.match(about[0], /previous checkpoint/);
+  // Trained past the damaged step: the damaged one goes, the whole one before stays the fallback.
+  await runTraining(again, { steps: 3, checkpointEvery: 100, previewEvery: 0, stream: null });
   again.dispose();
+  assert.deepEqual(listCheckpoints(data.model).map((d) => path.basename(d)), ['step-00000003', 'step-00000001']);
 
   // None usable: one line naming the file and what to do.
+  truncateSync(path.join(data.model, 'checkpoints', 'step-00000003', 'encoder', 'weights.bin'), 100);
   truncateSync(path.join(previous, 'optimizer_a.bin'), 100);
   await assert.rejects(open(data), (e: Error) => {
     assert.ok(e.message.includes(path.join(previous, 'optimizer_a.bin')), e.message);

@@ -173,10 +173,14 @@ export async function saveCheckpoint(modelDir: string, ae: Autoencoder, optimize
     if (err.code && typeof err.path === 'string' && err.path.startsWith(tmp)) err.path = final;
     throw e;
   }
-  // Keep this one and the newest before it. Newer ones can only be damaged checkpoints that this
-  // run resumed past (loadNewestCheckpoint): they would be reported again on every load.
-  const older = listCheckpoints(modelDir).filter((d) => path.basename(d) < path.basename(final));
-  const keep = new Set([final, ...older.slice(0, KEEP - 1)]);
+  // Keep this one and the newest whole one before it (verified: a damaged one would be no fallback).
+  // Newer ones can only be damaged checkpoints that this run resumed past (loadNewestCheckpoint):
+  // they would be reported again on every load.
+  const keep = new Set([final]);
+  for (const d of listCheckpoints(modelDir)) {
+    if (keep.size >= KEEP) break;
+    if (path.basename(d) < path.basename(final) && (await checkpointDamage(d)) === null) keep.add(d);
+  }
   for (const old of listCheckpoints(modelDir)) if (!keep.has(old)) await fs.promises.rm(old, { recursive: true, force: true });
   return final;
 }
