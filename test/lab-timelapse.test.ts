@@ -46,3 +46,16 @@ test('train --timelapse animates every kept preview of the folder, across a resu
   const meta = await sharp(webp!.file, { animated: true }).metadata();
   assert.deepEqual([meta.format, meta.pages, meta.pageHeight], ['webp', 3, (grid.height ?? 0) * 2 + 18]);
 });
+
+test('train --timelapse with a single preview exits 0: no timelapse (null in the JSON), one line on stderr says why', async () => {
+  const d = await syntheticFaces(4, 16);
+  // The default --preview-every (100) over 3 steps: only the last step's preview.
+  const r = runCli(['train', '--a', d.a, '--b', d.b, '--model', d.model, ...TINY, '--steps', '3', '--timelapse', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(previewFrames(d.model).map((p) => p.step), [3]);
+  assert.equal((r.json as { timelapse: unknown }).timelapse, null);
+  assert.equal(r.stderr.split('\n').filter((l) => /timelapse/.test(l)).length, 1, r.stderr);
+  assert.match(r.stderr, /no timelapse.*1 preview.*--preview-every/);
+  assert.ok(!existsSync(path.join(d.model, 'previews', 'timelapse.gif')));
+  assert.equal(await writeTimelapse(d.model), null, 'one frame is nothing to animate');
+});

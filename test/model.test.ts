@@ -126,7 +126,7 @@ test('a truncated weights file is refused, not loaded as garbage', async () => {
   await saveLayersModel(ae.encoder, dir);
   const bin = path.join(dir, 'weights.bin');
   writeFileSync(bin, readFileSync(bin).subarray(0, 1000));
-  await assert.rejects(loadLayersModel(dir), /weights\.bin holds 1000 bytes/);
+  await assert.rejects(loadLayersModel(dir), /weights\.bin: holds 1000 bytes/);
   disposeAutoencoder(ae);
 });
 

@@ -73,6 +73,43 @@ test('CLI swap: the JSON contract, labelled outputs, inputs untouched', { timeou
   assert.equal((await readProvenance(fs.readFileSync(path.join(tmp, 'jpeg', 'sample2.jpg')))).exif, provenanceLabel());
 });
 
+test('a truncated weights file in the newest checkpoint: swap, eval and a resumed train use the one before, naming the file', { timeout: 240_000 }, async () => {
+  const d = await syntheticFaces(4, 32);
+  const train = (steps: string) => runCli(['train', '--a', d.a, '--b', d.b, '--model', d.model, '--preset', 'tiny', '--size', '32', '--batch', '2', '--steps', steps, '--preview-every', '0', '--json']);
+  assert.equal(train('2').status, 0);
+  assert.equal(train('4').status, 0);
+  const newest = path.join(d.model, 'checkpoints', 'step-00000004');
+  // As `truncate -s 100` leaves it: the first conv kernel's Adam moments cut short.
+  const damaged = path.join(newest, 'optimizer_a.bin');
+  fs.truncateSync(damaged, 100);
+  const named = (stderr: string) => stderr.split('\n').filter((l) => l.includes(damaged));
+
+  const r = runCli(['swap', '--model', d.model, '--to', 'b', '--in', photos, '--out', path.join(d.root, 'out'), '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(named(r.stderr).length, 1, r.stderr);
+  assert.match((r.json as { model: { checkpoint: string } }).model.checkpoint, /step-00000002$/);
+
+  const e = runCli(['eval', '--model', d.model, '--a', d.a, '--b', d.b, '--max-faces', '2', '--json']);
+  assert.equal(e.status, 0, e.stderr);
+  assert.equal(named(e.stderr).length, 1, e.stderr);
+  assert.match(String(e.json?.checkpoint), /step-00000002$/);
+
+  const t = train('3');
+  assert.equal(t.status, 0, t.stderr);
+  assert.equal(named(t.stderr).length, 1, t.stderr);
+  assert.match(String(t.json?.resumedFrom), /step-00000002$/);
+  // The damaged one is gone; the two newest good ones stay.
+  assert.deepEqual(fs.readdirSync(path.join(d.model, 'checkpoints')).sort(), ['step-00000002', 'step-00000003']);
+
+  // None usable: exit 2, one line naming the damaged file and what to do.
+  for (const step of ['step-00000002', 'step-00000003']) fs.truncateSync(path.join(d.model, 'checkpoints', step, 'encoder', 'weights.bin'), 100);
+  const none = runCli(['swap', '--model', d.model, '--to', 'b', '--in', photos, '--out', path.join(d.root, 'out2')]);
+  assert.equal(none.status, 2, none.stderr);
+  const last = none.stderr.trim().split('\n').filter((l) => !l.startsWith('swap: '));
+  assert.equal(last.length, 1, none.stderr);
+  assert.match(last[0], /step-00000002.encoder.weights\.bin: .*delete .*checkpoints/);
+});
+
 test('CLI swap: bad usage and unusable input exit 2 with one line', () => {
   const empty = fs.mkdtempSync(path.join(tmp, 'empty-model-'));
   // Each case starts a process (seconds): one per kind of refusal.

@@ -2,7 +2,7 @@
 // stop on SIGINT, and SIGKILL during checkpoint writes never leaving an unloadable model.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'fs';
+import { existsSync, readdirSync, readFileSync, truncateSync, statSync } from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/engine/backend';
@@ -12,7 +12,7 @@ import { readHistory } from '../lib/train/history';
 import { runCli, sleep, startCli, waitFor } from './helpers/cli';
 import { PROJECT_ROOT } from './helpers/shared';
 import { mulberry32 } from './helpers/rng';
-import { syntheticFaces } from './train-fixtures';
+import { alignedFolder, syntheticFaces } from './train-fixtures';
 import { expectedBackend } from './helpers/strict';
 
 const TINY = ['--preset', 'tiny', '--size', '16', '--batch', '2', '--lr', '0.001'];
@@ -68,6 +68,25 @@ test('unusable input exits 2 with one line on stderr', async () => {
     const r = runCli(args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').filter((l) => !l.startsWith('train: ')).length, 1, r.stderr);
+  }
+});
+
+test('a damaged alignments.json stops train: exit 2, one line naming it and how to rebuild it', async () => {
+  const d = await syntheticFaces(4, 16);
+  alignedFolder(d.a, 4, 16);
+  const file = path.join(d.a, 'alignments.json');
+  // Cut off mid-file, as an interrupted copy leaves it.
+  truncateSync(file, Math.floor(statSync(file).size / 2));
+  // The default recipe (a warping decoder, which needs the landmarks) and one that draws no masks.
+  for (const recipe of [[], ['--recipe', 'classic']]) {
+    const r = runCli(trainArgs(d, '--steps', '2', ...recipe));
+    assert.equal(r.status, 2, r.stderr);
+    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('train: '));
+    assert.equal(lines.length, 1, r.stderr);
+    assert.ok(lines[0].includes(file), lines[0]);
+    assert.match(lines[0], /extract/);
+    assert.doesNotMatch(r.stderr, /ellipse mask/);
+    assert.equal(latestCheckpoint(d.model), null, 'nothing trained');
   }
 });
 

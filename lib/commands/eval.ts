@@ -11,6 +11,7 @@ import { faceApiSwapMetrics } from '../metrics/swap';
 import { evaluateModel } from '../train/evaluate';
 import { compareRuns, type RunComparison } from '../lab/runs';
 import { writeRunComparisonPage } from '../viz/runs';
+import { CorruptFile } from '../util/jsonfile';
 import { intOption, numberOption, requireString, UsageError, type Command, type CommandResult, type Values } from './command';
 import { createDetector } from '../faces/extract';
 import { loadSwapModel } from '../swap/model';
@@ -66,6 +67,7 @@ export const evalCommand: Command = {
     const modelDir = models[0]!;
     const report = await asUsage(() => evaluateModel({
       modelDir,
+      log: (line) => process.stderr.write(`eval: ${line}\n`),
       data: { a, b },
       maxFaces,
       swapMetrics: faceApiSwapMetrics,
@@ -116,7 +118,7 @@ async function videoCommand(modelDir: string, clip: string, values: Values): Pro
     }
   }
   const choice = await initBackend();
-  const model = await asUsage(() => loadSwapModel(modelDir));
+  const model = await asUsage(() => loadSwapModel(modelDir, { log: (line) => process.stderr.write(`eval: ${line}\n`) }));
   try {
     const to = typeof values.to === 'string' ? values.to : model.identities[model.identities.length - 1]!;
     if (!model.identities.includes(to)) throw new UsageError(`--to must be one of the model's identities (${model.identities.join(', ')}), got ${to}`);
@@ -142,7 +144,8 @@ async function asUsage<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0]!;
-    if (/no checkpoint|ENOENT|not a folder|ENOTDIR/.test(msg)) throw new UsageError(msg);
+    // A damaged file (a checkpoint with no usable one before it, an alignments.json) is unusable input too.
+    if (/no checkpoint|ENOENT|not a folder|ENOTDIR/.test(msg) || e instanceof CorruptFile) throw new UsageError(msg);
     throw e;
   }
 }

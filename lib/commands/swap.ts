@@ -172,7 +172,7 @@ export const swapCommand: Command = {
     ensureWritableDir('swap', outDir);
     let model: SwapModel;
     try {
-      model = await loadSwapModel(modelDir, light);
+      model = await loadSwapModel(modelDir, { ...light, log: (line) => process.stderr.write(`swap: ${line}\n`) });
     } catch (e) {
       throw new UsageError(`--model ${modelDir}: ${(e as Error).message.split('\n')[0]}`);
     }

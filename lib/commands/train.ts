@@ -5,6 +5,7 @@ import { trainingWorkload } from '../benchmark/train-speed';
 import { describeChoice, initBackend } from '../engine/backend';
 import { isPresetName, presetConfig, PRESETS } from '../model/config';
 import { writeTimelapse } from '../lab/timelapse';
+import { previewFrames } from '../train/preview';
 import { divergenceAdvice, runTraining } from '../train/run';
 import { TrainingSession } from '../train/session';
 import { DEFAULT_RECIPE, resolveRecipe } from '../train/recipes';
@@ -94,6 +95,11 @@ export const trainCommand: Command = {
       const r = await runTraining(session, { steps, seconds, checkpointEvery, previewEvery, signal: stop.signal });
       // Every preview this model folder kept (earlier runs too), as one animation.
       const timelapse = values.timelapse === true ? await writeTimelapse(session.modelDir, { format: timelapseFormat }) : null;
+      if (values.timelapse === true && !timelapse) {
+        // Not a failure: the training is done and saved; there is just nothing to animate yet.
+        const kept = previewFrames(session.modelDir).length;
+        log(`no timelapse: ${kept} preview${kept === 1 ? '' : 's'} kept, an animation needs two or more (--preview-every N writes one every N steps)`);
+      }
       const result = {
         steps: r.steps,
         trained: r.trained,

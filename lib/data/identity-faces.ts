@@ -7,6 +7,7 @@ import { loadCropLandmarks } from '../faces/crop-landmarks';
 import { DEFAULT_MASK, faceMask } from '../faces/mask';
 import type { Point } from '../faces/types';
 import { toFacePixels } from '../util/image';
+import { CorruptFile } from '../util/jsonfile';
 import { loadFaces, splitHoldout, subset, type FaceSet } from './face-set';
 
 /** One identity's faces, split into the ones trained on and the ones kept for evaluation. */
@@ -28,11 +29,16 @@ export async function loadIdentityFaces(dir: string, size: number, cut: FaceCut)
   return { train: subset(all, split.train), heldOut: subset(all, split.heldOut) };
 }
 
-/** The landmarks of a set's crops (alignments.json, or found once and cached); null, said in one line, when unavailable. */
+/**
+ * The landmarks of a set's crops (alignments.json, or found once and cached); null, said in one
+ * line, when unavailable. A damaged alignments.json throws (CorruptFile, naming it and how to
+ * rebuild it): training on ellipse masks, or a warping decoder without landmarks, would waste a run.
+ */
 export async function faceSetLandmarks(set: FaceSet, log: (line: string) => void): Promise<Map<string, Point[]> | null> {
   try {
     return (await loadCropLandmarks(set.dir, set.files, { log })).byFile;
   } catch (e) {
+    if (e instanceof CorruptFile) throw e;
     log(`${set.dir}: landmarks unavailable (${(e as Error).message.split('\n')[0]})`);
     return null;
   }

@@ -58,12 +58,15 @@ async function frame(file: string, step: number, width: number, gridHeight: numb
   return canvas.toBuffer('image/png');
 }
 
-/** Assemble the kept previews into an animation; null when there are none. */
+/**
+ * Assemble the kept previews into an animation; null when there are fewer than two (one frame is
+ * nothing to animate, and sharp cannot join fewer than two images).
+ */
 export async function writeTimelapse(modelDir: string, options: TimelapseOptions = {}): Promise<Timelapse | null> {
   const { format = 'gif', maxFrames = 80, frameMs = 200, scale = 2 } = options;
   const all = previewFrames(modelDir);
-  if (all.length === 0) return null;
-  const picked = evenly(all, Math.max(1, maxFrames));
+  if (all.length < 2) return null;
+  const picked = evenly(all, Math.max(2, maxFrames));
   // Every frame at the newest grid's size (an older run may have previewed at another size).
   const newest = await sharp(picked[picked.length - 1]!.file).metadata();
   const [width, height] = [Math.round((newest.width ?? 0) * scale), Math.round((newest.height ?? 0) * scale)];

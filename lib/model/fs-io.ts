@@ -8,7 +8,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/fsutil';
-import { readJsonFileAsync, schemaFor } from '../util/jsonfile';
+import { CorruptFile, readJsonFileAsync, schemaFor } from '../util/jsonfile';
 // Registers the custom layer with the deserialiser before any model is loaded.
 import './pixel-shuffle';
 import './warp-face';
@@ -74,7 +74,8 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
       const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
       const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * bytesPer(s.dtype), 0);
       if (weightData.byteLength !== expected)
-        throw new Error(`${dir}: ${WEIGHTS_BIN} holds ${weightData.byteLength} bytes, model.json expects ${expected}`);
+        // CorruptFile naming the file: a checkpoint's loader falls back to the previous one on it.
+        throw new CorruptFile(path.join(dir, WEIGHTS_BIN), `holds ${weightData.byteLength} bytes, model.json expects ${expected}`);
       return {
         modelTopology: json.modelTopology,
         format: json.format ?? undefined,

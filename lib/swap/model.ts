@@ -11,7 +11,7 @@ import { DEFAULT_CROP, type CropGeometry } from '../faces/template';
 import { decoderOf, disposeAutoencoder, swapDecode, type Autoencoder } from '../model/builder';
 import { swapLightOf } from '../model/config';
 import { renderDetailed } from '../model/warp-face';
-import { latestCheckpoint, loadCheckpoint } from '../train/checkpoint';
+import { loadNewestCheckpoint } from '../train/checkpoint';
 
 export interface SwapModel {
   /** Side of the model's square input and output, in pixels. */
@@ -65,11 +65,13 @@ export function swapModelOf(ae: Autoencoder, cropFraction: number, geometry: Cro
  * The newest checkpoint of a model folder written by `train`. `swapLight` replaces the model's own
  * (ModelConfig.swapLight: how much of a warping decoder's light a swap keeps).
  */
-export async function loadSwapModel(modelDir: string, options: { swapLight?: number } = {}): Promise<SwapModel> {
+export async function loadSwapModel(modelDir: string, options: { swapLight?: number; log?: (line: string) => void } = {}): Promise<SwapModel> {
   await initBackend();
-  const ckptDir = latestCheckpoint(path.resolve(modelDir));
-  if (!ckptDir) throw new Error(`${modelDir} holds no checkpoint (train first)`);
-  const ck = await loadCheckpoint(ckptDir);
+  // A damaged newest checkpoint falls back to the one before, said in one line (stderr by default:
+  // notebooks and benches should not swap with an older model silently).
+  const ck = await loadNewestCheckpoint(path.resolve(modelDir), options.log ?? ((line) => process.stderr.write(`${line}\n`)));
+  if (!ck) throw new Error(`${modelDir} holds no checkpoint (train first)`);
+  const ckptDir = ck.dir;
   // The optimizer state is for resuming training; a swap never needs it.
   for (const o of Object.values(ck.optimizers)) o.dispose();
   const { state } = ck;

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { psnr, ssim } from '../metrics/image';
 import { NO_SWAP_METRICS, type SwapMetrics, type SwapMetricsFn } from '../metrics/swap';
 import { autoencodeRgb, disposeAutoencoder, swapDecodeRgb, type Autoencoder } from '../model/builder';
-import { latestCheckpoint, loadCheckpoint } from './checkpoint';
+import { loadNewestCheckpoint } from './checkpoint';
 import { subset, type FaceSet } from '../data/face-set';
 import { writePreview } from './preview';
 import { facesToTensor } from '../data/face-set';
@@ -57,6 +57,8 @@ export interface EvaluateOptions {
   maxFaces?: number;
   /** Ground-truth pairs to score swaps against; reported as swap.truth (null without). */
   truth?: TruthLoader;
+  /** Where a note goes (a damaged newest checkpoint, the previous one used instead). Default: nowhere. */
+  log?: (line: string) => void;
 }
 
 /** The faces to judge a decoder on: the held-out part of its training folder, or any other folder whole. */
@@ -92,9 +94,9 @@ function reconstruction(ae: Autoencoder, faces: tf.Tensor4D, identity: string, t
 }
 
 export async function evaluateModel(options: EvaluateOptions): Promise<EvalReport> {
-  const ckptDir = latestCheckpoint(path.resolve(options.modelDir));
-  if (!ckptDir) throw new Error(`${options.modelDir} holds no checkpoint (train first)`);
-  const ck = await loadCheckpoint(ckptDir);
+  const ck = await loadNewestCheckpoint(path.resolve(options.modelDir), options.log);
+  if (!ck) throw new Error(`${options.modelDir} holds no checkpoint (train first)`);
+  const ckptDir = ck.dir;
   for (const o of Object.values(ck.optimizers)) o.dispose();
   const { ae, state } = ck;
   const size = ae.config.inputSize;

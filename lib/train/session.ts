@@ -12,10 +12,11 @@ import { buildAutoencoder, disposeAutoencoder, type Autoencoder } from '../model
 import { presetConfig, validateConfig, type ModelConfig } from '../model/config';
 import { CONFIG_JSON } from '../model/store';
 import { chooseTexture, startTextures, warpLayer, type TextureChooser } from '../model/warp-face';
+import { ALIGNMENTS_FILE, readAlignments } from '../faces/alignments';
 import type { Point } from '../faces/types';
 import type { FusedAdamOptimizer } from '../engine/native/adam';
 import { disposeBatch, FaceSampler, type FaceMaps, type SamplerState } from './batches';
-import { latestCheckpoint, loadCheckpoint, removeCheckpointTemps, saveCheckpoint } from './checkpoint';
+import { loadNewestCheckpoint, removeCheckpointTemps, saveCheckpoint } from './checkpoint';
 import { faceMaps, type TextureFrame } from './face-maps';
 import { faceSetLandmarks, loadIdentityFaces, modelLandmarks, type IdentityFaces } from '../data/identity-faces';
 import { decodeFace, facesToTensor, type FaceSet } from '../data/face-set';
@@ -103,12 +104,13 @@ export class TrainingSession {
     const modelDir = path.resolve(options.modelDir);
     const data = Object.fromEntries(Object.entries(options.data).map(([id, d]) => [id, path.resolve(d)]));
     removeCheckpointTemps(modelDir);
-    const ckptDir = latestCheckpoint(modelDir);
+    // The newest checkpoint that loads: a damaged one is said in one line and the one before used.
+    const ck = await loadNewestCheckpoint(modelDir, log);
+    const ckptDir = ck?.dir ?? null;
     let ae: Autoencoder, optimizers: Record<string, FusedAdamOptimizer>, settings: TrainSettings, step: number, rng: Rng;
     let samplerStates: Record<string, SamplerState> = {};
     let cycle: LrCycle | null = null;
-    if (ckptDir) {
-      const ck = await loadCheckpoint(ckptDir);
+    if (ck) {
       ({ ae, optimizers } = ck);
       // The batch size, folders and precision may change; the rest is the checkpoint's.
       settings = {
@@ -141,6 +143,9 @@ export class TrainingSession {
       const dir = data[id];
       if (!dir) throw new Error(`no face folder for identity "${id}"`);
       if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir} is not a folder`);
+      // A damaged alignments.json stops the run whatever the recipe: swap reads the crop geometry
+      // from it, so a model trained beside one could not be used (CorruptFile says how to rebuild it).
+      readAlignments(path.join(dir, ALIGNMENTS_FILE));
       faces[id] = await loadIdentityFaces(dir, ae.config.inputSize, settings);
       const { train, heldOut } = faces[id];
       if (train.pixels.length === 0) throw new Error(`${dir}: no usable face images`);
