@@ -3,7 +3,7 @@
 // With ground truth (`--truth`, the built-in pairs), the swap is scored against the truth beside
 // renders that replace one of the model's guesses with the truth's own:
 //   - geometry: the decoder's photo moved by the truth face's own landmarks (the map the training
-//     pull aims for, lib/train/texture-coords.ts), unlit;
+//     pull aims for, lib/model/decoders/texture-coords.ts), unlit;
 //   - geometry + the model's light: the same, times the gain the model put on its swap;
 //   - geometry + the truth's light: the same, relit by the truth's smooth colour field (the ratio of
 //     truth to render, both blurred by `--light-sigma` px): the best any smooth relighting reaches.
@@ -40,9 +40,10 @@ import { calibrateVerifier, verify, type Verifier } from '../lib/metrics/identit
 import { psnr, ssim } from '../lib/metrics/image';
 import { eachFace } from '../lib/metrics/landmarks';
 import type { Autoencoder } from '../lib/model/builder';
-import { swapLightOf } from '../lib/model/config';
+import { swapLightOf } from '../lib/model/decoders/warping';
+import { decoderKindName } from '../lib/model/config';
 import { loadAutoencoder } from '../lib/model/store';
-import { readTexture, warpLayer, warpStages, withCoordinates, type WarpFace } from '../lib/model/warp-face';
+import { readTexture, warpLayer, warpStages, withCoordinates, type WarpFace } from '../lib/model/decoders/warping-layers';
 import { loadTruthFaces } from '../lib/samples/truth';
 import { median } from '../lib/util/stats';
 import { trainingGeometry } from '../lib/swap/model';
@@ -51,7 +52,7 @@ import { modelLandmarks } from '../lib/data/identity-faces';
 import { facesToTensor } from '../lib/data/face-set';
 import { loadIdentityFaces } from '../lib/data/identity-faces';
 import type { TrainSettings } from '../lib/train/settings';
-import { coordinateTensor } from '../lib/train/texture-coords';
+import { coordinateTensor } from '../lib/model/decoders/texture-coords';
 import { imageGrid } from '../lib/util/image-grid';
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, truth: { type: 'string' }, show: { type: 'string' }, out: { type: 'string' }, 'light-sigma': { type: 'string' }, sources: { type: 'string' } } });
@@ -237,7 +238,7 @@ async function main() {
   if (!checkpoint) throw new Error(`${values.model}: no checkpoint`);
   const { settings } = await readCheckpointInfo(checkpoint);
   const ae = await loadAutoencoder(checkpoint);
-  if (!ae.config.warp) throw new Error(`${values.model}: not a warping model (recipe warp)`);
+  if (decoderKindName(ae.config) !== 'warping') throw new Error(`${values.model}: not a warping model (recipe warp)`);
   const model: Model = { ae, checkpoint, settings };
   const truth = values.truth ? await truthLimits(model, path.resolve(values.truth)) : null;
   const identity = await identityLimits(model);

@@ -1,4 +1,4 @@
-// A warping decoder's photo chosen with the recognition net (lib/train/texture-choice.ts), on real
+// A warping decoder's photo chosen with the recognition net (lib/model/decoders/texture-choice.ts), on real
 // photos from ../shared/data/lfw-pair: a face of somebody else among the person's faces is never
 // chosen, whatever its typicality, and the choice is the candidate whose moved renders lie nearest
 // the person's mean descriptor.
@@ -11,8 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/engine/backend';
 import { cropLandmarks } from '../lib/faces/recognition';
 import type { Point } from '../lib/faces/types';
-import { textureCandidates, type TextureSource } from '../lib/model/warp-face';
-import { identityTexture } from '../lib/train/texture-choice';
+import { textureCandidates, type TextureSource } from '../lib/model/decoders/warping-layers';
+import { identityTexture } from '../lib/model/decoders/texture-choice';
 import { sharedPath, skipWithoutShared } from './helpers/shared';
 
 const SIZE = 64;

@@ -35,7 +35,7 @@ function upperBound(slope: number, at0: number): number {
  * Warp `src` into a new width x height image: pixel centres inside destination triangle k show the
  * source at the matching point of source triangle k. The triangles must cover the output (the rig
  * puts points on its border); an edge shared by two triangles is drawn by both, so no gaps.
- * `src` may hold bytes (a photo) or floats (lib/train/texture-coords.ts warps coordinates).
+ * `src` may hold bytes (a photo) or floats (lib/model/decoders/texture-coords.ts warps coordinates).
  */
 export function piecewiseWarp(src: RgbImage | FloatImage, srcPts: readonly Point[], dstPts: readonly Point[], triangles: readonly Triangle[], width: number, height: number, into?: Float32Array): FloatImage {
   const out = into && into.length === width * height * 3 ? into : new Float32Array(width * height * 3);

@@ -30,9 +30,11 @@ export interface ModelConfig {
   /** One decoder per identity, by name ("a", "b"; more for an N-person model). */
   identities: string[];
   /**
-   * Warping decoders (warp-face.ts): each decoder moves and relights one real photo of its own
-   * person (its texture, frozen, chosen from the training faces) instead of painting every pixel.
+   * The decoders' kind (lib/model/decoders/): 'painting' (the 2018 decoder; the default) or
+   * 'warping' (each decoder moves and relights one real photo of its person).
    */
+  decoder?: string;
+  /** Models saved before kinds had names: true meant the warping kind. */
   warp?: boolean;
   /**
    * Warping decoders: keep their photo also at this many times the input size, for swaps rendered
@@ -49,9 +51,9 @@ export interface ModelConfig {
   swapLight?: number;
 }
 
-/** How much of a warping decoder's light a swap keeps (ModelConfig.swapLight; all of it when unset). */
-export function swapLightOf(c: ModelConfig): number {
-  return c.swapLight ?? 1;
+/** The name of the config's decoder kind; a model saved with `warp: true` has warping decoders. */
+export function decoderKindName(c: ModelConfig): string {
+  return c.decoder ?? (c.warp ? 'warping' : 'painting');
 }
 
 /** config.json's shape; validateConfig then checks that the numbers make a buildable model. */
@@ -66,6 +68,7 @@ export const ModelConfigSchema = schemaFor<ModelConfig>()(z.object({
   leak: z.number(),
   mask: z.boolean(),
   identities: z.array(z.string()),
+  decoder: z.string().optional(),
   warp: z.boolean().optional(),
   warpDetail: z.number().optional(),
   swapLight: z.number().optional(),
@@ -131,8 +134,11 @@ export function bottleneckSide(c: ModelConfig): number {
   return c.inputSize / 2 ** c.encoderWidths.length;
 }
 
-/** Throws with a readable reason when the shapes cannot line up. */
-export function validateConfig(c: ModelConfig): void {
+/**
+ * Throws with a readable reason when the shapes cannot line up; `more` adds reasons of its own (the
+ * decoder kind's: decoders/registry.ts validateModelConfig).
+ */
+export function validateConfig(c: ModelConfig, more: (c: ModelConfig) => string[] = () => []): void {
   const problems: string[] = [];
   const side = bottleneckSide(c);
   if (!Number.isInteger(side) || side < 1)
@@ -146,12 +152,8 @@ export function validateConfig(c: ModelConfig): void {
   const counts = Array.isArray(res) ? res : [res];
   if (counts.some((r) => !Number.isInteger(r) || r < 0 || r > 8) || (Array.isArray(res) && res.length !== c.decoderWidths.length))
     problems.push(`decoderResBlocks must be an integer from 0 to 8, or one per decoder upscale (${c.decoderWidths.length}), got ${JSON.stringify(res)}`);
-  const detail = c.warpDetail ?? 1;
-  if (!Number.isInteger(detail) || detail < 1 || detail > 8) problems.push(`warpDetail must be an integer from 1 to 8, got ${c.warpDetail}`);
-  const light = swapLightOf(c);
-  if (!(light >= 0 && light <= 1)) problems.push(`swapLight must be from 0 to 1, got ${c.swapLight}`);
-  if (c.warp && c.decoderWidths.length < 3) problems.push(`a warping decoder needs 3 decoder upscales (its light comes from the quarter side), got ${c.decoderWidths.length}`);
   if (c.identities.length < 1 || new Set(c.identities).size !== c.identities.length || c.identities.some((n) => !/^[a-z0-9_-]+$/i.test(n)))
     problems.push('identities must be distinct names of letters, digits, - and _');
+  problems.push(...more(c));
   if (problems.length) throw new Error(`invalid model config: ${problems.join('; ')}`);
 }

@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../util/fsutil';
 import { CorruptFile, readJsonFileAsync, schemaFor } from '../util/jsonfile';
 // Registers the custom layer with the deserialiser before any model is loaded.
 import './pixel-shuffle';
-import './warp-face';
+import './decoders/registry';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';

@@ -9,8 +9,7 @@ import { initBackend } from '../engine/backend';
 import { ALIGNMENTS_FILE, readAlignments } from '../faces/alignments';
 import { DEFAULT_CROP, type CropGeometry } from '../faces/template';
 import { decoderOf, disposeAutoencoder, swapDecode, type Autoencoder } from '../model/builder';
-import { swapLightOf } from '../model/config';
-import { renderDetailed } from '../model/warp-face';
+import { decoderKindOf } from '../model/decoders/registry';
 import { loadNewestCheckpoint } from '../train/checkpoint';
 
 export interface SwapModel {
@@ -28,8 +27,8 @@ export interface SwapModel {
   /** Faces [n, s, s, 3] in [0, 1] decoded as `identity`: [n, s, s, 3], or 4 with a mask channel. */
   decode(faces: tf.Tensor4D, identity: string): tf.Tensor4D;
   /**
-   * A warping model's faces rendered `detail` times larger [n, s*detail, s*detail, 3] (its photo
-   * kept at that size: real detail, not an enlargement); absent when it has none.
+   * The swapped faces rendered `detail` times larger [n, s*detail, s*detail, 3], by a decoder kind
+   * that keeps real detail at that size (a warping model's photo: not an enlargement); absent when it has none.
    */
   decodeDetailed?: (faces: tf.Tensor4D, identity: string) => tf.Tensor4D;
   /** How many times larger decodeDetailed draws (1: no detailed render). */
@@ -46,6 +45,9 @@ export function trainingGeometry(dir: string | undefined): CropGeometry {
 
 /** A SwapModel over an autoencoder in memory (a training session's, or one just loaded). */
 export function swapModelOf(ae: Autoencoder, cropFraction: number, geometry: CropGeometry, data: Record<string, string>, source: SwapModel['source'] = { checkpoint: null, step: null }): SwapModel {
+  const kind = decoderKindOf(ae.config);
+  const detail = kind.detail?.(ae.config) ?? 1;
+  const large = kind.renderSwapLarge;
   return {
     inputSize: ae.config.inputSize,
     cropFraction,
@@ -54,8 +56,8 @@ export function swapModelOf(ae: Autoencoder, cropFraction: number, geometry: Cro
     data,
     source,
     decode: (faces, identity) => swapDecode(ae, faces, identity),
-    ...(ae.config.warp && (ae.config.warpDetail ?? 1) > 1
-      ? { detail: ae.config.warpDetail, decodeDetailed: (faces: tf.Tensor4D, identity: string) => tf.tidy(() => renderDetailed(decoderOf(ae, identity), ae.encoder.predict(faces) as tf.Tensor4D, swapLightOf(ae.config))) }
+    ...(detail > 1 && large
+      ? { detail, decodeDetailed: (faces: tf.Tensor4D, identity: string) => tf.tidy(() => large(decoderOf(ae, identity), ae.encoder.predict(faces) as tf.Tensor4D, ae.config)) }
       : {}),
     dispose: () => disposeAutoencoder(ae),
   };

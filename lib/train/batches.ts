@@ -23,12 +23,10 @@ export interface Batch {
   mask3?: tf.Tensor4D;
   weight?: tf.Tensor4D;
   /**
-   * Where each target pixel lies in the person's texture (warping decoders, lib/train/texture-coords.ts):
-   * x, y in texture pixels [n, s, s, 2], and the weight of each (face-maps.ts coordinateWeights; 0
-   * for a face whose landmarks are unknown), repeated over both [n, s, s, 2].
+   * The decoder kind's own targets (its batchTargets: a warping decoder's texture coordinates and
+   * their weights), each [n, s, s, channels], moved with the augmentation; zeros for a face without.
    */
-  coords?: tf.Tensor4D;
-  coordsWeight?: tf.Tensor4D;
+  targets?: Record<string, tf.Tensor4D>;
 }
 
 /** A one-channel array (n*s*s) repeated into 3 channels (n*s*s*3). */
@@ -42,16 +40,18 @@ function threeChannels(x: Float32Array): Float32Array {
 export interface FaceMaps {
   mask: Float32Array;
   weight: Float32Array;
-  /** Texture coordinates (x and y) of each pixel, for a warping decoder, and their weights; absent where unknown. */
-  u?: Float32Array;
-  v?: Float32Array;
-  uvWeight?: Float32Array;
+  /** The decoder kind's own maps of this face, by name (DecoderKind.faceMaps); absent where it has none. */
+  extra?: Record<string, Float32Array>;
 }
 
-/** Two one-channel arrays (n*s*s each) interleaved into one of 2 channels. */
-function twoChannels(x: Float32Array, y: Float32Array): Float32Array {
-  const out = new Float32Array(x.length * 2);
-  for (let i = 0; i < x.length; i++) (out[2 * i] = x[i]), (out[2 * i + 1] = y[i]);
+/** One-channel arrays (n*s*s each) interleaved into one of as many channels. */
+function interleave(channels: Float32Array[]): Float32Array {
+  const k = channels.length, n = channels[0]!.length;
+  const out = new Float32Array(n * k);
+  for (let c = 0; c < k; c++) {
+    const x = channels[c]!;
+    for (let i = 0; i < n; i++) out[i * k + c] = x[i]!;
+  }
   return out;
 }
 
@@ -67,6 +67,7 @@ export class FaceSampler {
   /**
    * `maps[i]` belongs to `faces[i]`; without maps, batches carry no mask and no weights.
    * `backgrounds`: faces of other people whose backgrounds augment.mixBackground draws from (needs maps).
+   * `targets`: how batches stack the maps' extras (DecoderKind.batchTargets).
    */
   constructor(
     private readonly faces: Uint8Array[],
@@ -74,6 +75,7 @@ export class FaceSampler {
     state?: SamplerState,
     private readonly maps?: FaceMaps[],
     private readonly backgrounds: Uint8Array[] = [],
+    private readonly targets: Readonly<Record<string, readonly string[]>> = {},
   ) {
     if (faces.length === 0) throw new Error('no faces to sample from');
     if (maps && maps.length !== faces.length) throw new Error(`${maps.length} face maps for ${faces.length} faces`);
@@ -98,18 +100,15 @@ export class FaceSampler {
     const target = new Float32Array(n * s * s * 3);
     const mask = this.maps && new Float32Array(n * s * s);
     const weight = this.maps && new Float32Array(n * s * s);
-    // Texture coordinates when the faces have them (a warping model's), with their weights; a face
-    // without landmarks has none: weight 0.
-    const withCoords = this.maps?.some((m) => m.u && m.v && m.uvWeight) ?? false;
-    const u = withCoords ? new Float32Array(n * s * s) : undefined;
-    const v = withCoords ? new Float32Array(n * s * s) : undefined;
-    const cw = withCoords ? new Float32Array(n * s * s) : undefined;
-    const none = withCoords ? new Float32Array(s * s) : undefined;
+    // The decoder kind's maps, when the faces have them; a face without has zeros.
+    const names = this.maps?.some((m) => m.extra) ? [...new Set(Object.values(this.targets).flat())] : [];
+    const extra = Object.fromEntries(names.map((name) => [name, new Float32Array(n * s * s)]));
+    const none = new Float32Array(s * s);
     const mix = augment.mixBackground ?? 0;
     this.nextIndices(n, rng).forEach((face, at) => {
       const m = this.maps?.[face];
       const maps = m && mask && weight ? [{ src: m.mask, dst: mask }, { src: m.weight, dst: weight }] : undefined;
-      if (maps && u && v && cw && none) maps.push({ src: m!.u ?? none, dst: u }, { src: m!.v ?? none, dst: v }, { src: m!.uvWeight ?? none, dst: cw });
+      if (maps) for (const name of names) maps.push({ src: m!.extra?.[name] ?? none, dst: extra[name]! });
       // Drawn only when mixing is on, so runs without it keep their random stream.
       let inputSource: Uint8Array | undefined;
       if (mix > 0 && m && this.backgrounds.length && rng.next() < mix) inputSource = withBackground(this.faces[face], m.mask, this.backgrounds[rng.int(this.backgrounds.length)]);
@@ -121,8 +120,9 @@ export class FaceSampler {
       mask: mask && tf.tensor4d(mask, [n, s, s, 1]),
       mask3: mask && tf.tensor4d(threeChannels(mask), [n, s, s, 3]),
       weight: weight && tf.tensor4d(threeChannels(weight), [n, s, s, 3]),
-      coords: u && v ? tf.tensor4d(twoChannels(u, v), [n, s, s, 2]) : undefined,
-      coordsWeight: cw ? tf.tensor4d(twoChannels(cw, cw), [n, s, s, 2]) : undefined,
+      targets: names.length
+        ? Object.fromEntries(Object.entries(this.targets).map(([t, from]) => [t, tf.tensor4d(interleave(from.map((name) => extra[name]!)), [n, s, s, from.length])]))
+        : undefined,
     };
   }
 
@@ -132,5 +132,5 @@ export class FaceSampler {
 }
 
 export function disposeBatch(b: Batch): void {
-  tf.dispose([b.input, b.target, ...[b.mask, b.mask3, b.weight, b.coords, b.coordsWeight].filter((t): t is tf.Tensor4D => t !== undefined)]);
+  tf.dispose([b.input, b.target, ...[b.mask, b.mask3, b.weight].filter((t): t is tf.Tensor4D => t !== undefined), ...Object.values(b.targets ?? {})]);
 }

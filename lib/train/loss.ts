@@ -25,8 +25,9 @@ export interface LossOptions {
   /** Extra weight of the mouth region. */
   mouthWeight: number;
   /**
-   * Warping decoders: weight of the pull of their texture coordinates towards the landmarks'
-   * (mean absolute error weighted by the batch's coordsWeight, in texture sides). 0 or absent: no pull.
+   * The warping decoder's own loss term (lib/model/decoders/warping.ts): the weight of the pull of its
+   * texture coordinates towards the landmarks'. 0 or absent: no pull. (A decoder kind reads its own
+   * weights from these settings by name.)
    */
   coordsWeight?: number;
 }
@@ -38,11 +39,8 @@ export function lossNeedsMaps(o: LossOptions): boolean {
   return o.maskWeighted || o.eyeWeight > 0 || o.mouthWeight > 0;
 }
 
-/**
- * Loss of one decoder's output [n, s, s, 3 or 4] against a batch; with a warping decoder's texture
- * coordinates [n, s, s, 2] (side `textureSize`), also their pull towards the batch's.
- */
-export function faceLoss(output: tf.Tensor4D, batch: Batch, options: LossOptions, coords?: { value: tf.Tensor4D; textureSize: number }): tf.Scalar {
+/** Loss of one decoder's output [n, s, s, 3 or 4] against a batch (a decoder kind may add a term of its own: step.ts). */
+export function faceLoss(output: tf.Tensor4D, batch: Batch, options: LossOptions): tf.Scalar {
   return tf.tidy(() => {
     const hasMaskChannel = output.shape[3] === 4;
     const rgb = (hasMaskChannel ? output.slice([0, 0, 0, 0], [-1, -1, -1, 3]) : output) as tf.Tensor4D;
@@ -61,12 +59,6 @@ export function faceLoss(output: tf.Tensor4D, batch: Batch, options: LossOptions
     if (hasMaskChannel) {
       if (!batch.mask) throw new Error('the model has a mask channel but the batch has no mask target');
       loss = loss.add(meanAbsoluteError(output.slice([0, 0, 0, 3], [-1, -1, -1, 1]), batch.mask));
-    }
-    const pull = options.coordsWeight ?? 0;
-    if (coords && pull > 0 && batch.coords && batch.coordsWeight) {
-      const w = batch.coordsWeight;
-      const err = coords.value.sub(batch.coords).abs().mul(w).sum().div(w.sum().add(1e-6)).div(coords.textureSize);
-      loss = loss.add(err.mul(pull));
     }
     return loss;
   });

@@ -86,7 +86,7 @@ const hq96: Recipe = {
   settings: scheduled.settings,
 };
 
-// Warping decoders (lib/model/warp-face.ts): each decoder moves and relights one real photo of its
+// Warping decoders (lib/model/decoders/warping-layers.ts): each decoder moves and relights one real photo of its
 // own person, and paints nothing: any path that can paint learns to blur (docs/recipes.md, "Tried and not adopted").
 const warp: Recipe = {
   name: 'warp',
@@ -94,7 +94,7 @@ const warp: Recipe = {
   // A swap keeps half of its light (the light's square root): a whole light also paints the source
   // person's shading, and on lfw-pair's Powell -> Bush that cost half the swaps their identity
   // (bench/warp-limits.ts; docs/recipes.md, "How much light a swap keeps").
-  model: { ...presetConfig('lite'), warp: true, warpDetail: 3, swapLight: 0.5 },
+  model: { ...presetConfig('lite'), decoder: 'warping', warpDetail: 3, swapLight: 0.5 },
   // No mirrored targets: a mirror image is no small move of the texture. The coordinates are pulled
   // towards the landmarks' with weight 1 (an error of a texture side costs as much as an L1 of 1).
   settings: { ...scheduled.settings, augment: { ...DEFAULT_AUGMENT, ...scheduled.settings.augment, flip: 0 }, loss: { ...scheduled.settings.loss!, coordsWeight: 1 } },

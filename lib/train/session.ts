@@ -9,15 +9,16 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '../util/fsutil';
 import { buildAutoencoder, disposeAutoencoder, type Autoencoder } from '../model/builder';
-import { presetConfig, validateConfig, type ModelConfig } from '../model/config';
+import { presetConfig, type ModelConfig } from '../model/config';
 import { CONFIG_JSON } from '../model/store';
-import { chooseTexture, startTextures, warpLayer, type TextureChooser } from '../model/warp-face';
+import type { PersonFaces } from '../model/decoders/decoder-kind';
+import { decoderKindOf, validateModelConfig } from '../model/decoders/registry';
 import { ALIGNMENTS_FILE, readAlignments } from '../faces/alignments';
 import type { Point } from '../faces/types';
 import type { FusedAdamOptimizer } from '../engine/native/adam';
 import { disposeBatch, FaceSampler, type FaceMaps, type SamplerState } from './batches';
 import { loadNewestCheckpoint, removeCheckpointTemps, saveCheckpoint } from './checkpoint';
-import { faceMaps, type TextureFrame } from './face-maps';
+import { faceMaps } from './face-maps';
 import { faceSetLandmarks, loadIdentityFaces, modelLandmarks, type IdentityFaces } from '../data/identity-faces';
 import { decodeFace, facesToTensor, type FaceSet } from '../data/face-set';
 import { DivergenceWatch, type Divergence } from './divergence';
@@ -28,7 +29,6 @@ import { Rng } from '../util/rng';
 import { cycleProgress, learningRateAt, nextCycle, type LrCycle } from './schedule';
 import { defaultSettings, type SettingsInput, type TrainSettings } from './settings';
 import { makeOptimizer, trainStep } from './step';
-import { identityTexture } from './texture-choice';
 
 export interface OpenOptions {
   modelDir: string;
@@ -45,30 +45,13 @@ export interface OpenOptions {
 }
 
 /**
- * A new warping decoder's photo: the most recognisable of its person's most typical faces
- * (texture-choice.ts), said in one line; the most typical when the recognition net cannot run.
- */
-function textureChooser(size: number, log: (line: string) => void): TextureChooser {
-  return async (id, set) => {
-    try {
-      const c = await identityTexture(set, size);
-      if (Number.isFinite(c.distance))
-        log(`${id}: of the ${set.pixels.length} faces, the photo that stays most like ${id} when moved lies ${c.distance.toFixed(3)} from ${id}'s mean descriptor (the most typical face: ${c.typicalDistance.toFixed(3)})`);
-      return c.index;
-    } catch (e) {
-      log(`${id}: the photo is the most typical face (the recognition net could not choose: ${(e as Error).message.split('\n')[0]})`);
-      return chooseTexture(set);
-    }
-  };
-}
-
-/**
  * Masks and loss weights for the faces of a set, as the settings ask: drawn from each crop's
- * landmarks (alignments.json, or found once and cached), or the fixed ellipse.
+ * landmarks (alignments.json, or found once and cached), or the fixed ellipse; with the decoder
+ * kind's own maps when `extra.kindMaps` draws them.
  */
-export async function identityMaps(set: FaceSet, settings: Pick<TrainSettings, 'cropFraction' | 'loss' | 'masks'>, log: (line: string) => void = () => undefined, extra: { landmarks?: Map<string, Point[]> | null; texture?: TextureFrame } = {}): Promise<FaceMaps[]> {
+export async function identityMaps(set: FaceSet, settings: Pick<TrainSettings, 'cropFraction' | 'loss' | 'masks'>, log: (line: string) => void = () => undefined, extra: { landmarks?: Map<string, Point[]> | null; kindMaps?: (masks: Float32Array[]) => Promise<Array<Record<string, Float32Array> | null>> } = {}): Promise<FaceMaps[]> {
   const landmarks = extra.landmarks !== undefined ? extra.landmarks : settings.masks === 'landmarks' ? await faceSetLandmarks(set, log) : null;
-  const { maps, ellipses } = await faceMaps(set, settings.cropFraction, landmarks, settings.loss, extra.texture);
+  const { maps, ellipses } = await faceMaps(set, settings.cropFraction, landmarks, settings.loss, extra.kindMaps);
   if (ellipses > 0 && settings.masks === 'landmarks') log(`${set.dir}: ${ellipses} of ${set.files.length} faces without landmarks train with an ellipse mask`);
   return maps;
 }
@@ -126,7 +109,7 @@ export class TrainingSession {
       log(`resuming from ${ckptDir} at step ${step}; its model and settings continue (only the batch size, folders and precision may change)`);
     } else {
       const config = options.config ?? presetConfig('lite');
-      validateConfig(config);
+      validateModelConfig(config);
       settings = defaultSettings(data, { ...options.settings, ...(options.precision ? { precision: options.precision } : {}) });
       ae = buildAutoencoder(config, { seed: settings.seed });
       optimizers = Object.fromEntries(config.identities.map((id) => [id, makeOptimizer(settings.adam)]));
@@ -139,6 +122,7 @@ export class TrainingSession {
     if (settings.precision !== 'fp32') log(`convolutions in ${settings.precision} (fp32 accumulation, weights and Adam)`);
     const faces: Record<string, IdentityFaces> = {};
     const mapsOf: Record<string, FaceMaps[] | undefined> = {};
+    const kind = decoderKindOf(ae.config);
     for (const id of ae.config.identities) {
       const dir = data[id];
       if (!dir) throw new Error(`no face folder for identity "${id}"`);
@@ -151,26 +135,23 @@ export class TrainingSession {
       if (train.pixels.length === 0) throw new Error(`${dir}: no usable face images`);
       for (const s of train.skipped) log(`skipped ${id}/${s.file}: ${s.reason} (${s.detail})`);
       log(`${id}: ${train.pixels.length} faces to train on, ${heldOut.pixels.length} held out, from ${dir}`);
-      const warp = warpLayer(ae.decoders[id]);
-      let texture: TextureFrame | undefined;
-      let landmarks: Map<string, Point[]> | null | undefined;
-      if (warp) {
-        // A warping decoder needs its faces' landmarks: a new one starts its texture from one of them.
-        landmarks = await faceSetLandmarks(train, log);
-        if (!ckptDir) {
-          // A decoder that keeps its photo larger (for sharper swaps) reads that face again at that size.
-          const larger = async (_: string, i: number, side: number) => {
-            const r = await decodeFace(path.join(train.dir, train.files[i]), side, settings.cropFraction);
-            if (r.ok === false) throw new Error(`${train.files[i]}: ${r.reason} (${r.detail})`);
-            return r.face;
-          };
-          const k = (await startTextures({ [id]: ae.decoders[id] }, { [id]: { pixels: train.pixels, landmarks: modelLandmarks(train, settings.cropFraction, landmarks) } }, ae.config.inputSize, larger, textureChooser(ae.config.inputSize, log)))[id];
-          log(`${id}: the texture is ${train.files[k]}`);
-        }
-        texture = { landmarks: warp.textureLandmarks(), size: warp.textureSize };
-      }
-      const needsMaps = ae.config.mask || lossNeedsMaps(settings.loss) || (settings.augment.mixBackground ?? 0) > 0 || warp !== null;
-      mapsOf[id] = needsMaps ? await identityMaps(train, settings, log, { landmarks, texture }) : undefined;
+      // What the decoder kind needs of the faces: their landmarks; a new decoder, to be set up from them.
+      const landmarks = kind.needsLandmarks ? await faceSetLandmarks(train, log) : undefined;
+      const person: PersonFaces = {
+        id,
+        set: train,
+        landmarks: modelLandmarks(train, settings.cropFraction, landmarks ?? null),
+        larger: async (i, side) => {
+          const r = await decodeFace(path.join(train.dir, train.files[i]!), side, settings.cropFraction);
+          if (r.ok === false) throw new Error(`${train.files[i]}: ${r.reason} (${r.detail})`);
+          return r.face;
+        },
+      };
+      const decoder = ae.decoders[id]!;
+      if (!ckptDir && kind.prepare) await kind.prepare(decoder, person, (line) => log(`${id}: ${line}`));
+      const kindMaps = kind.faceMaps && ((masks: Float32Array[]) => kind.faceMaps!(decoder, person, masks));
+      const needsMaps = ae.config.mask || lossNeedsMaps(settings.loss) || (settings.augment.mixBackground ?? 0) > 0 || kindMaps !== undefined;
+      mapsOf[id] = needsMaps ? await identityMaps(train, settings, log, { landmarks, kindMaps }) : undefined;
     }
     const samplers = TrainingSession.samplers(ae.config, faces, mapsOf, samplerStates);
     const history = truncateHistory(modelDir, step, options.log);
@@ -181,19 +162,18 @@ export class TrainingSession {
   /**
    * A session on faces held in memory (RGB bytes at the model's input size, per identity), with no
    * model folder: nothing is written, and none of it can be saved. Masks are the ellipse (no
-   * landmarks); a warping decoder, which needs landmarks to start from, is refused.
+   * landmarks); a decoder kind that is set up from its faces' landmarks (the warping one) is refused.
    */
   static async inMemory(options: { faces: Record<string, Uint8Array[]>; config: ModelConfig; settings?: SettingsInput }): Promise<TrainingSession> {
     const { config } = options;
-    validateConfig(config);
+    validateModelConfig(config);
     const data = Object.fromEntries(config.identities.map((id) => [id, '']));
     const settings = defaultSettings(data, { ...options.settings, masks: 'ellipse' });
     const ae = buildAutoencoder(config, { seed: settings.seed });
-    for (const id of config.identities) {
-      if (warpLayer(ae.decoders[id])) {
-        disposeAutoencoder(ae);
-        throw new Error('a warping decoder starts from a photo chosen by its landmarks: train it on a face folder (TrainingSession.open)');
-      }
+    const kind = decoderKindOf(config);
+    if (kind.needsLandmarks || kind.prepare) {
+      disposeAutoencoder(ae);
+      throw new Error(`a ${kind.name} decoder is set up from its faces' landmarks: train it on a face folder (TrainingSession.open)`);
     }
     const optimizers = Object.fromEntries(config.identities.map((id) => [id, makeOptimizer(settings.adam)]));
     const size = config.inputSize;
@@ -217,7 +197,7 @@ export class TrainingSession {
   private static samplers(config: ModelConfig, faces: Record<string, IdentityFaces>, mapsOf: Record<string, FaceMaps[] | undefined>, states: Record<string, SamplerState>): Record<string, FaceSampler> {
     return Object.fromEntries(config.identities.map((id) => {
       const others = config.identities.filter((o) => o !== id).flatMap((o) => faces[o].train.pixels);
-      return [id, new FaceSampler(faces[id].train.pixels, config.inputSize, states[id], mapsOf[id], others)];
+      return [id, new FaceSampler(faces[id].train.pixels, config.inputSize, states[id], mapsOf[id], others, decoderKindOf(config).batchTargets)];
     }));
   }
 

@@ -3,8 +3,8 @@
 // (two Keras models sharing one encoder, each compiled with its own optimizer).
 
 import * as tf from '@tensorflow/tfjs';
-import { autoencode, decoderOf, trainableFor, type Autoencoder } from '../model/builder';
-import { warpLayer, withCoordinates } from '../model/warp-face';
+import { decoderOf, trainableFor, type Autoencoder } from '../model/builder';
+import { decoderKindOf } from '../model/decoders/registry';
 import type { Batch } from './batches';
 import { FusedAdamOptimizer } from '../engine/native/adam';
 import { faceLoss, type LossOptions } from './loss';
@@ -23,17 +23,22 @@ export function makeOptimizer(s: AdamSettings): FusedAdamOptimizer {
   return new FusedAdamOptimizer(s.learningRate, s.beta1, s.beta2);
 }
 
-/** Update the weights on one batch; returns the loss before the update (the caller disposes it). */
+/**
+ * Update the weights on one batch; returns the loss before the update (the caller disposes it).
+ * The loss is the face loss of the decoder's output, plus the decoder kind's own term when it has
+ * one (a warping decoder's pull of its texture coordinates towards the landmarks').
+ */
 export function trainStep(ae: Autoencoder, identity: string, batch: Batch, optimizer: tf.Optimizer, loss: LossOptions): tf.Scalar {
   const vars = trainableFor(ae, identity);
   const decoder = decoderOf(ae, identity);
-  const warp = (loss.coordsWeight ?? 0) > 0 && batch.coords ? warpLayer(decoder) : null;
+  const kind = decoderKindOf(ae.config);
+  // A kind's own weights are loss settings by name (a plain record of numbers and flags).
+  const weight = (name: string) => Number((loss as unknown as Record<string, unknown>)[name] ?? 0);
   const { value, grads } = tf.variableGrads(() => {
-    if (!warp) return faceLoss(autoencode(ae, batch.input, identity, true), batch, loss);
-    // A warping decoder's texture coordinates are pulled towards the landmarks' too.
     const code = ae.encoder.apply(batch.input, { training: true }) as tf.Tensor4D;
-    const [out, coords] = withCoordinates(decoder).apply(code, { training: true }) as tf.Tensor4D[];
-    return faceLoss(out, batch, loss, { value: coords, textureSize: warp.textureSize });
+    const term = kind.lossTerm?.({ decoder, code, targets: batch.targets ?? {}, weight }) ?? null;
+    const face = faceLoss(term ? term.output : (decoder.apply(code, { training: true }) as tf.Tensor4D), batch, loss);
+    return term ? face.add(term.loss) : face;
   }, vars);
   optimizer.applyGradients(grads);
   tf.dispose(grads);

@@ -5,8 +5,8 @@ import * as fs from 'fs';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { autoencodeRgb, decoderOf, type Autoencoder } from '../model/builder';
-import { swapLightOf } from '../model/config';
-import { warpLayer, warpStages } from '../model/warp-face';
+import { swapLightOf } from '../model/decoders/warping';
+import { warpLayer, warpStages } from '../model/decoders/warping-layers';
 import { tensorToImage } from '../util/image';
 import { augmentFace } from '../train/augment';
 import { subset, type FaceSet } from '../data/face-set';
@@ -110,7 +110,7 @@ export async function reconstructionGrid(ae: Autoencoder, faces: Uint8Array[], i
 }
 
 /**
- * How a warping decoder (lib/model/warp-face.ts) makes its faces, for `faces` of anyone: the faces,
+ * How a warping decoder (lib/model/decoders/warping-layers.ts) makes its faces, for `faces` of anyone: the faces,
  * its person's photo (the texture) moved into their pose and expression, the light it puts on it
  * (grey = unchanged, brighter = lit up), and what it outputs. Rows of faces.length, the texture first.
  * `swap`: the faces are another person's, so the light is the swap's (ModelConfig.swapLight of it).

@@ -545,7 +545,7 @@ function cast(addon: NativeAddon): NativeKernel {
 
 /**
  * GatherV2 of whole rows (axis 0, no batch dimensions) of a float32 tensor: the texture reads of a
- * warping decoder (lib/model/warp-face.ts). A plain loop over the typed arrays: the cpu kernel
+ * warping decoder (lib/model/decoders/warping-layers.ts). A plain loop over the typed arrays: the cpu kernel
  * addresses every element through index arrays and took 55 ms of a 195 ms step; this is a copy.
  * Indices out of range fall back to the cpu kernel, which names them.
  */

@@ -1,4 +1,4 @@
-// Where each pixel of a training face lies in its person's texture (lib/model/warp-face.ts), from
+// Where each pixel of a training face lies in its person's texture (lib/model/decoders/warping-layers.ts), from
 // the two faces' landmarks: the 68 points say where the eyes, brows, nose, mouth and jaw of one
 // face are in the other, and between them the map is piecewise affine over a Delaunay
 // triangulation (the face rig's own warp, lib/geometry/piecewise-affine.ts). It is drawn by warping an
@@ -7,9 +7,9 @@
 // it at a fifth of the face's weight (face-maps.ts coordinateWeights).
 
 import * as tf from '@tensorflow/tfjs';
-import type { Point } from '../faces/types';
-import { piecewiseWarp } from '../geometry/piecewise-affine';
-import { triangulate } from '../geometry/triangulate';
+import type { Point } from '../../faces/types';
+import { piecewiseWarp } from '../../geometry/piecewise-affine';
+import { triangulate } from '../../geometry/triangulate';
 
 /** Frame points held in place, so the triangles cover the whole image (corners and edge centres). */
 function framePoints(side: number): Point[] {

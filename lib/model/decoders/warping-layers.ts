@@ -1,4 +1,4 @@
-// A decoder that moves a face instead of painting it from nothing.
+// The layers of the warping decoder (warping.ts): a decoder that moves a face instead of painting it from nothing.
 //
 // The classic decoder paints every pixel of the face from the code. With minutes of training on a
 // CPU it settles on a soft average: the fine detail (eyelids, brows, lip lines) that tells one
@@ -13,7 +13,7 @@
 // than a sharp one slightly off. So this decoder cannot invent what its photo lacks (teeth behind
 // lips that are closed there); it can only move, stretch and relight what is there.
 // Where to read from is learned with help: every training face's landmarks, matched to the
-// texture's, say where each of its pixels lies in the texture (lib/train/texture-coords.ts), and
+// texture's, say where each of its pixels lies in the texture (lib/model/decoders/texture-coords.ts), and
 // the loss pulls the decoder's coordinates towards those. Without that pull the coordinates
 // barely move in minutes and the decoder falls back on its soft painting (measured: see docs/recipes.md).
 // The idea is the one behind X2Face and Deforming Autoencoders (2018). The shared encoder still
@@ -43,25 +43,16 @@ function corners(texture: tf.Tensor3D, x: tf.Tensor3D, y: tf.Tensor3D) {
   const index = (yy: tf.Tensor, xx: tf.Tensor) => yy.mul(t).add(xx).toInt().reshape([-1, 1]) as tf.Tensor2D;
   const idx = [index(y0, x0), index(y0, x1), index(y1, x0), index(y1, x1)];
   const texels = idx.map((i) => tf.gather(flat, i.reshape([-1])).reshape([n, h, w, 3]) as tf.Tensor4D);
-  return { t, idx, texels, fx, fy };
-}
-
-/** Which of the sampler's inputs receive a gradient; the others get zeros, at no cost. Default: both. */
-export interface SamplerGradients {
-  texture?: boolean;
-  coords?: boolean;
+  return { texels, fx, fy };
 }
 
 /**
  * Bilinear sampling: texture [t, t, 3] read at pixel coordinates x, y ([n, s, s] each, in the
- * texture's pixels), clamped to its edge; [n, s, s, 3]. Differentiable in the texture and in x, y
- * (unless `grads` says otherwise). The gradient is written out: the texture's is the output
- * gradient scattered back onto the four texels each point read (weighted as they were), the
- * coordinates' the texture's slope between them. (tfjs's own would also ask for a gradient of the
- * integer gather indices, and fail.)
+ * texture's pixels), clamped to its edge; [n, s, s, 3]. No gradient passes through it: the texture
+ * is a photo kept as it is, and the coordinates learn only from the landmarks' pull (WarpFace.call
+ * says why). tfjs's own gradient would also ask for one of the integer gather indices, and fail.
  */
-export function sampleBilinear(texture: tf.Tensor3D, x: tf.Tensor3D, y: tf.Tensor3D, grads: SamplerGradients = {}): tf.Tensor4D {
-  const { texture: texGrad = true, coords: coordsGrad = true } = grads;
+export function sampleBilinear(texture: tf.Tensor3D, x: tf.Tensor3D, y: tf.Tensor3D): tf.Tensor4D {
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [tex, xs, ys, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
     save([tex, xs, ys]);
@@ -70,30 +61,7 @@ export function sampleBilinear(texture: tf.Tensor3D, x: tf.Tensor3D, y: tf.Tenso
       const top = a.add(b.sub(a).mul(fx)), bottom = c.add(d.sub(c).mul(fx));
       return top.add(bottom.sub(top).mul(fy));
     });
-    return {
-      value,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.tidy(() => {
-        const [stex, sx, sy] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-        if (!texGrad && !coordsGrad) return [tf.zerosLike(stex), tf.zerosLike(sx), tf.zerosLike(sy)];
-        const g = dy as tf.Tensor4D;
-        const { t, idx, texels: [a, b, c, d], fx, fy } = corners(stex, sx, sy);
-        const one = tf.scalar(1);
-        const weights = [one.sub(fx).mul(one.sub(fy)), fx.mul(one.sub(fy)), one.sub(fx).mul(fy), fx.mul(fy)];
-        const dTex = !texGrad
-          ? tf.zerosLike(stex)
-          : weights
-              // scatterND sums repeated indices in one pass (unsortedSegmentSum's cpu kernel is quadratic).
-              .map((wgt, k) => tf.scatterND(idx[k], g.mul(wgt).reshape([-1, 3]), [t * t, 3]))
-              .reduce((p, q) => p.add(q))
-              .reshape([t, t, 3]);
-        if (!coordsGrad) return [dTex, tf.zerosLike(sx), tf.zerosLike(sy)];
-        // Outside the texture the coordinate was clamped: no slope there.
-        const inside = (v: tf.Tensor3D) => v.greaterEqual(0).logicalAnd(v.lessEqual(t - 1)).toFloat();
-        const dx = b.sub(a).mul(one.sub(fy)).add(d.sub(c).mul(fy)).mul(g).sum(-1).mul(inside(sx));
-        const dyy = c.sub(a).mul(one.sub(fx)).add(d.sub(b).mul(fx)).mul(g).sum(-1).mul(inside(sy));
-        return [dTex, dx, dyy];
-      }),
-    };
+    return { value, gradFunc: (_: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => saved.map((t) => tf.zerosLike(t)) };
   });
   return op(texture, x, y) as tf.Tensor4D;
 }
@@ -102,10 +70,10 @@ export function sampleBilinear(texture: tf.Tensor3D, x: tf.Tensor3D, y: tf.Tenso
  * A texture [t, t, 3] read at coordinates [n, s, s, 2] (x, y in its pixels): sampleBilinear on the
  * two channels; [n, s, s, 3].
  */
-export function readTexture(texture: tf.Tensor3D, coords: tf.Tensor4D, grads: SamplerGradients = {}): tf.Tensor4D {
+export function readTexture(texture: tf.Tensor3D, coords: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
     const at = (k: number) => coords.slice([0, 0, 0, k], [-1, -1, -1, 1]).squeeze([3]) as tf.Tensor3D;
-    return sampleBilinear(texture, at(0), at(1), grads);
+    return sampleBilinear(texture, at(0), at(1));
   });
 }
 
@@ -227,8 +195,8 @@ export class WarpFace extends tf.layers.Layer {
       // The image's error does not move the coordinates: only the landmarks' pull does. Left to
       // the image loss they learned a jittered field that smears the texture like frosted glass,
       // the closest a moved photo can come to the soft average L1 and SSIM prefer.
-      // Nor does it change the photo (it is no weight to train), so the sampler has no gradient to compute.
-      const moved = readTexture(this.texture(), coords, { texture: false, coords: false });
+      // Nor does it change the photo (it is no weight to train): the sampler passes no gradient.
+      const moved = readTexture(this.texture(), coords);
       return moved.mul(lightOf(gainRaw)).clipByValue(0, 1);
     });
   }

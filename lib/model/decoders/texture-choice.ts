@@ -1,4 +1,4 @@
-// Which of a person's training faces a warping decoder keeps as its photo (lib/model/warp-face.ts).
+// Which of a person's training faces a warping decoder keeps as its photo (lib/model/decoders/warping-layers.ts).
 //
 // The most typical face in pixels has the average pose, expression and light, which is what the
 // flow finds easiest to move; but it is not always the person's most recognisable look, and every
@@ -10,12 +10,12 @@
 // person's mean descriptor. Only training faces are used: the held-out ones stay unseen.
 
 import * as tf from '@tensorflow/tfjs';
-import { descriptorDistance, faceDescriptor, meanDescriptor } from '../faces/recognition';
-import type { Point } from '../faces/types';
-import { eachFace } from '../metrics/landmarks';
-import { median } from '../util/stats';
-import { readTexture, textureCandidates, type TextureSource } from '../model/warp-face';
-import { facesToTensor } from '../data/face-set';
+import { descriptorDistance, faceDescriptor, meanDescriptor } from '../../faces/recognition';
+import type { Point } from '../../faces/types';
+import { eachFace } from '../../metrics/landmarks';
+import { median } from '../../util/stats';
+import { readTexture, textureCandidates, type TextureSource } from './warping-layers';
+import { facesToTensor } from '../../data/face-set';
 import { coordinateTensor } from './texture-coords';
 
 export interface TextureChoiceOptions {
