@@ -12,6 +12,7 @@ import { augmentFace } from '../train/augment';
 import { subset, type FaceSet } from '../data/face-set';
 import { facesToTensor } from '../data/face-set';
 import { Rng } from '../util/rng';
+import { median } from '../util/stats';
 import { divergenceAdvice, runTraining } from '../train/run';
 import { identityMaps, type TrainingSession } from '../train/session';
 import type { TrainSettings } from '../train/settings';
@@ -65,6 +66,7 @@ export async function trainWatched(
   const shown = liveDisplay();
   const started = Date.now(), from = session.step, target = session.step + budget.steps;
   session.beginCycle({ untilStep: target, seconds: budget.minutes * 60 }, { continueSaved: false });
+  let shownAt = session.history.length;
   const r = await runTraining(session, {
     steps: target,
     seconds: budget.minutes * 60,
@@ -77,10 +79,11 @@ export async function trainWatched(
       call: async () => {
         const point: WatchPoint = { step: session.step, loss: lastLoss(session), checkpoint: await session.saveCheckpoint(), preview: await session.writePreview() };
         shown.png(await picture(point));
+        const speed = median(session.history.slice(shownAt).map((e) => e.facesPerSecond));
+        shownAt = session.history.length;
         if (session.diverged) return;
-        const entry = session.history.at(-1);
         const loss = Object.entries(point.loss).map(([id, l]) => `${id.toUpperCase()} ${l === null ? '-' : l.toFixed(4)}`).join(', ');
-        log(`step ${point.step}: loss ${loss} (${(entry?.facesPerSecond ?? 0).toFixed(1)} faces/s), checkpoint saved`);
+        log(`step ${point.step}: loss ${loss} (${speed.toFixed(1)} faces/s), checkpoint saved`);
       },
     },
   });
