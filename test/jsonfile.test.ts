@@ -161,6 +161,13 @@ test('a corrupt checkpoint state.json or config.json: loading fails with one lin
 
   const config = path.join(ckpt, CONFIG_JSON);
   const text = fs.readFileSync(config, 'utf8');
+  // A checkpoint records each file's size and checksum: an edited config.json is damaged, by name.
+  fs.writeFileSync(config, text.replace(/"inputSize": 16/, '"inputSize": 32'));
+  await assert.rejects(loadCheckpoint(ckpt), (e: Error) => e instanceof CorruptFile && e.file === config && /sha256 differs/.test(e.message));
+  // One saved before checksums were recorded is read through config.json's schema instead.
+  const unverified = JSON.parse(good) as Record<string, unknown>;
+  delete unverified.files;
+  fs.writeFileSync(state, JSON.stringify(unverified));
   fs.writeFileSync(config, text.replace(/"inputSize": 16/, '"inputSize": "16"'));
   await assert.rejects(loadCheckpoint(ckpt), (e: Error) => e instanceof CorruptFile && e.file === config && /at inputSize: expected number/.test(e.message));
   fs.writeFileSync(config, text.replace(/"inputSize": 16/, '"inputSize": 15'));
