@@ -10,17 +10,10 @@
 
 import { z } from 'zod';
 import { schemaFor, type ShapeOf } from '../util/jsonfile';
+import type { LrSchedule } from './settings-schema';
 
-export interface LrSchedule {
-  /** 'constant': the peak rate throughout; 'cosine': warm-up, then a cosine decay to the floor. */
-  shape: 'constant' | 'cosine';
-  /** Share of a cycle spent warming up linearly from the floor to the peak. */
-  warmup: number;
-  /** The rate at the end of a cycle, as a share of its peak. */
-  floor: number;
-  /** Each further cycle's peak, as a share of the previous one's. */
-  restart: number;
-}
+// Declared once, as a schema: lib/train/settings-schema.ts.
+export type { LrSchedule } from './settings-schema';
 
 export const CONSTANT_LR: LrSchedule = { shape: 'constant', warmup: 0, floor: 1, restart: 1 };
 

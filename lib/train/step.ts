@@ -8,12 +8,10 @@ import { warpLayer, withCoordinates } from '../model/warp-face';
 import type { Batch } from './batches';
 import { FusedAdamOptimizer } from '../engine/native/adam';
 import { faceLoss, type LossOptions } from './loss';
+import type { AdamSettings } from './settings-schema';
 
-export interface AdamSettings {
-  learningRate: number;
-  beta1: number;
-  beta2: number;
-}
+// Declared once, as a schema: lib/train/settings-schema.ts.
+export type { AdamSettings } from './settings-schema';
 
 /** The classic settings: Adam(lr=5e-5, beta_1=0.5, beta_2=0.999). */
 export const CLASSIC_ADAM: AdamSettings = { learningRate: 5e-5, beta1: 0.5, beta2: 0.999 };
