@@ -8,6 +8,7 @@ import type { AddressInfo } from 'net';
 import * as path from 'path';
 import { scrapeCommand } from '../lib/commands/scrape';
 import { UsageError } from '../lib/commands/command';
+import { commandValues } from '../lib/cli';
 import { scrape } from '../lib/scrape/downloader';
 import { ProviderUnreachable } from '../lib/scrape/provider';
 import { createProvider } from '../lib/scrape/providers';
@@ -83,8 +84,9 @@ test('bad usage is refused with a one-line reason; the CLI exits 2', async () =>
     [{ query: 'x', out: root, limit: '0' }, /--limit must be an integer/],
     [{ query: 'x', out: root, 'base-url': 'not a url' }, /--base-url is not a URL/],
   ];
+  // Through the option declarations, as the CLI parses them (a bad --limit is refused there).
   for (const [values, message] of cases)
-    await assert.rejects(scrapeCommand.run(values), (e: Error) => e instanceof UsageError && message.test(e.message) && !e.message.includes('\n'));
+    await assert.rejects(async () => scrapeCommand.run(commandValues('scrape', Object.entries(values).flatMap(([k, v]) => [`--${k}`, v]))), (e: Error) => e instanceof UsageError && message.test(e.message) && !e.message.includes('\n'));
   const r = await runCliAsync(['scrape', '--provider', 'flickr', '--query', 'x', '--out', root, '--json']);
   assert.equal(r.status, 2, r.stderr);
   assert.equal(r.stderr.trim().split('\n').length, 1);

@@ -173,3 +173,27 @@ test('one set of defaults: train, bench --quality, chapter 03 and the demo all s
   assert.doesNotMatch(code, /learningRate:\s*[0-9]/, 'and hard-codes no learning rate of its own');
   for (const f of ['lib/commands/train.ts', 'lib/commands/bench.ts']) assert.match(readFileSync(path.join(PROJECT_ROOT, f), 'utf8'), /DEFAULT_RECIPE/, f);
 });
+
+test("the CLI's model and training defaults are the notebooks': train with no recipe flags resolves what chapter 03's configuration cell does", async () => {
+  const { commandValues } = await import('../lib/cli');
+  const { trainRecipe } = await import('../lib/commands/train');
+  const ts = await import('typescript');
+  // The CLI: `deepfake-lab train --a A --b B --model M`, parsed through its option declarations.
+  const cli = trainRecipe(commandValues('train', ['--a', 'A', '--b', 'B', '--model', 'M']) as Parameters<typeof trainRecipe>[0]);
+  // The notebook: its configuration cell's recipe and overrides (the demo profile), and the call it makes with them.
+  const nb = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'notebooks', '03-autoencoder.ipynb'), 'utf8')) as { cells: Array<{ cell_type: string; source: string[] }> };
+  const cell = nb.cells.map((c) => c.source.join('')).find((s) => s.includes('const CONFIG = {'))!;
+  assert.ok(cell, 'the configuration cell');
+  assert.match(cell, /const RECIPE = resolveRecipe\(CONFIG\.recipe, CONFIG\.overrides\);/);
+  assert.match(cell, /const MODEL = CONFIG\.tinyModel \? .* : RECIPE\.config;/);
+  const field = (name: string) => cell.match(new RegExp(`^  ${name}: (.*),$`, 'm'))?.[1];
+  const code = ts.transpileModule(`return { recipe: ${field('recipe')}, overrides: ${field('overrides')}, tinyModel: ${field('tinyModel')} };`, {}).outputText;
+  // Evaluated as the notebook runs by default (DEEPFAKE_NB_PROFILE unset: demo, SMALL false).
+  const config = new Function('DEFAULT_RECIPE', 'SMALL', code)(DEFAULT_RECIPE, false) as { recipe: typeof DEFAULT_RECIPE; overrides: object; tinyModel: boolean };
+  assert.equal(config.tinyModel, false);
+  const notebook = resolveRecipe(config.recipe, config.overrides);
+  assert.deepEqual(cli.config, notebook.config);
+  assert.deepEqual(cli.settings, notebook.settings);
+  // And both are the default recipe with nothing on top.
+  assert.deepEqual(cli.settings.recipe, { name: DEFAULT_RECIPE, overrides: {} });
+});

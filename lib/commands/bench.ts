@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { z } from 'zod';
-import { BACKENDS, describeChoice, initBackend, isBackendName } from '../engine/backend';
+import { BACKENDS, describeChoice, initBackend } from '../engine/backend';
 import { formatProfile, type KernelProfile } from '../benchmark/kernel-profile';
 import { matmulGflops, trainingWorkload, type TrainSpeed } from '../benchmark/train-speed';
 import { median } from '../util/stats';
@@ -21,12 +21,35 @@ import { PROJECT_ROOT } from '../util/project';
 import { writeQualityChart } from '../viz/charts';
 import { builtinData, describeEntry, folderData, runQualityBenchmark } from '../benchmark/quality';
 import { DEFAULT_RECIPE, recipeNames, type RecipeName } from '../train/recipes';
-import { intOption, numberOption, UsageError, type Command, type Values } from './command';
-import { precisionOption, RECIPE_OPTIONS, RECIPE_USAGE, recipeOption, recipeOverrides } from './recipe-options';
+import { defineCommand, UsageError } from './command';
+import { choice, flag, int, num, parseValue, text, texts, type ValuesOf } from './options';
+import { PRECISION_OPTION, RECIPE_OPTIONS, recipeOption, recipeOverrides } from './recipe-options';
 
-const USAGE =
-  'deepfake-lab bench [--presets lite,original] [--batch 16[,64]] [--backend NAME] [--steps 5] [--runs 1] [--reference torch] [--precision fp32|bf16|fp32,bf16|all] [--profile] [--no-extract] [--json]\n' +
-  `       deepfake-lab bench --quality [--minutes 10] [--recipe NAME ...|all] [--a DIR --b DIR | --count 300 --pairs 64] [--seed 1] [--cache DIR] [--out DIR] [--no-photos] [--precision fp32|bf16] ${RECIPE_USAGE} [--json]`;
+const OPTIONS = {
+  presets: text('LIST', 'model presets to time, comma-separated (default lite,original)'),
+  steps: int('N', 'timed steps per run', { min: 1, max: 1000, default: 5 }),
+  reference: choice(['torch'], 'time PyTorch on the same model, side by side'),
+  runs: int('N', 'runs, alternating ours and the reference (the median is reported)', { min: 1, max: 20, default: 1 }),
+  profile: flag('time each kernel of the first run'),
+  precision: text('P', 'fp32, bf16, fp32,bf16 or all (default fp32); with --quality fp32 or bf16'),
+  backend: choice(BACKENDS, 'the TensorFlow.js backend to time'),
+  'no-extract': flag('skip the extraction timing'),
+  quality: flag('instead: train recipes for the same budget and score their swaps'),
+  minutes: num('M', '--quality: minutes of training per recipe', { min: 0.01, max: 24 * 60, default: 10 }),
+  recipe: texts('NAME', '--quality: a recipe to train (repeatable, or all; default the default recipe)'),
+  a: text('DIR', '--quality: aligned faces of A (default the built-in people)'),
+  b: text('DIR', '--quality: aligned faces of B'),
+  seed: int('S', '--quality: random seed', { min: 0, max: 2 ** 31 - 1, default: 1 }),
+  cache: text('DIR', '--quality: where trained recipes are cached (default data/cache/quality)'),
+  out: text('DIR', '--quality: where the grid and chart go (default output/bench-quality)'),
+  'no-photos': flag('--quality: no grid of swapped photos'),
+  count: int('N', '--quality: photos per built-in person', { min: 10, max: 100000, default: 300 }),
+  pairs: int('N', '--quality: ground-truth pairs of the built-in people', { min: 1, max: 100000, default: 64 }),
+  ...RECIPE_OPTIONS,
+  // Speed: batch sizes to time (16,64); --quality: the recipe's batch override (RECIPE_OPTIONS.batch).
+  batch: text('N[,N]', 'speed: batch sizes, comma-separated (default 16); --quality: faces per identity per step (1 to 4096)'),
+};
+type BenchValues = ValuesOf<typeof OPTIONS>;
 
 type Measured = TrainSpeed & { peakRssMB?: number; profile?: KernelProfile; precision?: Precision; convImplementation?: string | null };
 interface Reference { preset: string; batch: number; facesPerSecond?: number; stepMs?: number; threads?: number; torch?: string; error?: string }
@@ -171,38 +194,15 @@ async function extractionSpeed(): Promise<ExtractionSpeed> {
   }
 }
 
-export const benchCommand: Command = {
+export const benchCommand = defineCommand({
   summary: 'measure training and extraction speed (optionally against PyTorch)',
-  usage: USAGE,
-  options: {
-    presets: { type: 'string' },
-    batch: { type: 'string' },
-    steps: { type: 'string' },
-    reference: { type: 'string' },
-    runs: { type: 'string' },
-    profile: { type: 'boolean', default: false },
-    precision: { type: 'string' },
-    backend: { type: 'string' },
-    'no-extract': { type: 'boolean', default: false },
-    quality: { type: 'boolean', default: false },
-    minutes: { type: 'string' },
-    recipe: { type: 'string', multiple: true },
-    a: { type: 'string' },
-    b: { type: 'string' },
-    seed: { type: 'string' },
-    cache: { type: 'string' },
-    out: { type: 'string' },
-    'no-photos': { type: 'boolean', default: false },
-    count: { type: 'string' },
-    pairs: { type: 'string' },
-    ...RECIPE_OPTIONS,
-  },
+  notes: 'Two forms: speed (--presets, --batch, --reference torch, --runs, --precision) and --quality (--minutes, --recipe, the recipe options).',
+  options: OPTIONS,
   async run(values) {
     if (values.quality) return qualityBench(values);
-    const presets = ((values.presets as string | undefined) ?? 'lite,original').split(',').map((s) => s.trim());
+    const presets = (values.presets ?? 'lite,original').split(',').map((s) => s.trim());
     for (const p of presets) if (!isPresetName(p)) throw new UsageError(`--presets: unknown preset ${p}`);
-    const reference = values.reference as string | undefined;
-    if (reference !== undefined && reference !== 'torch') throw new UsageError(`--reference must be torch, got ${reference}`);
+    const reference = values.reference;
     // Several batch sizes (--batch 16,64) and a backend (--backend webgpu) in one command: every case
     // a GPU needs measured. With one batch the result's keys are the preset names, as always;
     // with several, "preset@batch".
@@ -211,17 +211,12 @@ export const benchCommand: Command = {
       if (!Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError(`--batch must be whole numbers from 1 to 1024 (comma-separated), got ${b}`);
       return n;
     });
-    if (values.backend !== undefined) {
-      const b = String(values.backend);
-      if (!isBackendName(b)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got ${b}`);
-      process.env.DEEPFAKE_BACKEND = b; // this process and its workers
-    }
+    if (values.backend !== undefined) process.env.DEEPFAKE_BACKEND = values.backend; // this process and its workers
     const keyOf = (c: { preset: string; batch: number }) => (batches.length > 1 ? `${c.preset}@${c.batch}` : c.preset);
     const cases = presets.flatMap((preset) => batches.map((batch) => ({ preset, batch, key: keyOf({ preset, batch }) })));
-    const steps = intOption(values, 'steps', 5, 1, 1000);
-    const runs = intOption(values, 'runs', 1, 1, 20);
+    const { steps, runs } = values;
     // `all`: fp32, and bf16 where it can run (npm run bench), so one command says whether it pays here.
-    const asked = (values.precision as string | undefined) ?? 'fp32';
+    const asked = values.precision ?? 'fp32';
     const precisions = asked === 'all' ? ['fp32', 'bf16'] : [...new Set(asked.split(',').map((p) => p.trim()))];
     for (const p of precisions) if (!isPrecision(p)) throw new UsageError(`--precision must be fp32, bf16, fp32,bf16 or all, got ${p}`);
     const choice = await initBackend({ calibration: { workload: trainingWorkload() } });
@@ -246,7 +241,7 @@ export const benchCommand: Command = {
       for (const { preset, batch, key } of cases) {
         for (const precision of precisions as Precision[]) {
           log(`${runs > 1 ? `run ${run}/${runs}: ` : ''}training ${preset}${precisions.length > 1 || precision !== 'fp32' ? ` in ${precision}` : ''}, batch ${batch}, ${steps} timed steps after ${WARMUP_SECONDS} s of warm-up...`);
-          const m = await runWorker(preset, batch, steps, values.profile === true && run === 1, precision);
+          const m = await runWorker(preset, batch, steps, values.profile && run === 1, precision);
           ((oursAt[precision] ??= {})[key] ??= []).push(m);
         }
         ours[key] = oursAt[precisions[0]!]![key]!;
@@ -341,27 +336,28 @@ export const benchCommand: Command = {
     ].join('\n');
     return { result, text };
   },
-};
+});
 
 /** `bench --quality`: train recipes for the same budget and score their swaps (lib/benchmark/quality.ts). */
-async function qualityBench(values: Values) {
-  const minutes = numberOption(values, 'minutes', 10, 0.01, 24 * 60);
-  const seed = intOption(values, 'seed', 1, 0, 2 ** 31 - 1);
-  const given = (values.recipe as string[] | undefined) ?? [];
+async function qualityBench(values: BenchValues) {
+  const { minutes, seed } = values;
+  const given = values.recipe;
   const recipes: RecipeName[] = given.includes('all') ? recipeNames() : given.length ? [...new Set(given.map(recipeOption))] : [DEFAULT_RECIPE];
-  const a = values.a as string | undefined, b = values.b as string | undefined;
+  const { a, b } = values;
   if ((a === undefined) !== (b === undefined)) throw new UsageError('--a and --b go together (two folders of aligned faces)');
   for (const dir of [a, b]) if (dir !== undefined && !(fs.existsSync(dir) && fs.statSync(dir).isDirectory())) throw new UsageError(`${dir} is not a folder`);
-  const cacheDir = path.resolve((values.cache as string | undefined) ?? path.join(PROJECT_ROOT, 'data', 'cache', 'quality'));
-  const outDir = path.resolve((values.out as string | undefined) ?? path.join(PROJECT_ROOT, 'output', 'bench-quality'));
-  const precision = precisionOption(values);
+  const cacheDir = path.resolve(values.cache ?? path.join(PROJECT_ROOT, 'data', 'cache', 'quality'));
+  const outDir = path.resolve(values.out ?? path.join(PROJECT_ROOT, 'output', 'bench-quality'));
+  const precision = values.precision === undefined ? undefined : (parseValue('precision', PRECISION_OPTION, values.precision) as Precision);
+  // --batch here is the recipe's batch size (one integer), not the speed benchmark's list.
+  const overrides = { ...recipeOverrides({ ...values, batch: values.batch === undefined ? undefined : parseValue('batch', RECIPE_OPTIONS.batch!, values.batch) }), precision };
   const choice = await initBackend({ calibration: { workload: trainingWorkload() } });
   const unavailable = precision === 'bf16' ? bf16Unavailable() : null;
   if (unavailable) throw new UsageError(unavailable);
   const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
   log(describeChoice(choice));
   // The built-in people: photos per person and truth pairs (rendered and extracted once per size).
-  const count = intOption(values, 'count', 300, 10, 100000), pairs = intOption(values, 'pairs', 64, 1, 100000);
+  const { count, pairs } = values;
   const data = a !== undefined && b !== undefined ? folderData(a, b) : await builtinData(cacheDir, { count, pairs, log });
   const stop = new AbortController();
   const onSignal = () => {
@@ -372,8 +368,8 @@ async function qualityBench(values: Values) {
   process.once('SIGTERM', onSignal);
   try {
     const report = await runQualityBenchmark({
-      recipes, minutes, seed, overrides: { ...recipeOverrides(values), precision }, data, cacheDir, outDir,
-      photos: values['no-photos'] !== true, signal: stop.signal, log,
+      recipes, minutes, seed, overrides, data, cacheDir, outDir,
+      photos: !values['no-photos'], signal: stop.signal, log,
     });
     const chart = await writeQualityChart(path.join(outDir, 'quality-chart.html'), report.quality);
     const text = [

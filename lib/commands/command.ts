@@ -1,18 +1,13 @@
 // What a CLI command is. Each command lives in its own file in this folder and is listed in
-// lib/cli.ts; cli.ts parses options, prints the result and maps errors to exit codes.
+// lib/cli.ts; cli.ts parses options (declared in lib/commands/options.ts), prints the result and
+// maps errors to exit codes.
 
 import * as fs from 'fs';
-import type { ParseArgsConfig } from 'util';
+import { OutputNotWritable } from './errors';
+import type { Options, Values, ValuesOf } from './options';
 
-/** Bad usage or unusable input: exit status 2 with this one-line message. */
-export class UsageError extends Error {}
-
-/** An output folder that cannot be written: exit 2, said as `<command>: cannot write to DIR (why)`. */
-export class OutputNotWritable extends UsageError {
-  constructor(readonly command: string, readonly dir: string, reason: string) {
-    super(`cannot write to ${dir} (${reason})`);
-  }
-}
+export { OutputNotWritable, UsageError } from './errors';
+export type { Options, Values } from './options';
 
 function reasonOf(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
@@ -37,9 +32,6 @@ export function ensureWritableDir(command: string, dir: string): void {
   }
 }
 
-export type Options = NonNullable<ParseArgsConfig['options']>;
-export type Values = Record<string, string | boolean | string[] | undefined>;
-
 export interface CommandResult {
   /** The JSON object printed as the last stdout line with --json. */
   result: object;
@@ -50,35 +42,16 @@ export interface CommandResult {
 
 export interface Command {
   summary: string;
-  usage: string;
-  /** util.parseArgs options (--json and --help are added for every command). */
+  /** One declaration per option (--json and --help are added for every command). */
   options: Options;
+  /** Lines shown after the options in --help (what an argument may be, other forms of the command). */
+  notes?: string;
+  /** Run with checked values (lib/commands/options.ts checkValues). */
   run(values: Values): Promise<CommandResult>;
 }
 
-/** A required string option, or a UsageError naming it. */
-export function requireString(values: Values, name: string, usage: string): string {
-  const v = values[name];
-  if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required (usage: ${usage})`);
-  return v;
-}
-
-/** An optional integer option within [min, max], or a UsageError. */
-export function intOption(values: Values, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  const v = values[name];
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (typeof v !== 'string' || !Number.isInteger(n) || n < min || n > max)
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${String(v)}`);
-  return n;
-}
-
-/** An optional number option within [min, max], or a UsageError. */
-export function numberOption(values: Values, name: string, fallback: number, min: number, max: number): number {
-  const v = values[name];
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n < min || n > max)
-    throw new UsageError(`--${name} must be a number from ${min} to ${max}, got ${String(v)}`);
-  return n;
+/** A command whose run() sees its options' own types (ValuesOf), listed in lib/cli.ts as a Command. */
+export function defineCommand<O extends Options>(c: { summary: string; options: O; notes?: string; run(values: ValuesOf<O>): Promise<CommandResult> }): Command {
+  // The values come from checkValues over these same declarations, so they have these types.
+  return { ...c, run: (values) => c.run(values as ValuesOf<O>) };
 }

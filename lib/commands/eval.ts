@@ -12,16 +12,26 @@ import { evaluateModel } from '../train/evaluate';
 import { compareRuns, type RunComparison } from '../lab/runs';
 import { writeRunComparisonPage } from '../viz/runs';
 import { CorruptFile } from '../util/jsonfile';
-import { intOption, numberOption, requireString, UsageError, type Command, type CommandResult, type Values } from './command';
+import { defineCommand, UsageError, type CommandResult } from './command';
+import { int, num, text, texts, type ValuesOf } from './options';
 import { createDetector } from '../faces/extract';
 import { loadSwapModel } from '../swap/model';
 import { ffmpegMissing, probeVideo, VideoRefused } from '../util/ffmpeg';
 import { measureVideo, truthClipOf } from '../video/measure';
 import { DEFAULT_SMOOTH } from '../video/smooth';
 
-const USAGE =
-  'deepfake-lab eval --model DIR [--model DIR ...] --a DIR --b DIR [--truth DIR] [--max-faces N] [--preview FILE] [--json]\n' +
-  '       deepfake-lab eval --model DIR --video CLIP [--truth CLIP] [--to b] [--smooth 0.5] [--json]   (temporal metrics of a video swap)';
+const OPTIONS = {
+  model: texts('DIR', 'a trained model folder; give several to compare them on the same faces'),
+  a: text('DIR', 'aligned faces of identity A (its held-out share is scored)'),
+  b: text('DIR', 'aligned faces of identity B'),
+  'max-faces': int('N', 'faces scored per identity', { min: 1, default: 1000 }),
+  preview: text('FILE', 'where the swap preview (or the comparison grid) goes'),
+  truth: text('DIR|CLIP', 'ground truth from deepfake-lab samples: its folder, or with --video its truth clip'),
+  video: text('CLIP', 'temporal metrics of a video swap instead (needs --model only)'),
+  to: text('ID', "with --video: the identity to swap to (default the model's last)"),
+  smooth: num('S', 'with --video: landmark smoothing (0 off, 1 strongest)', { min: 0, max: 1, default: DEFAULT_SMOOTH.strength }),
+};
+type EvalValues = ValuesOf<typeof OPTIONS>;
 
 /** The crop geometry a faces folder was extracted with (its alignments.json), else extraction's default. */
 function extractionGeometry(facesDir: string): CropGeometry {
@@ -38,28 +48,19 @@ function truthOption(dir: string): string {
   }
 }
 
-export const evalCommand: Command = {
+export const evalCommand = defineCommand({
   summary: 'measure reconstruction and swap quality',
-  usage: USAGE,
-  options: {
-    model: { type: 'string', multiple: true },
-    a: { type: 'string' },
-    b: { type: 'string' },
-    'max-faces': { type: 'string' },
-    preview: { type: 'string' },
-    truth: { type: 'string' },
-    video: { type: 'string' },
-    to: { type: 'string' },
-    smooth: { type: 'string' },
-  },
+  notes: 'Two forms: --model DIR [--model DIR ...] --a DIR --b DIR (faces), or --model DIR --video CLIP (a video swap).',
+  options: OPTIONS,
   async run(values) {
-    const models = Array.isArray(values.model) ? values.model.filter((m) => m !== '') : [];
-    if (models.length === 0) throw new UsageError(`--model is required (usage: ${USAGE})`);
-    if (typeof values.video === 'string') return videoCommand(models[0]!, values.video, values);
-    const a = requireString(values, 'a', USAGE);
-    const b = requireString(values, 'b', USAGE);
-    const maxFaces = intOption(values, 'max-faces', 1000, 1);
-    const truth = typeof values.truth === 'string' ? truthOption(values.truth) : null;
+    const models = values.model.filter((m) => m !== '');
+    if (models.length === 0) throw new UsageError('--model is required (see deepfake-lab eval --help)');
+    if (values.video !== undefined) return videoCommand(models[0]!, values.video, values);
+    const { a, b } = values;
+    if (a === undefined || a === '') throw new UsageError('--a is required (see deepfake-lab eval --help)');
+    if (b === undefined || b === '') throw new UsageError('--b is required (see deepfake-lab eval --help)');
+    const maxFaces = values['max-faces'];
+    const truth = values.truth !== undefined ? truthOption(values.truth) : null;
     const choice = await initBackend();
     // Ground-truth pairs, aligned the way the --a faces were extracted.
     const truthLoader = truth !== null ? (size: number, cropFraction: number) => loadTruthFaces(truth, { geometry: extractionGeometry(a), size, cropFraction, max: maxFaces }) : undefined;
@@ -71,7 +72,7 @@ export const evalCommand: Command = {
       data: { a, b },
       maxFaces,
       swapMetrics: faceApiSwapMetrics,
-      previewFile: typeof values.preview === 'string' ? values.preview : undefined,
+      previewFile: values.preview,
       truth: truthLoader,
     }));
     const r = report.reconstruction;
@@ -94,13 +95,13 @@ export const evalCommand: Command = {
     ].join('\n');
     return { result: { ...report, backend: choice.backend }, text };
   },
-};
+});
 
 /** `eval --video`: swap the clip twice in memory (per-frame and smoothed landmarks) and measure both. */
-async function videoCommand(modelDir: string, clip: string, values: Values): Promise<CommandResult> {
+async function videoCommand(modelDir: string, clip: string, values: EvalValues): Promise<CommandResult> {
   const missing = ffmpegMissing();
   if (missing) throw new UsageError(missing);
-  const truth = typeof values.truth === 'string' ? values.truth : null;
+  const truth = values.truth ?? null;
   for (const [name, file] of [['video', clip], ['truth', truth]] as const) {
     if (file === null) continue;
     try {
@@ -120,9 +121,9 @@ async function videoCommand(modelDir: string, clip: string, values: Values): Pro
   const choice = await initBackend();
   const model = await asUsage(() => loadSwapModel(modelDir, { log: (line) => process.stderr.write(`eval: ${line}\n`) }));
   try {
-    const to = typeof values.to === 'string' ? values.to : model.identities[model.identities.length - 1]!;
+    const to = values.to ?? model.identities[model.identities.length - 1]!;
     if (!model.identities.includes(to)) throw new UsageError(`--to must be one of the model's identities (${model.identities.join(', ')}), got ${to}`);
-    const smooth = { strength: numberOption(values, 'smooth', DEFAULT_SMOOTH.strength, 0, 1) };
+    const smooth = { strength: values.smooth };
     const detector = await createDetector('ssd', 0.5);
     const temporal = await asUsage(() => measureVideo(model, clip, { to, detector, person: null, minScore: 0.5, minFace: 40, smooth, swap: {}, truth, progressStream: process.stderr }));
     const fmt = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
@@ -151,8 +152,8 @@ async function asUsage<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** Several models on the same faces: JSON `runs[]` (the top level stays the first model's), a grid and a page. */
-async function compareCommand(models: string[], values: Values, faces: { a: string; b: string }, maxFaces: number, truth: Parameters<typeof evaluateModel>[0]['truth'], backend: string): Promise<CommandResult> {
-  const gridFile = typeof values.preview === 'string' ? path.resolve(values.preview) : path.join(path.resolve(models[0]!), 'previews', 'compare.png');
+async function compareCommand(models: string[], values: EvalValues, faces: { a: string; b: string }, maxFaces: number, truth: Parameters<typeof evaluateModel>[0]['truth'], backend: string): Promise<CommandResult> {
+  const gridFile = values.preview !== undefined ? path.resolve(values.preview) : path.join(path.resolve(models[0]!), 'previews', 'compare.png');
   const c: RunComparison = await asUsage(() => compareRuns(models, { faces, maxFaces, swapMetrics: faceApiSwapMetrics, truth, gridFile, warn: (line) => process.stderr.write(line + '\n') }));
   const page = await writeRunComparisonPage(gridFile.replace(/\.png$/i, '') + '.html', c);
   const runs = c.runs.map((r) => ({ model: r.modelDir, name: r.name, minutes: r.minutes, ...r.eval, settings: r.settings }));

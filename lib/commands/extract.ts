@@ -1,10 +1,7 @@
 import * as fs from 'fs';
 import { DEFAULT_EXTRACT, extractFaces, type ExtractSummary } from '../faces/extract';
-import { ensureWritableDir, UsageError, intOption, numberOption, requireString, type Command } from './command';
-
-const USAGE =
-  'deepfake-lab extract --in DIR --out DIR [--size 256] [--margin 0.2] [--detector ssd|tiny] [--identity off|dominant|FILE] ' +
-  '[--min-score 0.5] [--min-face 40] [--min-sharpness 15] [--max-yaw 60] [--json]';
+import { defineCommand, ensureWritableDir, UsageError } from './command';
+import { choice, int, num, text } from './options';
 
 function format(r: ExtractSummary): string {
   const skipped = Object.entries(r.skipped).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
@@ -16,28 +13,24 @@ function format(r: ExtractSummary): string {
   ].join('\n');
 }
 
-export const extractCommand: Command = {
+export const extractCommand = defineCommand({
   summary: 'detect, align and crop faces from a folder of photos',
-  usage: USAGE,
   options: {
-    in: { type: 'string' },
-    out: { type: 'string' },
-    size: { type: 'string' },
-    margin: { type: 'string' },
-    detector: { type: 'string' },
-    identity: { type: 'string' },
-    'min-score': { type: 'string' },
-    'min-face': { type: 'string' },
-    'min-sharpness': { type: 'string' },
-    'max-yaw': { type: 'string' },
+    in: text('DIR', 'folder of photos', { required: true }),
+    out: text('DIR', 'where the aligned faces and alignments.json go', { required: true }),
+    size: int('PX', 'side of each aligned face', { min: 32, max: 2048, default: DEFAULT_EXTRACT.size }),
+    margin: num('F', 'margin around the face, as a fraction of the crop', { min: 0, max: 0.45, default: DEFAULT_EXTRACT.margin }),
+    detector: choice(['ssd', 'tiny'], 'face detector', DEFAULT_EXTRACT.detector),
+    identity: text('off|dominant|FILE', 'keep one person: off, the dominant face, or the person in a reference photo (default off)'),
+    'min-score': num('S', 'lowest detection score kept', { min: 0, max: 1, default: DEFAULT_EXTRACT.minScore }),
+    'min-face': num('PX', 'smallest face side kept', { min: 0, max: 10000, default: DEFAULT_EXTRACT.minFace }),
+    'min-sharpness': num('V', 'lowest Laplacian variance kept (blur filter)', { min: 0, max: 1e9, default: DEFAULT_EXTRACT.minSharpness }),
+    'max-yaw': num('DEG', 'largest head turn kept', { min: 0, max: 90, default: DEFAULT_EXTRACT.maxYaw }),
   },
   async run(values) {
-    const inDir = requireString(values, 'in', USAGE);
-    const outDir = requireString(values, 'out', USAGE);
+    const { in: inDir, out: outDir, detector } = values;
     if (!fs.existsSync(inDir) || !fs.statSync(inDir).isDirectory()) throw new UsageError(`--in ${inDir}: not a folder`);
-    const detector = (values.detector as string | undefined) ?? DEFAULT_EXTRACT.detector;
-    if (detector !== 'ssd' && detector !== 'tiny') throw new UsageError(`--detector must be ssd or tiny, got ${detector}`);
-    const identity = (values.identity as string | undefined) ?? 'off';
+    const identity = values.identity ?? 'off';
     if (identity !== 'off' && identity !== 'dominant' && !fs.existsSync(identity)) throw new UsageError(`--identity ${identity}: not off, dominant or an existing reference photo`);
     ensureWritableDir('extract', outDir);
 
@@ -48,14 +41,14 @@ export const extractCommand: Command = {
     process.once('SIGTERM', stop);
     try {
       const summary = await extractFaces(inDir, outDir, {
-        size: intOption(values, 'size', DEFAULT_EXTRACT.size, 32, 2048),
-        margin: numberOption(values, 'margin', DEFAULT_EXTRACT.margin, 0, 0.45),
+        size: values.size,
+        margin: values.margin,
         detector,
         identity,
-        minScore: numberOption(values, 'min-score', DEFAULT_EXTRACT.minScore, 0, 1),
-        minFace: numberOption(values, 'min-face', DEFAULT_EXTRACT.minFace, 0, 10000),
-        minSharpness: numberOption(values, 'min-sharpness', DEFAULT_EXTRACT.minSharpness, 0, 1e9),
-        maxYaw: numberOption(values, 'max-yaw', DEFAULT_EXTRACT.maxYaw, 0, 90),
+        minScore: values['min-score'],
+        minFace: values['min-face'],
+        minSharpness: values['min-sharpness'],
+        maxYaw: values['max-yaw'],
         signal: controller.signal,
       });
       return { result: summary, text: format(summary), exitCode: summary.interrupted ? 1 : 0 };
@@ -64,4 +57,4 @@ export const extractCommand: Command = {
       process.off('SIGTERM', stop);
     }
   },
-};
+});

@@ -5,9 +5,8 @@ import { IDENTITIES } from '../samples/identities';
 import { DEFAULT_CLIP, writeSampleClip, type ClipSummary } from '../samples/clip';
 import { ffmpegMissing } from '../util/ffmpeg';
 import * as path from 'path';
-import { ensureWritableDir, intOption, numberOption, requireString, UsageError, type Command } from './command';
-
-const USAGE = 'deepfake-lab samples --out DIR [--count 300] [--pairs 64] [--seed 1] [--video [--seconds 4] [--fps 25]] [--json]';
+import { defineCommand, ensureWritableDir, UsageError } from './command';
+import { flag, int, num, text } from './options';
 
 function formatClip(c: ClipSummary): string {
   return `video: ${c.frames} frames at ${c.fps} fps, A in ${c.a}, the ground truth (B, same motion) in ${c.truth}` +
@@ -25,29 +24,23 @@ function format(r: SamplesSummary): string {
   ].join('\n');
 }
 
-export const samplesCommand: Command = {
+export const samplesCommand = defineCommand({
   summary: 'render the built-in identities (two real faces under a face rig) with ground truth',
-  usage: USAGE,
   options: {
-    out: { type: 'string' },
-    count: { type: 'string' },
-    pairs: { type: 'string' },
-    seed: { type: 'string' },
-    video: { type: 'boolean', default: false },
-    seconds: { type: 'string' },
-    fps: { type: 'string' },
+    out: text('DIR', 'where the photo folders go', { required: true }),
+    count: int('N', 'photos per identity', { min: 0, max: 100000, default: DEFAULT_SAMPLES.count }),
+    pairs: int('N', 'ground-truth pairs (the same pose and light as both people)', { min: 0, max: 100000, default: DEFAULT_SAMPLES.pairs }),
+    seed: int('S', 'random seed', { min: 0, max: 2 ** 31 - 1, default: DEFAULT_SAMPLES.seed }),
+    video: flag('also render a clip of A and its ground truth (needs ffmpeg)'),
+    seconds: num('S', 'with --video: the clip length in seconds', { min: 0.2, max: 60, default: DEFAULT_CLIP.seconds }),
+    fps: int('N', 'with --video: frames per second', { min: 5, max: 60, default: DEFAULT_CLIP.fps }),
   },
   async run(values) {
-    const outDir = requireString(values, 'out', USAGE);
-    const count = intOption(values, 'count', DEFAULT_SAMPLES.count, 0, 100000);
-    const seconds = numberOption(values, 'seconds', DEFAULT_CLIP.seconds, 0.2, 60);
-    const fps = intOption(values, 'fps', DEFAULT_CLIP.fps, 5, 60);
-    if (values.video === true) {
+    const { out: outDir, count, seconds, fps, pairs, seed } = values;
+    if (values.video) {
       const missing = ffmpegMissing();
       if (missing) throw new UsageError(missing);
     }
-    const pairs = intOption(values, 'pairs', DEFAULT_SAMPLES.pairs, 0, 100000);
-    const seed = intOption(values, 'seed', DEFAULT_SAMPLES.seed, 0, 2 ** 31 - 1);
     ensureWritableDir('samples', outDir);
     // Ctrl-C or SIGTERM: stop after the current photo; the manifests list what is finished.
     const controller = new AbortController();
@@ -56,7 +49,7 @@ export const samplesCommand: Command = {
     process.once('SIGTERM', stop);
     try {
       const summary = await writeSamples(outDir, { count, pairs, seed, signal: controller.signal });
-      const video = values.video === true && !summary.interrupted ? await writeSampleClip(path.join(outDir, 'video'), { seconds, fps }) : null;
+      const video = values.video && !summary.interrupted ? await writeSampleClip(path.join(outDir, 'video'), { seconds, fps }) : null;
       const text = [format(summary), ...(video ? [formatClip(video)] : [])].join('\n');
       return { result: { ...summary, ...(video ? { video } : {}) }, text, exitCode: summary.interrupted ? 1 : 0 };
     } finally {
@@ -64,4 +57,4 @@ export const samplesCommand: Command = {
       process.off('SIGTERM', stop);
     }
   },
-};
+});

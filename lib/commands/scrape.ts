@@ -1,34 +1,31 @@
 import { statSync } from 'fs';
 import { scrape, type ScrapeSummary } from '../scrape/downloader';
 import { PROVIDER_NAMES, type ProviderName } from '../scrape/provider';
-import { createProvider, isProviderName, specProblem, type ProviderSpec } from '../scrape/providers';
-import { ensureWritableDir, intOption, requireString, UsageError, type Command, type Values } from './command';
+import { createProvider, specProblem, type ProviderSpec } from '../scrape/providers';
+import { defineCommand, ensureWritableDir, UsageError } from './command';
+import { choice, int, text, type ValuesOf } from './options';
 
-const USAGE =
-  'deepfake-lab scrape [--provider wikimedia|openverse|bing|urls|folder] --query WORDS --out DIR [--limit N] ' +
-  '[--urls FILE] [--from DIR] [--concurrency N] [--min-side PX] [--max-mb N] [--timeout-ms MS] [--base-url URL] [--contact EMAIL|URL] [--json]';
+const OPTIONS = {
+  provider: choice(PROVIDER_NAMES, 'where photos come from (default wikimedia; urls with --urls, folder with --from)'),
+  query: text('WORDS', 'who to search for (a search provider needs it)'),
+  out: text('DIR', 'folder the photos and their manifest go to', { required: true }),
+  limit: int('N', 'photos to keep', { min: 1, max: 100_000, default: 100 }),
+  urls: text('FILE', 'a file of photo addresses, one a line (provider urls)'),
+  from: text('DIR', 'a folder of photos (provider folder)'),
+  concurrency: int('N', 'downloads at once', { min: 1, max: 32, default: 4 }),
+  'min-side': int('PX', 'smallest photo side kept', { min: 1, max: 10_000, default: 128 }),
+  'max-mb': int('N', 'largest download in MB', { min: 1, max: 1024, default: 25 }),
+  'timeout-ms': int('MS', 'per-request timeout (default 30000)', { min: 100, max: 600_000 }),
+  'base-url': text('URL', "the provider's address (a mirror, or a test server)"),
+  contact: text('EMAIL|URL', 'how a site can reach you, sent in the User-Agent'),
+};
 
-export const scrapeCommand: Command = {
+export const scrapeCommand = defineCommand({
   summary: 'collect photos of a person with their licences',
-  usage: USAGE,
-  options: {
-    provider: { type: 'string' },
-    query: { type: 'string' },
-    out: { type: 'string' },
-    limit: { type: 'string' },
-    urls: { type: 'string' },
-    from: { type: 'string' },
-    concurrency: { type: 'string' },
-    'min-side': { type: 'string' },
-    'max-mb': { type: 'string' },
-    'timeout-ms': { type: 'string' },
-    'base-url': { type: 'string' },
-    contact: { type: 'string' },
-  },
+  options: OPTIONS,
   async run(values) {
     const spec = parseSpec(values);
-    const out = requireString(values, 'out', USAGE);
-    const limit = intOption(values, 'limit', 100, 1, 100_000);
+    const { out, limit } = values;
     ensureWritableDir('scrape', out);
     // A provider whose host cannot be reached throws ProviderUnreachable, which cli.ts reports as
     // one line with exit 1: the network failed, not the user's input (exit 2 is for that).
@@ -42,11 +39,11 @@ export const scrapeCommand: Command = {
         provider: createProvider(spec),
         out,
         limit,
-        concurrency: intOption(values, 'concurrency', 4, 1, 32),
-        minSide: intOption(values, 'min-side', 128, 1, 10_000),
-        maxBytes: intOption(values, 'max-mb', 25, 1, 1024) * 1024 * 1024,
-        http: values['timeout-ms'] !== undefined ? { timeoutMs: intOption(values, 'timeout-ms', 30_000, 100, 600_000) } : {},
-        contact: typeof values.contact === 'string' ? values.contact : undefined,
+        concurrency: values.concurrency,
+        minSide: values['min-side'],
+        maxBytes: values['max-mb'] * 1024 * 1024,
+        http: values['timeout-ms'] !== undefined ? { timeoutMs: values['timeout-ms'] } : {},
+        contact: values.contact,
         signal: controller.signal,
         log: (line) => process.stderr.write(line + '\n'),
       });
@@ -56,17 +53,14 @@ export const scrapeCommand: Command = {
       process.removeListener('SIGTERM', stop);
     }
   },
-};
+});
 
-function parseSpec(values: Values): ProviderSpec {
-  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+function parseSpec(values: ValuesOf<typeof OPTIONS>): ProviderSpec {
   // --urls or --from alone imply their provider; otherwise Wikimedia Commons is the default.
-  const given = str('provider') ?? (str('urls') ? 'urls' : str('from') ? 'folder' : 'wikimedia');
-  if (!isProviderName(given)) throw new UsageError(`--provider must be one of ${PROVIDER_NAMES.join(', ')}, got "${given}"`);
-  const name: ProviderName = given;
-  const spec: ProviderSpec = { name, query: str('query'), urls: str('urls'), from: str('from'), baseUrl: str('base-url') };
+  const name: ProviderName = values.provider ?? (values.urls ? 'urls' : values.from ? 'folder' : 'wikimedia');
+  const spec: ProviderSpec = { name, query: values.query, urls: values.urls, from: values.from, baseUrl: values['base-url'] };
   const problem = specProblem(spec);
-  if (problem) throw new UsageError(`${problem} (usage: ${USAGE})`);
+  if (problem) throw new UsageError(`${problem} (see deepfake-lab scrape --help)`);
   if (spec.baseUrl) {
     try {
       new URL(spec.baseUrl);

@@ -14,20 +14,8 @@ import { swapVideoFiles, type VideoClipResult } from '../video/batch';
 import { DEFAULT_SMOOTH } from '../video/smooth';
 import { truthClipOf } from '../video/measure';
 import { DEFAULT_VIDEO } from '../video/swap-video';
-import { ensureWritableDir, intOption, numberOption, requireString, UsageError, type Command, type Values } from './command';
-
-const USAGE =
-  'deepfake-lab swap --model DIR --to a|b --in PATH --out DIR [--faces all|source] [--colour histogram|lab-meanstd|none] ' +
-  '[--blend alpha|poisson] [--light 0..1] [--sharpen AMOUNT] [--format png|jpeg] [--quality 92] [--mark] [--erode 6] [--feather 12] [--forehead 0.1] ' +
-  '[--detector ssd|tiny] [--min-score 0.5] [--min-face 40] [--measure] [--overwrite] ' +
-  '[video: --smooth 0.5 (0 off, 1 strongest) --no-mark --crf 12 --segment 48 --truth CLIP] [--json]   (PATH: a photo, a video, or a folder of them)';
-
-function choice<T extends string>(values: Values, name: string, allowed: readonly T[], fallback: T): T {
-  const v = values[name];
-  if (v === undefined) return fallback;
-  if (typeof v !== 'string' || !allowed.includes(v as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got ${String(v)}`);
-  return v as T;
-}
+import { defineCommand, ensureWritableDir, UsageError } from './command';
+import { choice, flag, int, num, text } from './options';
 
 const fmt = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(2));
 
@@ -86,81 +74,73 @@ function format(r: SwapSummary, model: SwapModel, to: string): string {
   ].join('\n');
 }
 
-export const swapCommand: Command = {
+export const swapCommand = defineCommand({
   summary: "put the other person's face into photos",
-  usage: USAGE,
+  notes: 'PATH: a photo, a video, or a folder of them. --smooth, --no-mark, --crf, --segment and --truth apply to videos.',
   options: {
-    model: { type: 'string' },
-    to: { type: 'string' },
-    in: { type: 'string' },
-    out: { type: 'string' },
-    faces: { type: 'string' },
-    colour: { type: 'string' },
-    blend: { type: 'string' },
-    light: { type: 'string' },
-    sharpen: { type: 'string' },
-    format: { type: 'string' },
-    quality: { type: 'string' },
-    mark: { type: 'boolean', default: false },
-    erode: { type: 'string' },
-    feather: { type: 'string' },
-    forehead: { type: 'string' },
-    detector: { type: 'string' },
-    'min-score': { type: 'string' },
-    'min-face': { type: 'string' },
-    measure: { type: 'boolean', default: false },
-    overwrite: { type: 'boolean', default: false },
-    smooth: { type: 'string' },
-    'no-mark': { type: 'boolean', default: false },
-    crf: { type: 'string' },
-    segment: { type: 'string' },
-    truth: { type: 'string' },
+    model: text('DIR', 'trained model folder (deepfake-lab train --model)', { required: true }),
+    to: text('ID', "the identity to swap to: one of the model's (a or b)", { required: true }),
+    in: text('PATH', 'a photo, a video, or a folder of them', { required: true }),
+    out: text('DIR', 'where the swapped photos and videos go', { required: true }),
+    faces: choice(['all', 'source'], "which faces to swap: every face, or only the source person's", DEFAULT_SWAP.faces),
+    colour: choice(COLOUR_MATCHERS, "colour matching of the new face to the photo's", DEFAULT_SWAP.colour),
+    blend: choice(BLENDERS, 'how the face is pasted', DEFAULT_SWAP.blend),
+    light: num('0..1', "how much of a warping decoder's light the swap keeps (default: the model's)", { min: 0, max: 1 }),
+    sharpen: num('AMOUNT', 'unsharp mask on the new face', { min: 0, max: 10, default: DEFAULT_SWAP.sharpen.amount }),
+    format: choice(['png', 'jpeg'], 'format of the written photos', DEFAULT_SWAP.format),
+    quality: int('Q', 'JPEG quality', { min: 1, max: 100, default: DEFAULT_SWAP.quality }),
+    mark: flag('a visible "AI-generated" mark on photos (a label is always in the metadata)'),
+    erode: num('PX', 'mask erosion', { min: 0, max: 64, default: DEFAULT_SWAP_MASK.erode }),
+    feather: num('PX', 'mask feathering', { min: 0, max: 64, default: DEFAULT_SWAP_MASK.feather }),
+    forehead: num('F', 'mask extension up the forehead', { min: 0, max: 1, default: DEFAULT_SWAP_MASK.forehead }),
+    detector: choice(['ssd', 'tiny'], 'face detector', DEFAULT_SWAP.detector),
+    'min-score': num('S', 'lowest detection score swapped', { min: 0, max: 1, default: DEFAULT_SWAP.minScore }),
+    'min-face': num('PX', 'smallest face side swapped', { min: 0, max: 10000, default: DEFAULT_SWAP.minFace }),
+    measure: flag('score the swaps: identity transfer, verification, sharpness, landmark error'),
+    overwrite: flag('swap photos already swapped again'),
+    smooth: num('S', 'video: landmark smoothing (0 off, 1 strongest)', { min: 0, max: 1, default: DEFAULT_SMOOTH.strength }),
+    'no-mark': flag('video: no visible mark (it is on by default for video)'),
+    crf: int('N', 'video: x264 quality (lower is better)', { min: 0, max: 51, default: DEFAULT_VIDEO.crf }),
+    segment: int('N', 'video: frames per resumable piece', { min: 1, max: 100000, default: DEFAULT_VIDEO.segmentFrames }),
+    truth: text('CLIP', 'video, with --measure: the ground-truth clip to measure against'),
   },
   async run(values) {
-    const modelDir = requireString(values, 'model', USAGE);
-    const to = requireString(values, 'to', USAGE);
-    const input = requireString(values, 'in', USAGE);
-    const outDir = requireString(values, 'out', USAGE);
+    const { model: modelDir, to, in: input, out: outDir } = values;
     if (!fs.existsSync(input)) throw new UsageError(`--in ${input}: no such file or folder`);
     if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) throw new UsageError(`--out ${outDir}: not a folder`);
     const options = {
       to,
-      faces: choice(values, 'faces', ['all', 'source'] as const, DEFAULT_SWAP.faces),
-      colour: choice(values, 'colour', COLOUR_MATCHERS, DEFAULT_SWAP.colour),
-      blend: choice(values, 'blend', BLENDERS, DEFAULT_SWAP.blend),
-      sharpen: { ...DEFAULT_SWAP.sharpen, amount: numberOption(values, 'sharpen', DEFAULT_SWAP.sharpen.amount, 0, 10) },
-      format: choice(values, 'format', ['png', 'jpeg'] as const, DEFAULT_SWAP.format),
-      quality: intOption(values, 'quality', DEFAULT_SWAP.quality, 1, 100),
-      mark: values.mark === true,
-      mask: {
-        ...DEFAULT_SWAP_MASK,
-        erode: numberOption(values, 'erode', DEFAULT_SWAP_MASK.erode, 0, 64),
-        feather: numberOption(values, 'feather', DEFAULT_SWAP_MASK.feather, 0, 64),
-        forehead: numberOption(values, 'forehead', DEFAULT_SWAP_MASK.forehead, 0, 1),
-      },
-      detector: choice(values, 'detector', ['ssd', 'tiny'] as const, DEFAULT_SWAP.detector),
-      minScore: numberOption(values, 'min-score', DEFAULT_SWAP.minScore, 0, 1),
-      minFace: numberOption(values, 'min-face', DEFAULT_SWAP.minFace, 0, 10000),
-      measure: values.measure === true,
-      overwrite: values.overwrite === true,
+      faces: values.faces,
+      colour: values.colour,
+      blend: values.blend,
+      sharpen: { ...DEFAULT_SWAP.sharpen, amount: values.sharpen },
+      format: values.format,
+      quality: values.quality,
+      mark: values.mark,
+      mask: { ...DEFAULT_SWAP_MASK, erode: values.erode, feather: values.feather, forehead: values.forehead },
+      detector: values.detector,
+      minScore: values['min-score'],
+      minFace: values['min-face'],
+      measure: values.measure,
+      overwrite: values.overwrite,
     };
-    if (values.mark === true && values['no-mark'] === true) throw new UsageError('--mark and --no-mark contradict each other');
+    if (values.mark && values['no-mark']) throw new UsageError('--mark and --no-mark contradict each other');
     const { photos, videos } = await inputsOf(input);
     if (videos.length > 0) {
       const missing = ffmpegMissing();
       if (missing) throw new UsageError(missing);
     }
     const video = {
-      smooth: { strength: numberOption(values, 'smooth', DEFAULT_SMOOTH.strength, 0, 1) },
+      smooth: { strength: values.smooth },
       // The visible mark is on by default for video: a clip is watched, its metadata rarely read.
-      mark: values['no-mark'] !== true,
-      crf: intOption(values, 'crf', DEFAULT_VIDEO.crf, 0, 51),
+      mark: !values['no-mark'],
+      crf: values.crf,
       // Frames per resumable piece: a killed run loses at most this many frames of work.
-      segmentFrames: intOption(values, 'segment', DEFAULT_VIDEO.segmentFrames, 1, 100000),
-      truth: typeof values.truth === 'string' ? values.truth : null,
+      segmentFrames: values.segment,
+      truth: values.truth ?? null,
     };
     if (video.truth !== null) {
-      if (values.measure !== true) throw new UsageError('--truth CLIP goes with --measure (it is the clip the swap is measured against)');
+      if (!values.measure) throw new UsageError('--truth CLIP goes with --measure (it is the clip the swap is measured against)');
       try {
         truthClipOf(video.truth);
       } catch (e) {
@@ -168,7 +148,7 @@ export const swapCommand: Command = {
       }
     }
     // How much of a warping decoder's light the swap keeps (the model's own setting when absent).
-    const light = values.light === undefined ? {} : { swapLight: numberOption(values, 'light', 1, 0, 1) };
+    const light = values.light === undefined ? {} : { swapLight: values.light };
     ensureWritableDir('swap', outDir);
     let model: SwapModel;
     try {
@@ -210,4 +190,4 @@ export const swapCommand: Command = {
       model.dispose();
     }
   },
-};
+});

@@ -3,60 +3,60 @@
 import * as path from 'path';
 import { trainingWorkload } from '../benchmark/train-speed';
 import { describeChoice, initBackend } from '../engine/backend';
-import { isPresetName, presetConfig, PRESETS } from '../model/config';
+import { presetConfig } from '../model/config';
 import { writeTimelapse } from '../lab/timelapse';
 import { previewFrames } from '../train/preview';
 import { divergenceAdvice, runTraining } from '../train/run';
 import { TrainingSession } from '../train/session';
-import { DEFAULT_RECIPE, resolveRecipe } from '../train/recipes';
-import { ensureWritableDir, intOption, numberOption, requireString, UsageError, type Command } from './command';
-import { precisionOption, RECIPE_OPTIONS, RECIPE_USAGE, recipeOption, recipeOverrides } from './recipe-options';
+import { DEFAULT_RECIPE, resolveRecipe, type ResolvedRecipe } from '../train/recipes';
+import { PRESETS } from '../model/config';
+import { ensureWritableDir, defineCommand, UsageError } from './command';
+import { choice, flag, int, num, text, type ValuesOf } from './options';
+import { PRECISION_OPTION, RECIPE_OPTIONS, recipeOverrides } from './recipe-options';
+import { recipeNames } from '../train/recipes';
 
-const USAGE =
-  'deepfake-lab train --a DIR --b DIR --model DIR [--recipe NAME] [--steps N] [--minutes M] [--seed S] ' +
-  `${RECIPE_USAGE} [--preset NAME] [--precision fp32|bf16] [--checkpoint-every N] [--preview-every N] [--timelapse] [--timelapse-format gif|webp] [--json]`;
+const OPTIONS = {
+  a: text('DIR', 'aligned faces of identity A', { required: true }),
+  b: text('DIR', 'aligned faces of identity B', { required: true }),
+  model: text('DIR', 'model folder: checkpoints, previews, the loss history (training continues from it)', { required: true }),
+  recipe: choice(recipeNames(), 'the model and its training settings (lib/train/recipes.ts)', DEFAULT_RECIPE),
+  preset: choice(Object.keys(PRESETS) as (keyof typeof PRESETS)[], "a plain model preset instead of the recipe's model (same settings otherwise)"),
+  steps: int('N', 'the step to reach (default 1000, or none with --minutes: whichever ends first)', { min: 0 }),
+  minutes: num('M', 'minutes of training steps', { min: 0.001, max: 7 * 24 * 60 }),
+  seed: int('S', 'random seed', { min: 0 }),
+  'checkpoint-every': int('N', 'save a checkpoint every N steps', { min: 1, default: 100 }),
+  'preview-every': int('N', 'write a preview every N steps (0: none)', { min: 0, default: 100 }),
+  precision: PRECISION_OPTION,
+  timelapse: flag('write every kept preview as one animation at the end'),
+  'timelapse-format': choice(['gif', 'webp'], 'the animation format', 'gif'),
+  ...RECIPE_OPTIONS,
+};
+export type TrainValues = ValuesOf<typeof OPTIONS>;
 
-export const trainCommand: Command = {
+/** The model and settings a train command line asks for (test/train-recipes.test.ts compares them with the notebooks'). */
+export function trainRecipe(values: TrainValues): ResolvedRecipe {
+  const overrides = { ...recipeOverrides(values), seed: values.seed };
+  const resolved = resolveRecipe(values.recipe, overrides);
+  // --preset swaps the recipe's model for one of the plain presets (same settings otherwise).
+  if (values.preset !== undefined) {
+    resolved.config = presetConfig(values.preset, { inputSize: overrides.inputSize ?? PRESETS[values.preset].inputSize, mask: overrides.mask ?? false });
+    resolved.settings.recipe = { name: values.recipe, overrides: { ...resolved.settings.recipe?.overrides, preset: values.preset } };
+  }
+  return resolved;
+}
+
+export const trainCommand = defineCommand({
   summary: 'train the shared encoder and the two decoders (continues from the checkpoint in --model)',
-  usage: USAGE,
-  options: {
-    a: { type: 'string' },
-    b: { type: 'string' },
-    model: { type: 'string' },
-    recipe: { type: 'string' },
-    preset: { type: 'string' },
-    steps: { type: 'string' },
-    minutes: { type: 'string' },
-    seed: { type: 'string' },
-    'checkpoint-every': { type: 'string' },
-    'preview-every': { type: 'string' },
-    precision: { type: 'string' },
-    timelapse: { type: 'boolean' },
-    'timelapse-format': { type: 'string' },
-    ...RECIPE_OPTIONS,
-  },
+  options: OPTIONS,
   async run(values) {
-    const a = requireString(values, 'a', USAGE);
-    const b = requireString(values, 'b', USAGE);
-    const modelDir = requireString(values, 'model', USAGE);
-    const recipe = recipeOption(typeof values.recipe === 'string' ? values.recipe : DEFAULT_RECIPE);
+    const { a, b, model: modelDir, minutes, precision } = values;
     // A budget in steps (the step to reach), minutes of training steps, or both (whichever ends first).
-    const minutes = values.minutes === undefined ? undefined : numberOption(values, 'minutes', 0, 0.001, 7 * 24 * 60);
-    const steps = values.steps === undefined && minutes !== undefined ? undefined : intOption(values, 'steps', 1000, 0);
-    const checkpointEvery = intOption(values, 'checkpoint-every', 100, 1);
-    const previewEvery = intOption(values, 'preview-every', 100, 0);
-    const overrides = { ...recipeOverrides(values), seed: values.seed === undefined ? undefined : intOption(values, 'seed', 1) };
-    const resolved = resolveRecipe(recipe, overrides);
-    const precision = precisionOption(values);
-    const timelapseFormat = values['timelapse-format'] ?? 'gif';
-    if (timelapseFormat !== 'gif' && timelapseFormat !== 'webp') throw new UsageError(`--timelapse-format must be gif or webp, got ${String(timelapseFormat)}`);
-    // --preset swaps the recipe's model for one of the plain presets (same settings otherwise).
-    let config = resolved.config;
-    if (typeof values.preset === 'string') {
-      if (!isPresetName(values.preset)) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got ${values.preset}`);
-      config = presetConfig(values.preset, { inputSize: overrides.inputSize ?? PRESETS[values.preset].inputSize, mask: overrides.mask ?? false });
-      resolved.settings.recipe = { name: recipe, overrides: { ...resolved.settings.recipe?.overrides, preset: values.preset } };
-    }
+    const steps = values.steps ?? (minutes === undefined ? 1000 : undefined);
+    const checkpointEvery = values['checkpoint-every'];
+    const previewEvery = values['preview-every'];
+    const timelapseFormat = values['timelapse-format'];
+    const resolved = trainRecipe(values);
+    const config = resolved.config;
 
     ensureWritableDir('train', modelDir);
     const choice = await initBackend({ calibration: { workload: trainingWorkload() } });
@@ -94,8 +94,8 @@ export const trainCommand: Command = {
     try {
       const r = await runTraining(session, { steps, seconds, checkpointEvery, previewEvery, signal: stop.signal });
       // Every preview this model folder kept (earlier runs too), as one animation.
-      const timelapse = values.timelapse === true ? await writeTimelapse(session.modelDir, { format: timelapseFormat }) : null;
-      if (values.timelapse === true && !timelapse) {
+      const timelapse = values.timelapse ? await writeTimelapse(session.modelDir, { format: timelapseFormat }) : null;
+      if (values.timelapse && !timelapse) {
         // Not a failure: the training is done and saved; there is just nothing to animate yet.
         const kept = previewFrames(session.modelDir).length;
         log(`no timelapse: ${kept} preview${kept === 1 ? '' : 's'} kept, an animation needs two or more (--preview-every N writes one every N steps)`);
@@ -134,4 +134,4 @@ export const trainCommand: Command = {
       session.dispose();
     }
   },
-};
+});

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { schemaFor } from '../util/jsonfile';
 
 /** A point in pixels: [x, y]. */
+// Written twice on purpose: without strictNullChecks (tslab) z.infer of a tuple is [number?, number?, ...unknown[]].
 export type Point = [number, number];
 export const PointSchema = schemaFor<Point>()(z.tuple([z.number(), z.number()]));
 
@@ -41,6 +42,7 @@ export interface DetectedFace {
 }
 
 /** A 2x3 affine matrix [[a, b, c], [d, e, f]]: x' = a x + b y + c, y' = d x + e y + f. */
+// Written twice on purpose, as Point is: a tuple's z.infer is loose in the notebooks' compile.
 export type Matrix = [[number, number, number], [number, number, number]];
 const Row3 = z.tuple([z.number(), z.number(), z.number()]);
 export const MatrixSchema = schemaFor<Matrix>()(z.tuple([Row3, Row3]));

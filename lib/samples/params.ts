@@ -3,64 +3,45 @@
 // the same pose and expression on either person: that is what makes ground-truth swap pairs.
 
 import { z } from 'zod';
-import { schemaFor, type ShapeOf } from '../util/jsonfile';
 import { Rng } from '../util/rng';
 
-export interface RigParams {
+export const RigParamsSchema = z.object({
   /** Head roll, degrees, clockwise on screen; 0 = eyes level. */
-  roll: number;
-  /** Head turn, degrees; + turns the nose to the viewer's right. Relative to the source photo. */
-  yaw: number;
-  /** Head nod, degrees; + tilts the chin down. Relative to the source photo. */
-  pitch: number;
-  /** Face size relative to the neutral framing. */
-  scale: number;
-  /** Frame shift as a fraction of the output width and height. */
-  shiftX: number;
-  shiftY: number;
-  /** 0 closed (as in the source) to 1 wide open (jaw dropped by about 0.45 eye distances). */
-  mouthOpen: number;
-  /** -1 mouth corners down, 0 as in the source, 1 broad smile. */
-  smile: number;
-  /** 0 open (as in the source) to 1 closed, both eyes. */
-  eyeClose: number;
-  /** -1 brows drawn down and together, 0 as in the source, 1 raised. */
-  browRaise: number;
-  /** Where the light comes from, degrees clockwise from above the face. */
-  lightAngle: number;
-  /** 0 the source's light only, 1 strong side light (the far side down to about 35%). */
-  lightStrength: number;
-  /** Overall brightness gain. */
-  exposure: number;
-  /** -1 cool (blue) to 1 warm (orange) white balance. */
-  temperature: number;
-  /** Gaussian blur sigma in output pixels; below 0.3 none. */
-  blur: number;
-  /** Sensor noise, standard deviation in 8-bit levels. */
-  noise: number;
-  /** JPEG quality, 1-100; 100 writes a lossless PNG instead. */
-  jpegQuality: number;
-}
-
-export const RigParamsSchema = schemaFor<RigParams>()(z.object({
   roll: z.number(),
+  /** Head turn, degrees; + turns the nose to the viewer's right. Relative to the source photo. */
   yaw: z.number(),
+  /** Head nod, degrees; + tilts the chin down. Relative to the source photo. */
   pitch: z.number(),
+  /** Face size relative to the neutral framing. */
   scale: z.number(),
+  /** Frame shift as a fraction of the output width and height. */
   shiftX: z.number(),
   shiftY: z.number(),
+  /** 0 closed (as in the source) to 1 wide open (jaw dropped by about 0.45 eye distances). */
   mouthOpen: z.number(),
+  /** -1 mouth corners down, 0 as in the source, 1 broad smile. */
   smile: z.number(),
+  /** 0 open (as in the source) to 1 closed, both eyes. */
   eyeClose: z.number(),
+  /** -1 brows drawn down and together, 0 as in the source, 1 raised. */
   browRaise: z.number(),
+  /** Where the light comes from, degrees clockwise from above the face. */
   lightAngle: z.number(),
+  /** 0 the source's light only, 1 strong side light (the far side down to about 35%). */
   lightStrength: z.number(),
+  /** Overall brightness gain. */
   exposure: z.number(),
+  /** -1 cool (blue) to 1 warm (orange) white balance. */
   temperature: z.number(),
+  /** Gaussian blur sigma in output pixels; below 0.3 none. */
   blur: z.number(),
+  /** Sensor noise, standard deviation in 8-bit levels. */
   noise: z.number(),
+  /** JPEG quality, 1-100; 100 writes a lossless PNG instead. */
   jpegQuality: z.number(),
-} satisfies ShapeOf<RigParams>));
+});
+export type RigParams = z.infer<typeof RigParamsSchema>;
+
 
 export const NEUTRAL: Readonly<RigParams> = {
   roll: 0, yaw: 0, pitch: 0, scale: 1, shiftX: 0, shiftY: 0,

@@ -4,7 +4,6 @@
 // API: https://api.openverse.org/v1/
 
 import { z } from 'zod';
-import { schemaFor } from '../util/jsonfile';
 import { fetchApiJson } from './api';
 import type { Candidate, Provider, SearchContext, SearchOptions } from './provider';
 
@@ -14,26 +13,9 @@ export interface OpenverseOptions extends SearchOptions {
   pageSize?: number;
 }
 
-interface OpenverseImage {
-  url?: string | null;
-  title?: string | null;
-  foreign_landing_url?: string | null;
-  creator?: string | null;
-  license?: string | null;
-  license_version?: string | null;
-  license_url?: string | null;
-  filetype?: string | null;
-  filesize?: number | null;
-  width?: number | null;
-  height?: number | null;
-}
-interface OpenverseResponse {
-  page_count?: number;
-  results: OpenverseImage[];
-}
 
 // The fields read here, checked: another shape is one line naming the field, not a TypeError.
-const OpenverseImageSchema = schemaFor<OpenverseImage>()(z.object({
+const OpenverseImageSchema = z.object({
   url: z.string().nullish(),
   title: z.string().nullish(),
   foreign_landing_url: z.string().nullish(),
@@ -45,8 +27,10 @@ const OpenverseImageSchema = schemaFor<OpenverseImage>()(z.object({
   filesize: z.number().nullish(),
   width: z.number().nullish(),
   height: z.number().nullish(),
-}));
-const OpenverseResponseSchema = schemaFor<OpenverseResponse>()(z.object({ page_count: z.number().optional(), results: z.array(OpenverseImageSchema) }));
+});
+const OpenverseResponseSchema = z.object({ page_count: z.number().optional(), results: z.array(OpenverseImageSchema) });
+type OpenverseImage = z.infer<typeof OpenverseImageSchema>;
+type OpenverseResponse = z.infer<typeof OpenverseResponseSchema>;
 
 const MIME: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', svg: 'image/svg+xml' };
 

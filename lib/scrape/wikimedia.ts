@@ -5,7 +5,6 @@
 // API: https://commons.wikimedia.org/w/api.php?action=help&modules=query+imageinfo
 
 import { z } from 'zod';
-import { schemaFor } from '../util/jsonfile';
 import { fetchApiJson } from './api';
 import { htmlToText } from './html';
 import type { Candidate, Provider, SearchContext, SearchOptions } from './provider';
@@ -21,35 +20,8 @@ export interface WikimediaOptions extends SearchOptions {
 
 // The reply's fields this provider reads. Each is checked, so that another shape (an API change,
 // a proxy's page) is one line naming the field rather than a TypeError somewhere below.
-interface ExtValue {
-  value?: string;
-}
-interface ImageInfo {
-  url?: string;
-  descriptionurl?: string;
-  thumburl?: string;
-  thumbwidth?: number;
-  thumbheight?: number;
-  width?: number;
-  height?: number;
-  size?: number;
-  mime?: string;
-  extmetadata?: Record<string, ExtValue | undefined>;
-}
-interface WikiPage {
-  title?: string;
-  index?: number;
-  imageinfo?: ImageInfo[];
-}
-interface QueryResponse {
-  /** Present when the search found nothing: the reply then has no `query`. */
-  batchcomplete?: boolean;
-  continue?: Record<string, string | number>;
-  query?: { pages?: WikiPage[] | Record<string, WikiPage> };
-  error?: { code?: string; info?: string };
-}
 
-const ImageInfoSchema = schemaFor<ImageInfo>()(z.object({
+const ImageInfoSchema = z.object({
   url: z.string().optional(),
   descriptionurl: z.string().optional(),
   thumburl: z.string().optional(),
@@ -61,16 +33,18 @@ const ImageInfoSchema = schemaFor<ImageInfo>()(z.object({
   mime: z.string().optional(),
   // Free-form metadata: a value of another type is treated as absent, not as a broken reply.
   extmetadata: z.record(z.string(), z.object({ value: z.string().optional().catch(undefined) }).optional().catch(undefined)).optional(),
-}));
-const WikiPageSchema = schemaFor<WikiPage>()(z.object({ title: z.string().optional(), index: z.number().optional(), imageinfo: z.array(ImageInfoSchema).optional() }));
-const QueryResponseSchema = schemaFor<QueryResponse>()(z
+});
+const WikiPageSchema = z.object({ title: z.string().optional(), index: z.number().optional(), imageinfo: z.array(ImageInfoSchema).optional() });
+const QueryResponseSchema = z
   .object({
+    /** Present when the search found nothing: the reply then has no `query`. */
     batchcomplete: z.boolean().optional(),
     continue: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
     query: z.object({ pages: z.union([z.array(WikiPageSchema), z.record(z.string(), WikiPageSchema)]).optional() }).optional(),
     error: z.object({ code: z.string().optional(), info: z.string().optional() }).optional(),
   })
-  .refine((r) => r.query !== undefined || r.error !== undefined || r.batchcomplete !== undefined, { message: 'expected a query result or an error', path: ['query'] }));
+  .refine((r) => r.query !== undefined || r.error !== undefined || r.batchcomplete !== undefined, { message: 'expected a query result or an error', path: ['query'] });
+type WikiPage = z.infer<typeof WikiPageSchema>;
 
 export function wikimediaProvider(o: WikimediaOptions): Provider {
   const base = o.baseUrl ?? WIKIMEDIA_API;

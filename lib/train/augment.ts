@@ -13,35 +13,10 @@
 
 import { activeAddon } from '../engine/native/backend';
 import type { Rng } from '../util/rng';
+import type { AugmentOptions } from './settings-schema';
 
-export interface AugmentOptions {
-  /** Maximum rotation, degrees either way. */
-  rotation: number;
-  /** Maximum zoom, as a fraction either way (0.05: 95% to 105%). */
-  zoom: number;
-  /** Maximum shift, as a fraction of the side either way. */
-  shift: number;
-  /** Probability of a horizontal flip. */
-  flip: number;
-  /** Control points per side of the warp grid. */
-  warpGrid: number;
-  /** Standard deviation of each control point's jitter, as a fraction of the side. 0: no warp. */
-  warpScale: number;
-  /**
-   * Colour jitter of the input only: each channel multiplied by exp(N(0, colourJitter)). The
-   * target keeps its colours, so the encoder learns to describe a face without trusting its
-   * colour cast (which differs between two people's photos), and each decoder paints its own
-   * person's colours. 0 or absent: off.
-   */
-  colourJitter?: number;
-  /**
-   * Share of inputs whose background (everything outside the face mask) is taken from a face of
-   * the other person. Hair and background then tell the encoder nothing about who it sees, so it
-   * must describe A's and B's faces alike (pose, expression, light): the codes overlap, and a
-   * decoder meets codes like its own in a swap. The target keeps its own background. 0 or absent: off.
-   */
-  mixBackground?: number;
-}
+// Declared once, as a schema: lib/train/settings-schema.ts.
+export type { AugmentOptions } from './settings-schema';
 
 // The settings of the original deepfake code: random_transform(10, 0.05, 0.05, 0.4), and a 5x5
 // warp grid jittered by 5 px on a 256 px image whose central 128 px become the 64 px face.

@@ -5,32 +5,22 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
 import { writeFileAtomicSync } from '../util/fsutil';
-import { JsonNumber, readJsonLines, schemaFor, type ShapeOf } from '../util/jsonfile';
+import { JsonNumber, readJsonLines } from '../util/jsonfile';
 
-export interface HistoryEntry {
-  step: number;
-  /** Loss per identity at this step. */
-  loss: Record<string, number>;
-  /** Learning rate of the step (absent in histories from before the schedule). */
-  lr?: number;
-  facesPerSecond: number;
-  /** Milliseconds spent preparing (loading, augmenting) the batches of this step. */
-  prepMs: number;
-  /** Milliseconds of the whole step, preparation included. */
-  stepMs: number;
-  time: string;
-}
-
-export const HistoryEntrySchema = schemaFor<HistoryEntry>()(z.object({
+export const HistoryEntrySchema = z.object({
   step: z.number(),
-  // A diverged step's NaN loss is stored as null (JSON has no NaN) and read back as NaN.
+  /** Loss per identity at this step. A diverged step's NaN loss is stored as null (JSON has no NaN) and read back as NaN. */
   loss: z.record(z.string(), JsonNumber),
+  /** Learning rate of the step (absent in histories from before the schedule). */
   lr: JsonNumber.optional(),
   facesPerSecond: JsonNumber,
+  /** Milliseconds spent preparing (loading, augmenting) the batches of this step. */
   prepMs: JsonNumber,
+  /** Milliseconds of the whole step, preparation included. */
   stepMs: JsonNumber,
   time: z.string(),
-} satisfies ShapeOf<HistoryEntry>));
+});
+export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
 
 export function historyFile(modelDir: string): string {
   return path.join(modelDir, 'history.jsonl');

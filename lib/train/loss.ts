@@ -12,25 +12,10 @@ import * as tf from '@tensorflow/tfjs';
 import { meanAbsoluteError } from '../engine/extra-kernels/l1-loss';
 import { ssimMap } from '../metrics/image';
 import type { Batch } from './batches';
+import type { LossOptions } from './settings-schema';
 
-export interface LossOptions {
-  /** Weight of (1 - SSIM) added to the L1 term. 0: off. */
-  ssimWeight: number;
-  /** Weight each pixel's error by the target's face mask. */
-  maskWeighted: boolean;
-  /** With maskWeighted: the weight of pixels outside the face (0: ignored, 1: as inside). */
-  background: number;
-  /** Extra weight of the eye regions: their pixels count (1 + eyeWeight) times. */
-  eyeWeight: number;
-  /** Extra weight of the mouth region. */
-  mouthWeight: number;
-  /**
-   * The warping decoder's own loss term (lib/model/decoders/warping.ts): the weight of the pull of its
-   * texture coordinates towards the landmarks'. 0 or absent: no pull. (A decoder kind reads its own
-   * weights from these settings by name.)
-   */
-  coordsWeight?: number;
-}
+// Declared once, as a schema: lib/train/settings-schema.ts.
+export type { LossOptions } from './settings-schema';
 
 export const DEFAULT_LOSS: LossOptions = { ssimWeight: 0, maskWeighted: false, background: 0, eyeWeight: 0, mouthWeight: 0 };
 

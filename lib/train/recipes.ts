@@ -7,12 +7,14 @@
 // all` shows what every idea is worth on this machine. DEFAULT_RECIPE is the one the measurements
 // chose (see docs/recipes.md for the tables).
 
+import { z } from 'zod';
 import { presetConfig, type ModelConfig } from '../model/config';
+import { deepMerge, type DeepPartial } from '../util/merge';
 import { DEFAULT_AUGMENT } from './augment';
 import { DEFAULT_LOSS } from './loss';
 import { CONSTANT_LR, type LrSchedule } from './schedule';
-import { normaliseSettings, type SettingsInput, type TrainSettings } from './settings';
-import type { Precision } from '../engine/native/precision';
+import { BASE_SETTINGS } from './settings';
+import { TrainSettingsSchema, type SettingsInput, type TrainSettings } from './settings-schema';
 
 export interface Recipe {
   name: string;
@@ -114,23 +116,50 @@ export function recipeNames(): RecipeName[] {
   return Object.keys(RECIPES) as RecipeName[];
 }
 
-/** Single settings a user may give on top of a recipe (the CLI flags and notebook knobs). */
-export interface RecipeOverrides {
-  learningRate?: number;
-  /** Adam's first-moment decay (the 2018 code used 0.5). */
-  beta1?: number;
-  batchSize?: number;
-  cropFraction?: number;
-  /** Model input side in pixels. */
-  inputSize?: number;
-  ssimWeight?: number;
-  maskWeighted?: boolean;
-  /** A learned mask channel in the decoders. */
-  mask?: boolean;
-  seed?: number;
-  schedule?: LrSchedule['shape'];
-  /** fp32 or bf16 convolutions (lib/engine/native/precision.ts). */
-  precision?: Precision;
+/**
+ * What a recipe override is: where it lands in the resolved recipe and, for the ones the command
+ * line offers, its flag. Registered on each override's schema, so the overrides' type, their
+ * validation and the CLI flags (lib/commands/recipe-options.ts) come from one declaration each.
+ */
+export interface OverrideMeta {
+  /** The field it sets: ['settings', 'adam', 'learningRate'], ['config', 'inputSize']... */
+  at: readonly [keyof ResolvedRecipe, ...string[]];
+  /** Its command-line flag (`train` and `bench --quality`); absent: an option of its own there. */
+  flag?: string;
+  /** The flag's placeholder in the help text. */
+  arg?: string;
+  description: string;
+}
+export const OVERRIDES = z.registry<OverrideMeta>();
+
+const S = TrainSettingsSchema.shape;
+/**
+ * Single settings a user may give on top of a recipe (the CLI flags and notebook knobs): each is
+ * the setting's own schema with the range a user may ask for. The model's input side and mask
+ * channel belong to ModelConfig (lib/model/config.ts), whose schema is not an object to pick from.
+ */
+export const RecipeOverridesSchema = z.object({
+  learningRate: S.adam.shape.learningRate.min(1e-9).max(1).register(OVERRIDES, { at: ['settings', 'adam', 'learningRate'], flag: 'lr', arg: 'X', description: "Adam's peak learning rate (the schedule's first cycle)" }),
+  beta1: S.adam.shape.beta1.min(0).max(0.999).register(OVERRIDES, { at: ['settings', 'adam', 'beta1'], flag: 'beta1', arg: 'B', description: "Adam's first-moment decay (the 2018 code used 0.5)" }),
+  batchSize: S.batchSize.min(1).max(4096).register(OVERRIDES, { at: ['settings', 'batchSize'], flag: 'batch', arg: 'N', description: 'faces per identity per step' }),
+  cropFraction: S.cropFraction.min(0.05).max(1).register(OVERRIDES, { at: ['settings', 'cropFraction'], flag: 'crop', arg: 'F', description: 'centred square crop, as a fraction of the shorter side' }),
+  inputSize: z.number().int().min(16).max(1024).register(OVERRIDES, { at: ['config', 'inputSize'], flag: 'size', arg: 'PX', description: 'model input side in pixels' }),
+  ssimWeight: S.loss.shape.ssimWeight.min(0).max(100).register(OVERRIDES, { at: ['settings', 'loss', 'ssimWeight'], flag: 'ssim', arg: 'W', description: 'weight of the (1 - SSIM) loss term (0: off)' }),
+  maskWeighted: S.loss.shape.maskWeighted.register(OVERRIDES, { at: ['settings', 'loss', 'maskWeighted'], flag: 'mask-weighted', description: "weight each pixel's error by the face mask (landmark masks)" }),
+  mask: z.boolean().register(OVERRIDES, { at: ['config', 'mask'], flag: 'mask', description: 'a learned mask channel in the decoders (landmark masks)' }),
+  seed: S.seed.min(0).register(OVERRIDES, { at: ['settings', 'seed'], description: 'random seed' }),
+  schedule: S.schedule.shape.shape.register(OVERRIDES, { at: ['settings', 'schedule'], flag: 'schedule', description: 'learning-rate schedule (cosine: warm-up, then a decay to 5% of the peak)' }),
+  precision: S.precision.register(OVERRIDES, { at: ['settings', 'precision'], description: 'fp32 or bf16 convolutions (lib/engine/native/precision.ts)' }),
+}).partial();
+export type RecipeOverrides = z.infer<typeof RecipeOverridesSchema>;
+export type RecipeOverrideName = keyof RecipeOverrides;
+
+/** An override's own schema (inside .partial()'s optional) and what is registered about it. */
+export function overrideField(key: RecipeOverrideName): { schema: z.ZodType; meta: OverrideMeta } {
+  const schema = RecipeOverridesSchema.shape[key].unwrap();
+  const meta = OVERRIDES.get(schema);
+  if (!meta) throw new Error(`recipe override ${key} has no registered metadata`);
+  return { schema, meta };
 }
 
 export interface ResolvedRecipe {
@@ -139,32 +168,25 @@ export interface ResolvedRecipe {
   settings: Omit<TrainSettings, 'data'>;
 }
 
+/** The patch one override makes: its value at its place (`at`), a record per level. */
+function patchOf(at: readonly string[], value: unknown): DeepPartial<ResolvedRecipe> {
+  // Built from the registered path, so its type is only known as a nesting of records.
+  return at.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value) as DeepPartial<ResolvedRecipe>;
+}
+
 /** A recipe with overrides applied: the model to build and the settings to train it with. */
 export function resolveRecipe(name: RecipeName, overrides: RecipeOverrides = {}): ResolvedRecipe {
   const r = RECIPES[name];
   const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as RecipeOverrides;
-  const config: ModelConfig = {
-    ...r.model,
-    encoderWidths: [...r.model.encoderWidths],
-    decoderWidths: [...r.model.decoderWidths],
-    identities: [...r.model.identities],
-    ...(given.inputSize !== undefined ? { inputSize: given.inputSize } : {}),
-    ...(given.mask !== undefined ? { mask: given.mask } : {}),
-  };
-  const base = normaliseSettings({ ...r.settings, augment: { ...DEFAULT_AUGMENT, ...r.settings.augment }, data: {} });
-  const { data: _data, ...settings } = normaliseSettings({
-    ...base,
-    data: {},
-    batchSize: given.batchSize ?? base.batchSize,
-    cropFraction: given.cropFraction ?? base.cropFraction,
-    seed: given.seed ?? base.seed,
-    precision: given.precision ?? base.precision,
-    adam: { ...base.adam, learningRate: given.learningRate ?? base.adam.learningRate, beta1: given.beta1 ?? base.adam.beta1 },
-    schedule: given.schedule === undefined ? base.schedule : given.schedule === 'constant' ? CONSTANT_LR : { ...COSINE, ...(base.schedule.shape === 'cosine' ? base.schedule : {}) },
-    loss: { ...base.loss, ssimWeight: given.ssimWeight ?? base.loss.ssimWeight, maskWeighted: given.maskWeighted ?? base.loss.maskWeighted },
-    // A mask channel or mask weighting wants the real masks, whatever the recipe drew before.
-    masks: given.mask || given.maskWeighted ? 'landmarks' : base.masks,
-    recipe: { name, overrides: given as Record<string, unknown> },
+  const base = deepMerge<ResolvedRecipe>({ config: r.model, settings: BASE_SETTINGS }, { settings: r.settings });
+  const patches = Object.entries(given).map(([key, value]) => {
+    const at = overrideField(key as RecipeOverrideName).meta.at;
+    // The schedule override names a shape: constant is CONSTANT_LR, cosine the recipe's own cosine or COSINE.
+    if (key === 'schedule') return patchOf(at, value === 'constant' ? CONSTANT_LR : base.settings.schedule.shape === 'cosine' ? base.settings.schedule : COSINE);
+    return patchOf(at, value);
   });
-  return { config, settings };
+  return deepMerge<ResolvedRecipe>(base, ...patches, {
+    // A mask channel or mask weighting wants the real masks, whatever the recipe drew before.
+    settings: { masks: given.mask || given.maskWeighted ? 'landmarks' : base.settings.masks, recipe: { name, overrides: given } },
+  });
 }

@@ -9,45 +9,29 @@
 // of first getting worse. A run interrupted mid-cycle (Ctrl-C, a crash) resumes the same cycle.
 
 import { z } from 'zod';
-import { schemaFor, type ShapeOf } from '../util/jsonfile';
+import type { LrSchedule } from './settings-schema';
 
-export interface LrSchedule {
-  /** 'constant': the peak rate throughout; 'cosine': warm-up, then a cosine decay to the floor. */
-  shape: 'constant' | 'cosine';
-  /** Share of a cycle spent warming up linearly from the floor to the peak. */
-  warmup: number;
-  /** The rate at the end of a cycle, as a share of its peak. */
-  floor: number;
-  /** Each further cycle's peak, as a share of the previous one's. */
-  restart: number;
-}
+// Declared once, as a schema: lib/train/settings-schema.ts.
+export type { LrSchedule } from './settings-schema';
 
 export const CONSTANT_LR: LrSchedule = { shape: 'constant', warmup: 0, floor: 1, restart: 1 };
 
 /** One budgeted run. Saved in checkpoints, so an interrupted cycle continues where it was. */
-export interface LrCycle {
+export const LrCycleSchema = z.object({
   /** 0 for a model's first run. */
-  index: number;
-  /** The step the cycle started at. */
-  startStep: number;
-  /** The cycle ends when the model reaches this step... */
-  untilStep: number | null;
-  /** ...or after this many seconds of training steps (evaluation pauses do not count). */
-  seconds: number | null;
-  /** Seconds of training steps so far in this cycle. */
-  elapsedSeconds: number;
-  /** The peak rate of this cycle. */
-  peak: number;
-}
-
-export const LrCycleSchema = schemaFor<LrCycle>()(z.object({
   index: z.number(),
+  /** The step the cycle started at. */
   startStep: z.number(),
+  /** The cycle ends when the model reaches this step... */
   untilStep: z.number().nullable(),
+  /** ...or after this many seconds of training steps (evaluation pauses do not count). */
   seconds: z.number().nullable(),
+  /** Seconds of training steps so far in this cycle. */
   elapsedSeconds: z.number(),
+  /** The peak rate of this cycle. */
   peak: z.number(),
-} satisfies ShapeOf<LrCycle>));
+});
+export type LrCycle = z.infer<typeof LrCycleSchema>;
 
 /** How far through the cycle a step is, 0..1 (whichever budget is nearer its end). */
 export function cycleProgress(c: LrCycle, step: number): number {

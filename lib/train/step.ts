@@ -8,12 +8,10 @@ import { decoderKindOf } from '../model/decoders/registry';
 import type { Batch } from './batches';
 import { FusedAdamOptimizer } from '../engine/native/adam';
 import { faceLoss, type LossOptions } from './loss';
+import type { AdamSettings } from './settings-schema';
 
-export interface AdamSettings {
-  learningRate: number;
-  beta1: number;
-  beta2: number;
-}
+// Declared once, as a schema: lib/train/settings-schema.ts.
+export type { AdamSettings } from './settings-schema';
 
 /** The classic settings: Adam(lr=5e-5, beta_1=0.5, beta_2=0.999). */
 export const CLASSIC_ADAM: AdamSettings = { learningRate: 5e-5, beta1: 0.5, beta2: 0.999 };
@@ -32,8 +30,9 @@ export function trainStep(ae: Autoencoder, identity: string, batch: Batch, optim
   const vars = trainableFor(ae, identity);
   const decoder = decoderOf(ae, identity);
   const kind = decoderKindOf(ae.config);
-  // A kind's own weights are loss settings by name (a plain record of numbers and flags).
-  const weight = (name: string) => Number((loss as unknown as Record<string, unknown>)[name] ?? 0);
+  // A kind's own weights are loss settings, read by name.
+  const byName: Readonly<Record<string, unknown>> = loss;
+  const weight = (name: string) => Number(byName[name] ?? 0);
   const { value, grads } = tf.variableGrads(() => {
     const code = ae.encoder.apply(batch.input, { training: true }) as tf.Tensor4D;
     const term = kind.lossTerm?.({ decoder, code, targets: batch.targets ?? {}, weight }) ?? null;

@@ -5,30 +5,26 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { CorruptFile, parseJson, schemaFor } from './jsonfile';
+import { CorruptFile, parseJson } from './jsonfile';
 import { jupyterEnv } from './jupyter';
 import { KERNEL_NAME, PROJECT_ROOT } from './project';
 
-export interface NotebookRun {
-  ok: boolean;
-  cells: number;
-  seconds: number;
-  /** Index of the failing cell and what the kernel said, when ok is false. */
-  cell?: number;
-  error?: string;
-  /** The executed copy. */
-  out: string;
-  html?: string;
-}
-
 /** scripts/run_notebook.py's last stdout line: the run without the paths, which are ours. */
-const RunnerReplySchema = schemaFor<Omit<NotebookRun, 'out' | 'html'>>()(z.object({
+const RunnerReplySchema = z.object({
   ok: z.boolean(),
   cells: z.number(),
   seconds: z.number(),
+  /** Index of the failing cell and what the kernel said, when ok is false. */
   cell: z.number().optional(),
   error: z.string().optional(),
-}));
+});
+
+export type NotebookRun = z.infer<typeof RunnerReplySchema> & {
+  /** The executed copy. */
+  out: string;
+  html?: string;
+};
+
 
 export interface ExecuteOptions {
   /** Where the executed notebook goes. Default: output/notebooks/<name>.ipynb */
