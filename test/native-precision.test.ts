@@ -6,18 +6,19 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/engine/backend';
+import { NATIVE_BACKEND } from '../lib/engine/native/backend';
 import { bf16Unavailable, currentPrecision, largestConvolution, PrecisionUnavailable, setPrecision } from '../lib/engine/native/precision';
 import { mulberry32 } from './helpers/rng';
 import { nativeSkip } from './helpers/strict';
 import { relativeError } from './helpers/relative-error';
 
 const skip = nativeSkip();
-let bf16Skip: string | false = skip;
+// Decided before the tests are declared (a test's skip is read then): the CPU's own features.
+const bf16Skip: string | false = skip || (bf16Unavailable(NATIVE_BACKEND) ?? false);
 
 before(async () => {
   if (skip) return;
   await initBackend({ force: 'native' });
-  bf16Skip = bf16Unavailable() ?? false;
 });
 
 /** Each value rounded to bf16 (to nearest, ties to even), as oneDNN rounds a bf16 pass's inputs. */
