@@ -1,0 +1,75 @@
+// Chapter 03's watched training: short runs with a picture, a checkpoint and a loss line after
+// each, stopping at the step or time budget; a second call continues the same model.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../lib/backend';
+import { decodeImage } from '../../lib/image';
+import { listCheckpoints } from '../../lib/train/checkpoint';
+import { TrainingSession } from '../../lib/train/session';
+import { enlargedPreview, reconstructionGrid, trainWatched } from '../../lib/viz/training';
+import { syntheticFaces, tinyConfig } from '../train-fixtures';
+
+const FAST = { adam: { learningRate: 2e-3, beta1: 0.5, beta2: 0.999 }, batchSize: 4, holdout: 0.2 };
+
+test('trainWatched: a picture and a checkpoint every N steps, the step budget respected, a rerun continues', async () => {
+  await initBackend({ force: 'wasm' });
+  const data = await syntheticFaces(8, 16);
+  const session = await TrainingSession.open({ modelDir: data.model, data: { a: data.a, b: data.b }, config: tinyConfig(), settings: FAST });
+  const lines: string[] = [];
+  let shown = 0;
+  const picture = async () => {
+    shown++;
+    return reconstructionGrid(session.ae, session.previewFaces('a', 3), 'a', 'A');
+  };
+  await trainWatched(session, { minutes: 10, steps: 5 }, picture, { everySteps: 2, log: (l) => lines.push(l) });
+  assert.equal(session.step, 5);
+  assert.equal(shown, 3, 'runs of 2, 2 and 1 steps, a picture after each');
+  assert.deepEqual(lines.slice(0, 3).map((l) => l.split(':')[0]), ['step 2', 'step 4', 'step 5']);
+  assert.match(lines[3], /^trained 5 steps in \d+ s; the model is at step 5$/);
+  assert.equal(listCheckpoints(data.model).length > 0, true);
+  const tensors = tf.memory().numTensors;
+  await trainWatched(session, { minutes: 10, steps: 3 }, picture, { everySteps: 10, log: () => undefined });
+  assert.equal(session.step, 8);
+  assert.equal(shown, 4);
+  assert.equal(tf.memory().numTensors, tensors, 'no tensor left behind by training or pictures');
+});
+
+test('trainWatched: the time budget stops training early, and everySeconds shortens the runs', async () => {
+  await initBackend({ force: 'wasm' });
+  const data = await syntheticFaces(8, 16);
+  const session = await TrainingSession.open({ modelDir: data.model, data: { a: data.a, b: data.b }, config: tinyConfig(), settings: FAST });
+  let shown = 0;
+  const picture = async () => (shown++, new Uint8Array());
+  await trainWatched(session, { minutes: 0, steps: 1000 }, picture, { everySteps: 100, log: () => undefined });
+  assert.equal(session.step, 1, 'a zero-minute budget still finishes the step it started');
+  assert.equal(shown, 1);
+  await trainWatched(session, { minutes: 10, steps: 4 }, picture, { everySteps: 100, everySeconds: 0, log: () => undefined });
+  assert.equal(session.step, 5);
+  assert.equal(shown, 5, 'everySeconds 0: a picture after every step');
+});
+
+test('reconstructionGrid: the faces above their reconstructions, one column per face', async () => {
+  await initBackend({ force: 'wasm' });
+  const data = await syntheticFaces(8, 16);
+  const session = await TrainingSession.open({ modelDir: data.model, data: { a: data.a, b: data.b }, config: tinyConfig(), settings: FAST });
+  const faces = session.previewFaces('b', 4);
+  const png = await reconstructionGrid(session.ae, faces, 'b', 'B');
+  const img = await decodeImage(png);
+  assert.ok(img.width >= 4 * 16 && img.height >= 2 * 16, `${img.width}x${img.height}`);
+});
+
+test('enlargedPreview: the preview grid at twice its size', async () => {
+  await initBackend({ force: 'wasm' });
+  const data = await syntheticFaces(8, 16);
+  const session = await TrainingSession.open({ modelDir: data.model, data: { a: data.a, b: data.b }, config: tinyConfig(), settings: FAST });
+  let preview: string | null = null;
+  await trainWatched(session, { minutes: 10, steps: 1 }, async (r) => {
+    preview = r.preview;
+    return enlargedPreview(r.preview);
+  }, { everySteps: 1, log: () => undefined });
+  assert.ok(preview, 'runTraining wrote a preview');
+  const small = await decodeImage(preview);
+  const big = await decodeImage(await enlargedPreview(preview, 2));
+  assert.deepEqual([big.width, big.height], [small.width * 2, small.height * 2]);
+});
