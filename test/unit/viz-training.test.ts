@@ -56,7 +56,16 @@ test('reconstructionGrid: the faces above their reconstructions, one column per 
   const faces = session.previewFaces('b', 4);
   const png = await reconstructionGrid(session.ae, faces, 'b', 'B');
   const img = await decodeImage(png);
-  assert.ok(img.width >= 4 * 16 && img.height >= 2 * 16, `${img.width}x${img.height}`);
+  // imageGrid's cells: 96 px squares, each with a 14 px caption strip below it (lib/viz/faces.ts).
+  const CELL = 96, CAPTION = 14;
+  assert.equal(faces.length, 4, 'four held-out faces of B');
+  assert.deepEqual([img.width, img.height], [faces.length * CELL, 2 * (CELL + CAPTION)], 'one column per face, faces above their reconstructions');
+  // Another number of faces, another number of columns (and still two rows).
+  for (const n of [1, 2, 3]) {
+    const fewer = await decodeImage(await reconstructionGrid(session.ae, faces.slice(0, n), 'b', 'B'));
+    assert.deepEqual([fewer.width, fewer.height], [n * CELL, 2 * (CELL + CAPTION)], `${n} face(s)`);
+  }
+  session.dispose();
 });
 
 test('enlargedPreview: the preview grid at twice its size', async () => {
