@@ -9,7 +9,11 @@ import * as path from 'path';
 import { executeNotebook, NotebookFailed } from '../../lib/notebook-runner';
 import { writeSamples } from '../../lib/samples/dataset';
 import { extractFaces } from '../../lib/faces/extract';
-import { latestCheckpoint } from '../../lib/train/checkpoint';
+import { latestCheckpoint, readCheckpointInfo } from '../../lib/train/checkpoint';
+import { DEFAULT_RECIPE, resolveRecipe } from '../../lib/train/recipes';
+import { TrainingSession } from '../../lib/train/session';
+import { initBackend } from '../../lib/backend';
+import { decodeImage } from '../../lib/image';
 import { LABEL_PREFIX, readProvenance } from '../../lib/swap/provenance';
 import { PROJECT_ROOT } from '../helpers/shared';
 import { assertClean, checkPage, playVideos } from '../helpers/browser';
@@ -33,6 +37,29 @@ function outputs(file: string): Output[] {
 const stdout = (outs: Output[]) => outs.filter((o) => o.name === 'stdout').map((o) => joined(o.text)).join('');
 const pngs = (outs: Output[]) => outs.filter((o) => o.data && 'image/png' in o.data).length;
 const htmls = (outs: Output[]) => outs.flatMap((o) => (o.data && 'text/html' in o.data ? [joined(o.data['text/html'])] : []));
+
+/** The before/after picture of chapter 05's "labelled photos" cell (base64 PNG) in an executed notebook. */
+function shownSwap(file: string): string {
+  const nb = JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Array<{ outputs?: Output[] }> };
+  const cell = nb.cells.find((c) => stdout(c.outputs ?? []).includes('labelled photos in'));
+  const png = cell?.outputs?.find((o) => o.data && 'image/png' in o.data)?.data?.['image/png'];
+  assert.ok(png, `${file}: the cell that writes the swaps shows a picture`);
+  return joined(png);
+}
+
+/** Train the model in `modelDir` `steps` more steps, as chapter 03's training cell does when re-run; returns the new step. */
+async function trainMore(modelDir: string, steps: number): Promise<number> {
+  await initBackend();
+  const session = await TrainingSession.open({ modelDir, data: { a: path.join(DATA, 'builtin', 'a', 'faces'), b: path.join(DATA, 'builtin', 'b', 'faces') } });
+  try {
+    session.beginCycle({ untilStep: session.step + steps });
+    for (let i = 0; i < steps; i++) await session.trainStep();
+    await session.saveCheckpoint();
+    return session.step;
+  } finally {
+    session.dispose();
+  }
+}
 
 async function run(name: string, suffix = '') {
   const out = path.join(OUT, `${name}${suffix}.ipynb`);
@@ -94,6 +121,11 @@ test('03 trains the plain and the shared autoencoder, showing previews, the loss
   assert.ok(html.includes('data-deepfake-lab-plotly'), 'plotly.js is embedded in the page, not fetched');
   assert.ok(html.includes('data:image/png;base64'), 'the HTML page embeds the pictures');
   assert.match(latestCheckpoint(path.join(MODELS, 'builtin')) ?? '', /step-00000006$/);
+  // The settings it trained with are the default recipe's (the small profile sets a batch of 4 on top);
+  // the demo runs this same cell with no overrides.
+  const { data: _data, ...trainedWith } = (await readCheckpointInfo(latestCheckpoint(path.join(MODELS, 'builtin'))!)).settings;
+  const asJson = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown;
+  assert.deepEqual(asJson(trainedWith), asJson(resolveRecipe(DEFAULT_RECIPE, { batchSize: 4 }).settings), "chapter 03 trains with DEFAULT_RECIPE's settings");
   const pictures = htmls(outs).filter((h) => h.includes('class="deepfake-lab-architecture"'));
   assert.deepEqual(pictures.map((h) => (h.match(/Decoder [AB] ·/g) ?? []).length), [1, 2], 'the one-person and the two-person network drawn');
   assert.ok(htmls(outs).some((h) => h.startsWith('<img alt="timelapse"') && h.includes('data:image/webp;base64,')), 'the timelapse plays in the page');
@@ -153,8 +185,26 @@ test('05 shows the swap and its stages, labels every output and evaluates the mo
 });
 
 test('05 run again swaps the photos again (a re-run after more training shows the new model, not the old files)', { timeout: 180_000 }, async () => {
+  // What the first run wrote, and the swap it showed.
+  const before = new Map(fs.readdirSync(SWAPS).filter((f) => f.endsWith('.png')).map((f) => [f, fs.readFileSync(path.join(SWAPS, f))]));
+  assert.ok(before.size >= 1, 'the first run wrote swaps');
+  const shownBefore = shownSwap(path.join(OUT, '05-swapping.ipynb'));
+  // More training, as re-running chapter 03's training cell gives: a newer checkpoint.
+  const step = await trainMore(path.join(MODELS, 'builtin'), 2);
+  assert.match(latestCheckpoint(path.join(MODELS, 'builtin')) ?? '', new RegExp(`step-${String(step).padStart(8, '0')}$`));
+  const trained = Date.now();
   const { outs } = await run('05-swapping', '.again');
-  assert.match(stdout(outs), /\d+ labelled photos in /);
+  const text = stdout(outs);
+  assert.match(text, /\d+ labelled photos in /);
+  assert.match(text, new RegExp(`^model at step ${step}:`, 'm'), 'the chapter loads the newest checkpoint');
+  for (const [f, old] of before) {
+    const file = path.join(SWAPS, f);
+    assert.ok(fs.statSync(file).mtimeMs >= trained, `${f} is written again, not kept from the first run`);
+    const [was, now] = [await decodeImage(old), await decodeImage(file)];
+    assert.ok(!Buffer.from(now.data).equals(Buffer.from(was.data)), `${f}: the new model's swap, not the old pixels`);
+  }
+  const shownAfter = shownSwap(path.join(OUT, '05-swapping.again.ipynb'));
+  assert.notEqual(shownAfter, shownBefore, "the before/after picture shows the new model's swap");
 });
 
 test('06 builds a labelled set from the photos, trains a detector, and reports accuracy, ROC, saliency and unseen swaps', { timeout: 240_000 }, async () => {
