@@ -33,7 +33,7 @@ const OPTIONS = {
 };
 export type TrainValues = ValuesOf<typeof OPTIONS>;
 
-/** The model and settings a train command line asks for (test/train-recipes.test.ts compares them with the notebooks'). */
+/** The model and settings a train command line asks for (test/unit/train-recipes.test.ts compares them with the notebooks'). */
 export function trainRecipe(values: TrainValues): ResolvedRecipe {
   const overrides = { ...recipeOverrides(values), seed: values.seed };
   const resolved = resolveRecipe(values.recipe, overrides);

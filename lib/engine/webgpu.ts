@@ -179,7 +179,7 @@ export async function probeWebgpu(allowSoftware: boolean): Promise<WebgpuProbe> 
  * tfjs-backend-webgpu 4.22's split-K matrix product vectorises its loads without looking at
  * transposeB: [16, 4096] x [256, 4096]^T (the input gradient of the dense enc_expand layer) came
  * out with a relative error of 1.6, so every encoder gradient was wrong while the loss only
- * drifted. Program type 3 (the plain tiled product) is right (test/webgpu.test.ts checks both).
+ * drifted. Program type 3 (the plain tiled product) is right (test/integration/webgpu.test.ts checks both).
  */
 export function applyWorkarounds(on = true): void {
   tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', on ? 3 : -1); // -1: the backend's own choice per shape

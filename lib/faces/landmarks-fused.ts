@@ -6,7 +6,7 @@
 // bias (and, for a block's first layer, its ReLU) as one fused kernel. The additions between a
 // block's layers keep face-api's order. Its own code still pads each face to a square and scales
 // it to 112 px (toBatchTensor), and runs the dense layer and the mapping back to the crop
-// (runNet on these features, postProcess). test/faceapi-native.test.ts holds the landmarks to
+// (runNet on these features, postProcess). test/integration/faceapi-native.test.ts holds the landmarks to
 // face-api's own detectLandmarks.
 
 import * as tf from '@tensorflow/tfjs';

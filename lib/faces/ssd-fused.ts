@@ -7,7 +7,7 @@
 // padded to a square and scaled to 512 px in one resampling (tf.image.transform) instead of a
 // zero-filled copy of the whole padded photo followed by a resize. Then the same box decoding, the
 // same non-maximum suppression rule (tf.image.nonMaxSuppression, IoU 0.5) and the same mapping back
-// to the photo as face-api's SsdMobilenetv1.locateFaces. test/faceapi-native.test.ts holds the
+// to the photo as face-api's SsdMobilenetv1.locateFaces. test/integration/faceapi-native.test.ts holds the
 // result to face-api's own pipeline: the same faces, boxes within 0.05 px (measured 0.0002).
 
 import * as tf from '@tensorflow/tfjs';

@@ -1,5 +1,5 @@
 // Kernels and gradients this project adds to TensorFlow.js so its models train on every backend.
-// Each one is tested against the cpu backend in test/kernels.test.ts.
+// Each one is tested against the cpu backend in test/unit/kernels.test.ts.
 
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter-wasm';

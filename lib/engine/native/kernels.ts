@@ -1,7 +1,7 @@
 // The kernels the native backend runs in compiled code, by TensorFlow.js kernel name. Each returns
 // null for a case it does not handle (another dtype, a broadcast it does not support, NCHW ...),
 // and the backend then runs the cpu backend's JavaScript kernel instead.
-// Tested against the cpu backend on random shapes in test/native-backend.test.ts.
+// Tested against the cpu backend on random shapes in test/unit/native-backend.test.ts.
 
 import * as tf from '@tensorflow/tfjs';
 import type {
