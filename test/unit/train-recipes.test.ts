@@ -188,8 +188,10 @@ test('one set of defaults: train and bench --quality start from DEFAULT_RECIPE (
   t.mock.method(QualityJudge, 'create', async () => ({ dispose: () => undefined }) as unknown as QualityJudge);
 
   // (train reports a session that cannot open as a usage error with its message)
-  await assert.rejects(trainCommand.run({ a, b, model: path.join(root, 'train-model') }), /stop before training/);
-  await assert.rejects(benchCommand.run({ quality: true, a, b, cache: path.join(root, 'cache'), out: path.join(root, 'out') }), Opened);
+  // The values as the command line parses them (its option declarations fill in the defaults).
+  const { commandValues } = await import('../../lib/cli');
+  await assert.rejects(trainCommand.run(commandValues('train', ['--a', a, '--b', b, '--model', path.join(root, 'train-model')])), /stop before training/);
+  await assert.rejects(benchCommand.run(commandValues('bench', ['--quality', '--a', a, '--b', b, '--cache', path.join(root, 'cache'), '--out', path.join(root, 'out')])), Opened);
   assert.equal(opened.length, 2, 'train and bench --quality each opened one session');
   const [train, bench] = opened;
   assert.deepEqual(train.config, expected.config, 'train builds the default recipe\'s model');
