@@ -13,13 +13,13 @@
 import { parseArgs } from 'util';
 import { initBackend } from '../lib/engine/backend';
 import { createDetector } from '../lib/faces/extract';
-import { estimateYaw } from '../lib/faces/quality';
+import { estimateYaw } from '../lib/faces/filter-measures';
 import { eyeCentres } from '../lib/faces/template';
 import type { Point } from '../lib/faces/types';
 import { decodeImage } from '../lib/util/image';
 import { PROJECT_ROOT } from '../lib/util/project';
 import { toPhoto } from '../lib/samples/face-frame';
-import { landmarkError } from '../lib/samples/measure';
+import { landmarkError } from '../lib/samples/detection-check';
 import { NEUTRAL, sample } from '../lib/samples/params';
 import { loadPerson, render, rigGeometry } from '../lib/samples/rig';
 

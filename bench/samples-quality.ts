@@ -13,7 +13,7 @@ import { writeFileSync } from 'fs';
 import { parseArgs } from 'util';
 import { createCanvas, loadImage } from 'canvas';
 import { initBackend } from '../lib/engine/backend';
-import { checkDetection } from '../lib/samples/measure';
+import { checkDetection } from '../lib/samples/detection-check';
 import { sample } from '../lib/samples/params';
 import { loadPerson, OUTPUT, render, type Render } from '../lib/samples/rig';
 

@@ -19,7 +19,7 @@ import { loadTruthPhoto, photoSharpness, r4, swapTruthPhoto, TRUTH_WAYS, type Tr
 import { growBox, landmarkBox } from '../lib/faces/types';
 import { writeFileAtomic } from '../lib/util/fsutil';
 import { cutBox, imageToTensor, pixelBox, type RgbImage } from '../lib/util/image';
-import { ssim } from '../lib/metrics/image';
+import { ssim } from '../lib/metrics/pixel-metrics';
 import { readTruthManifest } from '../lib/samples/truth';
 import { mean, median } from '../lib/util/stats';
 import { loadSwapModel, type SwapModel } from '../lib/swap/model';

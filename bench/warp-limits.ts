@@ -37,7 +37,7 @@ import type { Point } from '../lib/faces/types';
 import { writeFileAtomic } from '../lib/util/fsutil';
 import { tensorToImage } from '../lib/util/image';
 import { calibrateVerifier, verify, type Verifier } from '../lib/metrics/identity';
-import { psnr, ssim } from '../lib/metrics/image';
+import { psnr, ssim } from '../lib/metrics/pixel-metrics';
 import { eachFace } from '../lib/metrics/landmarks';
 import type { Autoencoder } from '../lib/model/builder';
 import { swapLightOf } from '../lib/model/decoders/warping';

@@ -12,7 +12,7 @@ import { matmulGflops, trainingWorkload, type TrainSpeed } from '../benchmark/tr
 import { median } from '../util/stats';
 import { extractFaces } from '../faces/extract';
 import { faceBackendInUse, setFaceBackend } from '../faces/faceapi';
-import { NATIVE_BACKEND } from '../engine/native/backend';
+import { NATIVE_BACKEND } from '../engine/native/native-backend';
 import { bf16Unavailable, isPrecision, type Precision } from '../engine/native/precision';
 import { CorruptFile, parseJson, schemaFor } from '../util/jsonfile';
 import { isPresetName } from '../model/config';

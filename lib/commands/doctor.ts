@@ -1,4 +1,4 @@
-import { formatDoctor, runDoctor } from '../doctor';
+import { formatDoctor, runDoctor } from './doctor-report';
 import { defineCommand } from './command';
 
 export const doctorCommand = defineCommand({

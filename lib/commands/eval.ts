@@ -17,7 +17,7 @@ import { int, num, text, texts, type ValuesOf } from './options';
 import { createDetector } from '../faces/extract';
 import { loadSwapModel } from '../swap/model';
 import { ffmpegMissing, probeVideo, VideoRefused } from '../util/ffmpeg';
-import { measureVideo, truthClipOf } from '../video/measure';
+import { measureVideo, truthClipOf } from '../video/temporal-scores';
 import { DEFAULT_SMOOTH } from '../video/smooth';
 
 const OPTIONS = {

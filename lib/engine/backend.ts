@@ -2,7 +2,7 @@
 //
 // Order, fastest first: tfjs-node-gpu (only with a usable CUDA GPU), webgpu (any vendor's GPU
 // through Dawn, lib/engine/webgpu.ts; never a software adapter unless forced), native (this project's
-// compiled kernels on oneDNN, built by the set-up; see lib/engine/native/backend.ts), tfjs-node, wasm
+// compiled kernels on oneDNN, built by the set-up; see lib/engine/native/native-backend.ts), tfjs-node, wasm
 // (SIMD, local binaries), cpu (pure JavaScript, too slow to train). tfjs-node and tfjs-node-gpu are
 // never dependencies of this project: their install downloads libtensorflow from Google's
 // storage, which fails offline. A user who has them installed gets them automatically.
@@ -20,7 +20,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 // A file, not the folder: tslab's loader does not resolve a folder to its index.ts.
 import { registerProjectKernels } from './extra-kernels/index';
 import { loadAddon } from './native/addon';
-import { NATIVE_BACKEND, registerNativeBackend } from './native/backend';
+import { NATIVE_BACKEND, registerNativeBackend } from './native/native-backend';
 import { probeWebgpu, releaseWebgpu, type AdapterInfo } from './webgpu';
 import { calibrate, describeCalibration, type CalibrateOptions, type CalibrationResult } from './calibrate';
 

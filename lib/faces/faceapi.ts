@@ -7,7 +7,7 @@ import type * as FaceApiModule from '@vladmandic/face-api';
 import { initBackend, wasmBinaryDir } from '../engine/backend';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadAddon } from '../engine/native/addon';
-import { NATIVE_BACKEND, registerNativeBackend } from '../engine/native/backend';
+import { NATIVE_BACKEND, registerNativeBackend } from '../engine/native/native-backend';
 
 export type FaceApi = typeof FaceApiModule;
 

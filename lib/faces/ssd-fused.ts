@@ -12,7 +12,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap } from '@tensorflow/tfjs';
-import { NATIVE_BACKEND, NativeBackend } from '../engine/native/backend';
+import { NATIVE_BACKEND, NativeBackend } from '../engine/native/native-backend';
 import { SSD_INPUT_KERNEL, type SsdInputAttrs } from '../engine/native/kernels';
 import { fromFaceApi, type FaceApi } from './faceapi';
 

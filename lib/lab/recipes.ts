@@ -8,7 +8,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { SCORING_FRAME, toScoringFrame } from '../benchmark/quality-judge';
 import type { CropGeometry } from '../faces/template';
-import { psnr, readScalar } from '../metrics/image';
+import { psnr, readScalar } from '../metrics/pixel-metrics';
 import { autoencodeRgb, swapDecodeRgb, type Autoencoder } from '../model/builder';
 import type { ModelConfig } from '../model/config';
 import { loadTruthFaces } from '../samples/truth';

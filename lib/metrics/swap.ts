@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { faceDescriptor, meanDescriptor } from '../faces/recognition';
 import { mean } from '../util/stats';
 import { calibrateVerifier, identityTransfer, verify } from './identity';
-import { laplacianVariance } from './image';
+import { laplacianVariance } from './pixel-metrics';
 import { eachFace, landmarkError } from './landmarks';
 
 /** Real faces of A and B and their swaps, [n, s, s, 3] in [0, 1]. */

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap } from '@tensorflow/tfjs';
 import { leakyReluBackward } from '../engine/extra-kernels/leaky-relu-grad';
-import { NATIVE_BACKEND } from '../engine/native/backend';
+import { NATIVE_BACKEND } from '../engine/native/native-backend';
 import { CONV_LEAKY_BACKWARD, type ConvLeakyBackwardAttrs } from '../engine/native/kernels';
 
 type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;

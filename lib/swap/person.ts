@@ -10,7 +10,7 @@ import { alignmentMatrix, templateInCrop, type CropGeometry } from '../faces/tem
 import type { Point } from '../faces/types';
 import { warpAffine } from '../faces/resample';
 import { decodeImage, imageToTensor, listImageFiles } from '../util/image';
-import { DEFAULT_IDENTITY_THRESHOLD } from '../faces/identity';
+import { DEFAULT_IDENTITY_THRESHOLD } from '../faces/identity-filter';
 import type { SwapModel } from './model';
 
 /** The recognition net's own tight alignment (as extraction describes faces). */

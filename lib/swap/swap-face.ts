@@ -9,7 +9,7 @@ import { alphaBlend, type Blender } from './blend';
 import { matchColour, type ColourMatcher } from './colour';
 import { convertFace, disposeConverted, modelInput } from './converter';
 import { modelFrameAt, modelScale, squareBox, type FaceFrame } from './geometry';
-import { DEFAULT_SWAP_MASK, swapMask, type SwapMaskOptions } from './mask';
+import { DEFAULT_SWAP_MASK, swapMask, type SwapMaskOptions } from './blend-mask';
 import type { SwapModel } from './model';
 import { sampleInBox, squareSupport } from './paste';
 import { poissonFace } from './poisson';

@@ -11,7 +11,7 @@
 //
 // Both are composed into one sampling map per image, so the input is interpolated once.
 
-import { activeAddon } from '../engine/native/backend';
+import { activeAddon } from '../engine/native/native-backend';
 import type { Rng } from '../util/rng';
 import type { AugmentOptions } from './settings-schema';
 

@@ -8,7 +8,7 @@
 
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { psnr, ssim } from '../metrics/image';
+import { psnr, ssim } from '../metrics/pixel-metrics';
 import { NO_SWAP_METRICS, type SwapMetrics, type SwapMetricsFn } from '../metrics/swap';
 import { autoencodeRgb, disposeAutoencoder, swapDecodeRgb, type Autoencoder } from '../model/builder';
 import { loadNewestCheckpoint } from './checkpoint';

@@ -10,7 +10,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { meanAbsoluteError } from '../engine/extra-kernels/l1-loss';
-import { ssimMap } from '../metrics/image';
+import { ssimMap } from '../metrics/pixel-metrics';
 import type { Batch } from './batches';
 import type { LossOptions } from './settings-schema';
 

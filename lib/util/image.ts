@@ -206,7 +206,7 @@ export function cutBox(img: RgbImage, box: { x: number; y: number; width: number
 
 /**
  * What a backend may offer to convert 8-bit pixels to and from its own float arrays in compiled
- * code. The native backend does (lib/engine/native/backend.ts); this file only asks for the two
+ * code. The native backend does (lib/engine/native/native-backend.ts); this file only asks for the two
  * methods, so the image layer does not depend on the engine above it.
  */
 export interface ByteConverter {

@@ -24,7 +24,7 @@ import type { Blender } from '../swap/blend';
 import { DEFAULT_SHARPEN, type SharpenOptions } from '../swap/sharpen';
 import type { ColourMatcher } from '../swap/colour';
 import { drawMark } from '../swap/mark';
-import { DEFAULT_SWAP_MASK, type SwapMaskOptions } from '../swap/mask';
+import { DEFAULT_SWAP_MASK, type SwapMaskOptions } from '../swap/blend-mask';
 import type { SwapModel } from '../swap/model';
 import { LABEL_PREFIX, provenanceLabel } from '../swap/provenance';
 import { swapFaces, type SwapImageOptions } from '../swap/swap-image';

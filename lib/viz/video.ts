@@ -6,7 +6,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { TemporalReport } from '../video/measure';
+import type { TemporalReport } from '../video/temporal-scores';
 import { ffmpegReason } from '../util/ffmpeg';
 import { escapeHtml, showHtml } from './display';
 import { showFigure, type PlotlyFigure } from './plotly';

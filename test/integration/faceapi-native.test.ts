@@ -17,7 +17,7 @@ import { locateFaces, squareInput } from '../../lib/faces/ssd-fused';
 import { descriptorDistance, faceDescriptor, faceDescriptors } from '../../lib/faces/recognition';
 import type { DetectedFace } from '../../lib/faces/types';
 import { decodeImage, imageToTensor, pixelTensor, type RgbImage } from '../../lib/util/image';
-import { fallbacks } from '../../lib/engine/native/backend';
+import { fallbacks } from '../../lib/engine/native/native-backend';
 import { sharedPath, skipWithoutShared } from '../helpers/shared';
 import { nativeSkip } from '../helpers/strict';
 

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/engine/backend';
 import { addonPath, loadAddon } from '../../lib/engine/native/addon';
 import { cpuMismatch, cpuStampPath, CpuStampSchema, featuresFromMacros, probeFlags } from '../../lib/engine/native/cpu';
-import { NativeBackend } from '../../lib/engine/native/backend';
+import { NativeBackend } from '../../lib/engine/native/native-backend';
 import { runTraining } from '../../lib/train/run';
 import { TrainingSession } from '../../lib/train/session';
 import { runCli } from '../helpers/cli';

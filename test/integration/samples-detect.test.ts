@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../../lib/engine/backend';
-import { checkDetection } from '../../lib/samples/measure';
+import { checkDetection } from '../../lib/samples/detection-check';
 import { sample } from '../../lib/samples/params';
 import { loadPerson, render } from '../../lib/samples/rig';
 

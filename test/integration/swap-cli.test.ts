@@ -10,7 +10,7 @@ import { createDetector, extractFaces } from '../../lib/faces/extract';
 import type { Point } from '../../lib/faces/types';
 import { decodeImage } from '../../lib/util/image';
 import { presetConfig } from '../../lib/model/config';
-import { DEFAULT_SWAP_MASK } from '../../lib/swap/mask';
+import { DEFAULT_SWAP_MASK } from '../../lib/swap/blend-mask';
 import { provenanceLabel, readProvenance } from '../../lib/swap/provenance';
 import { TrainingSession } from '../../lib/train/session';
 import { runCli } from '../helpers/cli';

@@ -21,7 +21,7 @@ import { TrainingSession } from '../../lib/train/session';
 import { probeOutput, probeVideo, readFrames, VideoRefused } from '../../lib/util/ffmpeg';
 import { smoothLandmarks } from '../../lib/video/smooth';
 import { swapVideo } from '../../lib/video/swap-video';
-import { alignedCrop, measureVideo } from '../../lib/video/measure';
+import { alignedCrop, measureVideo } from '../../lib/video/temporal-scores';
 import { trackFaces, type FrameFace } from '../../lib/video/track';
 import { analyseFrames } from '../../lib/video/analyse';
 import { playVideos } from '../helpers/browser';

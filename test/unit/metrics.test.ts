@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/engine/backend';
 import { calibrateVerifier, verify } from '../../lib/metrics/identity';
-import { laplacianVariance, psnr, ssim } from '../../lib/metrics/image';
+import { laplacianVariance, psnr, ssim } from '../../lib/metrics/pixel-metrics';
 import { mulberry32 } from '../helpers/rng';
 
 /** SSIM of one single-channel image pair by direct summation (Gaussian 11x11, sigma 1.5, valid). */

@@ -8,7 +8,7 @@ import * as vm from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/engine/backend';
 import { FusedAdamOptimizer } from '../../lib/engine/native/adam';
-import { fallbacks, NativeBackend } from '../../lib/engine/native/backend';
+import { fallbacks, NativeBackend } from '../../lib/engine/native/native-backend';
 import { L1_MEAN, L1_MEAN_GRAD, LEAKY_RELU_GRAD, SSD_INPUT_KERNEL } from '../../lib/engine/native/kernels';
 import { meanAbsoluteError } from '../../lib/engine/extra-kernels/l1-loss';
 import { netInput } from '../../lib/faces/ssd-fused';

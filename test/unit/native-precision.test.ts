@@ -6,7 +6,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/engine/backend';
-import { NATIVE_BACKEND } from '../../lib/engine/native/backend';
+import { NATIVE_BACKEND } from '../../lib/engine/native/native-backend';
 import { bf16Unavailable, currentPrecision, largestConvolution, PrecisionUnavailable, setPrecision } from '../../lib/engine/native/precision';
 import { mulberry32 } from '../helpers/rng';
 import { nativeSkip } from '../helpers/strict';
@@ -119,7 +119,7 @@ test('oneDNN runs bf16 implementations in bf16 and fp32 ones in fp32, and cacheI
 });
 
 test('in bf16, single-channel filters (SSIM\'s window) stay fp32, an RGB layer rounds only its forward pass, and so does a small strided filter gradient; the filter gradient onto 3 channels rounds too', { skip: bf16Skip }, async () => {
-  const { ssim } = await import('../../lib/metrics/image');
+  const { ssim } = await import('../../lib/metrics/pixel-metrics');
   const rand = mulberry32(9);
   const img = () => tf.tensor4d(Float32Array.from({ length: 2 * 24 * 24 * 3 }, () => rand()), [2, 24, 24, 3]);
   const [a, b] = [img(), img()];

@@ -6,7 +6,7 @@ import { initBackend } from '../../lib/engine/backend';
 import { applyMatrixAll, fitSimilarity } from '../../lib/faces/align';
 import { eyeCentres } from '../../lib/faces/template';
 import type { Point } from '../../lib/faces/types';
-import { checkDetection, landmarkError } from '../../lib/samples/measure';
+import { checkDetection, landmarkError } from '../../lib/samples/detection-check';
 import { NEUTRAL, RANGES, checkParams, sample, type RigParams } from '../../lib/samples/params';
 import { piecewiseWarp } from '../../lib/geometry/piecewise-affine';
 import { IDENTITIES } from '../../lib/samples/identities';

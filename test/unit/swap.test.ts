@@ -11,7 +11,7 @@ import { decodeImage, type RgbImage } from '../../lib/util/image';
 import { matchColour } from '../../lib/swap/colour';
 import { faceFrame } from '../../lib/swap/geometry';
 import { labToRgb, rgbToLab } from '../../lib/swap/cielab';
-import { swapMask, type SwapMaskOptions } from '../../lib/swap/mask';
+import { swapMask, type SwapMaskOptions } from '../../lib/swap/blend-mask';
 import type { SwapModel } from '../../lib/swap/model';
 import { dilatedHull } from '../helpers/hull';
 import { encodeLabelled, LABEL_PREFIX, provenanceLabel, readProvenance } from '../../lib/swap/provenance';

@@ -5,7 +5,7 @@
 // other backend keeps the three ops.
 
 import * as tf from '@tensorflow/tfjs';
-import { NATIVE_BACKEND } from '../native/backend';
+import { NATIVE_BACKEND } from '../native/native-backend';
 import { L1_MEAN, L1_MEAN_GRAD } from '../native/kernels';
 
 /**

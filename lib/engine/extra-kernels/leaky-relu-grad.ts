@@ -5,7 +5,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, LeakyReluAttrs, NamedAttrMap } from '@tensorflow/tfjs';
-import { NATIVE_BACKEND } from '../native/backend';
+import { NATIVE_BACKEND } from '../native/native-backend';
 import { LEAKY_RELU_GRAD } from '../native/kernels';
 
 /**

@@ -3,7 +3,7 @@
 // full read and write of the weights). On other backends it is AdamOptimizer, unchanged.
 
 import * as tf from '@tensorflow/tfjs';
-import { NATIVE_BACKEND, NativeBackend } from './backend';
+import { NATIVE_BACKEND, NativeBackend } from './native-backend';
 import { FUSED_ADAM, type FusedAdamAttrs } from './kernels';
 
 // AdamOptimizer keeps these private; this subclass reads and fills them exactly as the parent

@@ -13,7 +13,7 @@ import type {
 import {
   ACTIVATION, BINARY, COMPARE, CONV_BACKWARD_FILTER, CONV_BACKWARD_INPUT, CONV_FORWARD, UNARY, UNARY_CLIP, type NativeAddon,
 } from './addon';
-import type { NativeBackend } from './backend';
+import type { NativeBackend } from './native-backend';
 
 export type NativeKernel = (args: { inputs: NamedTensorInfoMap; backend: NativeBackend; attrs: NamedAttrMap }) => TensorInfo | TensorInfo[] | null;
 

@@ -13,7 +13,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { cpuFlags } from './cpu';
-import { activeAddon, NATIVE_BACKEND } from './backend';
+import { activeAddon, NATIVE_BACKEND } from './native-backend';
 
 export type Precision = 'fp32' | 'bf16';
 export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];

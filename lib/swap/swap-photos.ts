@@ -14,10 +14,10 @@ import type { Blender } from './blend';
 import { DEFAULT_SHARPEN, type SharpenOptions } from './sharpen';
 import type { ColourMatcher } from './colour';
 import { drawMark } from './mark';
-import { DEFAULT_SWAP_MASK, type SwapMaskOptions } from './mask';
+import { DEFAULT_SWAP_MASK, type SwapMaskOptions } from './blend-mask';
 import type { SwapModel } from './model';
 import { folderIdentity, sourcePerson } from './person';
-import { SwapMeter, targetReference, type SwapMeasures } from './measure';
+import { SwapMeter, targetReference, type SwapMeasures } from './stage-scores';
 import { encodeLabelled, provenanceLabel, readProvenance } from './provenance';
 import { swapImage, type SwapImageOptions } from './swap-image';
 

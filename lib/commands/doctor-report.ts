@@ -1,11 +1,11 @@
 // `deepfake-lab doctor`: what this machine can do, in one report.
 
 import * as tf from '@tensorflow/tfjs';
-import { BACKENDS, initBackend, type BackendName, type BackendStatus } from './engine/backend';
-import { jupyterStatus, type JupyterStatus } from './util/jupyter';
-import { versions } from './util/project';
-import { ffmpegMissing, ffmpegVersion } from './util/ffmpeg';
-import { escapeHtml, htmlTable } from './viz/display';
+import { BACKENDS, initBackend, type BackendName, type BackendStatus } from '../engine/backend';
+import { jupyterStatus, type JupyterStatus } from '../util/jupyter';
+import { versions } from '../util/project';
+import { ffmpegMissing, ffmpegVersion } from '../util/ffmpeg';
+import { escapeHtml, htmlTable } from '../viz/display';
 
 export interface DoctorReport {
   backend: BackendName;

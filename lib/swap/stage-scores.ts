@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { faceDescriptor } from '../faces/recognition';
 import { imageToTensor, type RgbImage } from '../util/image';
 import { calibrateVerifier, identityTransfer, verify, type Verifier } from '../metrics/identity';
-import { laplacianVariance } from '../metrics/image';
+import { laplacianVariance } from '../metrics/pixel-metrics';
 import { eachFace, landmarkError } from '../metrics/landmarks';
 import { mean } from '../util/stats';
 import { subset } from '../data/face-set';
