@@ -120,7 +120,7 @@ test('a TypeScript type error fails the run too', { timeout: 120_000 }, async ()
 });
 
 test('notebooks import the library from the project root, wherever the notebook file is', { timeout: 120_000 }, async () => {
-  const nb = writeNotebook('imports.ipynb', ["import { versions } from './lib/project';\nconsole.log(process.cwd(), versions()['deepfake-lab'])"]);
+  const nb = writeNotebook('imports.ipynb', ["import { versions } from './lib/util/project';\nconsole.log(process.cwd(), versions()['deepfake-lab'])"]);
   const out = path.join(tmp, 'imports.out.ipynb');
   await executeNotebook(nb, { out });
   assert.ok(outputs(out).some((o) => text(o).startsWith(PROJECT_ROOT + ' 0.')));

@@ -1,4 +1,4 @@
-// Warping decoders (lib/model/warp-face.ts, lib/train/texture-coords.ts): a training session whose
+// Warping decoders (lib/model/decoders/warping.ts, texture-coords.ts): a training session whose
 // coordinates learn the landmarks' pull with a flat tensor count. Split from test/unit/warp-face.test.ts
 // (the sampler, the coordinates, a new model, save and load) because it trains for several seconds.
 import { test } from 'node:test';
