@@ -3,27 +3,31 @@
 // reported by `bench --profile`.
 
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { presetConfig, type PresetName } from '../model/config';
 import type { HistoryEntry } from '../train/history';
 import { runTraining } from '../train/run';
 import { speedSession } from './train-speed';
 
-export interface KernelTime {
-  kernel: string;
+const KernelTimeSchema = z.object({
+  kernel: z.string(),
   /** Milliseconds per A+B step, summed over every call of this kernel. */
-  msPerStep: number;
-  callsPerStep: number;
-  share: number;
-}
+  msPerStep: z.number(),
+  callsPerStep: z.number(),
+  share: z.number(),
+});
+export type KernelTime = z.infer<typeof KernelTimeSchema>;
 
-export interface KernelProfile {
-  preset: string;
-  batch: number;
-  backend: string;
+/** A profile as the benchmark's worker reports it (bench reads it back from the child's stdout). */
+export const KernelProfileSchema = z.object({
+  preset: z.string(),
+  batch: z.number(),
+  backend: z.string(),
   /** Wall time of a profiled step (profiling adds a little). */
-  stepMs: number;
-  kernels: KernelTime[];
-}
+  stepMs: z.number(),
+  kernels: z.array(KernelTimeSchema),
+});
+export type KernelProfile = z.infer<typeof KernelProfileSchema>;
 
 export async function profileTraining(preset: PresetName, batch: number, steps = 3): Promise<KernelProfile> {
   const session = await speedSession(presetConfig(preset), batch);

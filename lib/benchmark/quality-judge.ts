@@ -15,7 +15,7 @@ import { faceDescriptor } from '../faces/recognition';
 import type { CropGeometry } from '../faces/template';
 import { landmarkBox, type Point } from '../faces/types';
 import { decodeImage, imageToTensor, type RgbImage } from '../util/image';
-import { JsonNumber, schemaFor, type ShapeOf } from '../util/jsonfile';
+import { JsonNumber } from '../util/jsonfile';
 import { encodeLatent } from '../latent/codes';
 import { calibrateVerifier, identityTransfer, verify, type Verifier } from '../metrics/identity';
 import { laplacianVariance, psnr, readScalar, ssim } from '../metrics/pixel-metrics';
@@ -47,41 +47,29 @@ export interface QualityData {
   geometry: CropGeometry;
 }
 
-export interface Pair {
-  a2b: number | null;
-  b2a: number | null;
-}
-
-export interface QualityScores {
-  truth: { pairs: number; a2b: { psnr: number; ssim: number }; b2a: { psnr: number; ssim: number }; unswapped: { psnr: number; ssim: number } } | null;
-  verification: Pair;
+// For the benchmark's result cache. Scores can be NaN or Infinity (identical images, no faces),
+// which JSON stores as null: JsonNumber reads them back as NaN.
+const PairSchema = z.object({ a2b: z.number().nullable(), b2a: z.number().nullable() });
+export type Pair = z.infer<typeof PairSchema>;
+const FidelitySchema = z.object({ psnr: JsonNumber, ssim: JsonNumber });
+export const qualityScoresShape = {
+  truth: z.object({ pairs: z.number(), a2b: FidelitySchema, b2a: FidelitySchema, unswapped: FidelitySchema }).nullable(),
+  verification: PairSchema,
   /** Share nearer the target than the source: the lenient, saturating measure, for comparison. */
-  identityTransfer: Pair;
-  sharpness: Pair;
-  reconstruction: { a: { psnr: number; ssim: number }; b: { psnr: number; ssim: number } };
+  identityTransfer: PairSchema,
+  sharpness: PairSchema,
+  reconstruction: z.object({ a: FidelitySchema, b: FidelitySchema }),
   /** Latent-code overlap: 1 = A's and B's codes as mixed as one person's, 0 = two separate clouds. */
-  overlap: { mixing: number; pairRatio: number | null };
+  overlap: z.object({ mixing: JsonNumber, pairRatio: JsonNumber.nullable() }),
   /**
    * The swap pasted into whole truth photos: sharpness inside the face mask against the truth
    * photo, and the most a model of this input size could reach (the truth photo brought down to
    * the model's pixels and back up).
    */
-  photo: { pairs: number; sharpness: Pair; ceiling: Pair } | null;
-}
-
-// For the benchmark's result cache. Scores can be NaN or Infinity (identical images, no faces),
-// which JSON stores as null: JsonNumber reads them back as NaN.
-const PairSchema = schemaFor<Pair>()(z.object({ a2b: z.number().nullable(), b2a: z.number().nullable() }));
-const FidelitySchema = z.object({ psnr: JsonNumber, ssim: JsonNumber });
-export const qualityScoresShape = {
-  truth: z.object({ pairs: z.number(), a2b: FidelitySchema, b2a: FidelitySchema, unswapped: FidelitySchema }).nullable(),
-  verification: PairSchema,
-  identityTransfer: PairSchema,
-  sharpness: PairSchema,
-  reconstruction: z.object({ a: FidelitySchema, b: FidelitySchema }),
-  overlap: z.object({ mixing: JsonNumber, pairRatio: JsonNumber.nullable() }),
   photo: z.object({ pairs: z.number(), sharpness: PairSchema, ceiling: PairSchema }).nullable(),
-} satisfies ShapeOf<QualityScores>;
+};
+const QualityScoresSchema = z.object(qualityScoresShape);
+export type QualityScores = z.infer<typeof QualityScoresSchema>;
 
 export interface Ceiling {
   /** Real faces of B verified as B (about 0.95 by construction) and of A as B (should be ~0), both ways. */

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { extractFaces } from '../faces/extract';
 import { writeFileAtomic } from '../util/fsutil';
-import { CorruptFile, JsonNumber, readJsonFile, schemaFor, type ShapeOf } from '../util/jsonfile';
+import { CorruptFile, JsonNumber, readJsonFile } from '../util/jsonfile';
 import { encodeImage, listImageFiles, tensorToImage, decodeImage, type RgbImage } from '../util/image';
 import { writeSamples } from '../samples/dataset';
 import { truthDir } from '../samples/truth';
@@ -23,7 +23,7 @@ import { resolveRecipe, type RecipeName, type RecipeOverrides } from '../train/r
 import { runTraining } from '../train/run';
 import { TrainingSession } from '../train/session';
 import { imageGrid } from '../util/image-grid';
-import { QualityJudge, qualityScoresShape, type Ceiling, type QualityData, type QualityScores } from './quality-judge';
+import { QualityJudge, qualityScoresShape, type Ceiling, type QualityData } from './quality-judge';
 
 /**
  * Bump when scoring or training changes what a cached result would say (4: photo scores sharpen the
@@ -33,45 +33,36 @@ const QUALITY_VERSION = 5;
 /** Truth pairs shown per direction in the comparison grid. */
 const GRID_PAIRS = 6;
 
-export interface QualityEntry extends QualityScores {
-  recipe: string;
-  /** Minutes of training steps at this time point. */
-  minutes: number;
-  steps: number;
-  facesPerSecond: number;
-  /** Mean loss over the last 50 steps, per identity. */
-  loss: Record<string, number>;
-}
-
-export interface QualityRun {
-  recipe: string;
-  entries: QualityEntry[];
-  /** The model as it ended (a normal model folder: eval and swap read it). */
-  model: string;
-  /** The truth swaps for the grid: a PNG strip, A->B pairs then B->A pairs; null without truth. */
-  strip: string | null;
-  cached: boolean;
-}
-
 // Keys in the order runRecipe writes them, so a cached entry prints like a fresh one.
-const QualityEntrySchema = schemaFor<QualityEntry>()(z.object({
+const QualityEntrySchema = z.object({
   recipe: z.string(),
+  /** Minutes of training steps at this time point. */
   minutes: z.number(),
   steps: z.number(),
   facesPerSecond: JsonNumber,
+  /** Mean loss over the last 50 steps, per identity. */
   loss: z.record(z.string(), JsonNumber),
   ...qualityScoresShape,
-} satisfies ShapeOf<QualityEntry>));
+});
+export type QualityEntry = z.infer<typeof QualityEntrySchema>;
 
-/** A recipe's result.json in the cache: the run and the key of what it was run with. */
-const CachedRunSchema = schemaFor<QualityRun & { key: string }>()(z.object({
-  key: z.string(),
+const qualityRunShape = {
   recipe: z.string(),
   entries: z.array(QualityEntrySchema),
+  /** The model as it ended (a normal model folder: eval and swap read it). */
   model: z.string(),
+  /** The truth swaps for the grid: a PNG strip, A->B pairs then B->A pairs; null without truth. */
   strip: z.string().nullable(),
   cached: z.boolean(),
-} satisfies ShapeOf<QualityRun & { key: string }>));
+};
+const QualityRunSchema = z.object(qualityRunShape);
+export type QualityRun = z.infer<typeof QualityRunSchema>;
+
+/** A recipe's result.json in the cache: the run and the key of what it was run with. */
+const CachedRunSchema = z.object({
+  key: z.string(),
+  ...qualityRunShape,
+});
 
 export interface QualityOptions {
   recipes: RecipeName[];

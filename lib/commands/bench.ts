@@ -7,14 +7,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { z } from 'zod';
 import { BACKENDS, describeChoice, initBackend } from '../engine/backend';
-import { formatProfile, type KernelProfile } from '../benchmark/kernel-profile';
+import { formatProfile, KernelProfileSchema, type KernelProfile } from '../benchmark/kernel-profile';
 import { matmulGflops, trainingWorkload, type TrainSpeed } from '../benchmark/train-speed';
 import { median } from '../util/stats';
 import { extractFaces } from '../faces/extract';
 import { faceBackendInUse, setFaceBackend } from '../faces/faceapi';
 import { NATIVE_BACKEND } from '../engine/native/native-backend';
 import { bf16Unavailable, isPrecision, type Precision } from '../engine/native/precision';
-import { CorruptFile, parseJson, schemaFor } from '../util/jsonfile';
+import { CorruptFile, parseJson } from '../util/jsonfile';
 import { isPresetName } from '../model/config';
 import { jupyterPython } from '../util/notebook-runner';
 import { PROJECT_ROOT } from '../util/project';
@@ -52,17 +52,9 @@ const OPTIONS = {
 type BenchValues = ValuesOf<typeof OPTIONS>;
 
 type Measured = TrainSpeed & { peakRssMB?: number; profile?: KernelProfile; precision?: Precision; convImplementation?: string | null };
-interface Reference { preset: string; batch: number; facesPerSecond?: number; stepMs?: number; threads?: number; torch?: string; error?: string }
 
-// The children's last stdout line. Loose objects: what else they report (the worker's backend,
-// torch's parameter count) goes on into the JSON result, as before.
-const KernelProfileSchema = schemaFor<KernelProfile>()(z.object({
-  preset: z.string(),
-  batch: z.number(),
-  backend: z.string(),
-  stepMs: z.number(),
-  kernels: z.array(z.object({ kernel: z.string(), msPerStep: z.number(), callsPerStep: z.number(), share: z.number() })),
-}));
+// The children's last stdout line (the worker's profile: KernelProfileSchema). Loose objects: what
+// else they report (the worker's backend, torch's parameter count) goes on into the JSON result, as before.
 const WorkerReplySchema = z.union([
   z.looseObject({
     preset: z.string(),
@@ -82,7 +74,7 @@ const WorkerReplySchema = z.union([
   // What the worker prints when it fails.
   z.looseObject({ error: z.string() }),
 ]);
-const ReferenceSchema = schemaFor<Reference>()(z.looseObject({
+const ReferenceSchema = z.looseObject({
   preset: z.string(),
   batch: z.number(),
   facesPerSecond: z.number().optional(),
@@ -90,7 +82,8 @@ const ReferenceSchema = schemaFor<Reference>()(z.looseObject({
   threads: z.number().optional(),
   torch: z.string().optional(),
   error: z.string().optional(),
-}));
+});
+type Reference = z.infer<typeof ReferenceSchema>;
 
 /**
  * Untimed steps before the timed ones, on both sides of the comparison: at least one, and until

@@ -12,7 +12,7 @@
 import * as path from 'path';
 import { z } from 'zod';
 import * as tf from '@tensorflow/tfjs';
-import { readJsonFileIfExists, schemaFor } from '../util/jsonfile';
+import { readJsonFileIfExists } from '../util/jsonfile';
 import { writeFileAtomicSync } from '../util/fsutil';
 import { PROJECT_ROOT } from '../util/project';
 
@@ -36,20 +36,21 @@ export interface CalibrationCandidate {
   detail: string;
 }
 
-export interface Calibration {
-  key: string;
+const CalibrationSchema = z.object({
+  key: z.string(),
   /** The workload's name ("lite, batch 16"). */
-  workload: string;
+  workload: z.string(),
   /** Training faces per second, per candidate name; 0 where the run failed. */
-  facesPerSecond: Record<string, number>;
+  facesPerSecond: z.record(z.string(), z.number()),
   /** Why a candidate's run failed, one line each. */
-  errors: Record<string, string>;
+  errors: z.record(z.string(), z.string()),
   /** The fastest candidate. */
-  fastest: string;
-  measuredAt: string;
+  fastest: z.string(),
+  measuredAt: z.string(),
   /** Wall time of the whole measurement. */
-  seconds: number;
-}
+  seconds: z.number(),
+});
+export type Calibration = z.infer<typeof CalibrationSchema>;
 
 export interface CalibrationResult extends Calibration {
   /** Read from the cache file instead of measured now. */
@@ -66,17 +67,6 @@ export interface CalibrateOptions {
   refresh?: boolean;
 }
 
-const CalibrationSchema = schemaFor<Calibration>()(
-  z.object({
-    key: z.string(),
-    workload: z.string(),
-    facesPerSecond: z.record(z.string(), z.number()),
-    errors: z.record(z.string(), z.string()),
-    fastest: z.string(),
-    measuredAt: z.string(),
-    seconds: z.number(),
-  }),
-);
 const CacheSchema = z.object({ version: z.number(), entries: z.record(z.string(), CalibrationSchema) });
 
 export function calibrationFile(): string {

@@ -3,102 +3,67 @@
 
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/fsutil';
-import { CorruptFile, readJsonFileIfExists, schemaFor, type ShapeOf } from '../util/jsonfile';
+import { CorruptFile, readJsonFileIfExists } from '../util/jsonfile';
 import { applyMatrixAll } from './align';
-import { BoxSchema, MatrixSchema, PointSchema, type Box, type Matrix, type Point } from './types';
+import { BoxSchema, MatrixSchema, PointSchema, type Point } from './types';
 
-export interface FaceRecord {
+export const FaceRecordSchema = z.object({
   /** Order of the face in the detector's output for this photo. */
-  index: number;
-  box: Box;
-  score: number;
-  /** Which detector found the face ('ssd' or 'tiny'). */
-  detector: string;
-  /** 68 landmarks in the source photo's pixels. */
-  landmarks: Point[];
-  /** Photo -> aligned crop (2x3); its inverse maps any crop point or pixel back into the photo. */
-  matrix: Matrix | null;
-  /** Estimated head turn in degrees (0 frontal). */
-  yaw: number | null;
-  /** Variance of the Laplacian of the crop (higher = sharper). */
-  sharpness: number | null;
-  /** Recognition descriptor (128 numbers), when identity filtering is on. */
-  descriptor: number[] | null;
-  /** Distance to the person's identity centroid, when identity filtering is on. */
-  identityDistance: number | null;
-  /** The crop, relative to the faces folder: `name.png` when kept, `rejected/<reason>/name.png` when not. */
-  file: string | null;
-  /** Why the face is not used, or null when it is. */
-  rejected: string | null;
-}
-
-export const FaceRecordSchema = schemaFor<FaceRecord>()(z.object({
   index: z.number(),
   box: BoxSchema,
   score: z.number(),
+  /** Which detector found the face ('ssd' or 'tiny'). */
   detector: z.string(),
+  /** 68 landmarks in the source photo's pixels. */
   landmarks: z.array(PointSchema),
+  /** Photo -> aligned crop (2x3); its inverse maps any crop point or pixel back into the photo. */
   matrix: MatrixSchema.nullable(),
+  /** Estimated head turn in degrees (0 frontal). */
   yaw: z.number().nullable(),
+  /** Variance of the Laplacian of the crop (higher = sharper). */
   sharpness: z.number().nullable(),
+  /** Recognition descriptor (128 numbers), when identity filtering is on. */
   descriptor: z.array(z.number()).nullable(),
+  /** Distance to the person's identity centroid, when identity filtering is on. */
   identityDistance: z.number().nullable(),
+  /** The crop, relative to the faces folder: `name.png` when kept, `rejected/<reason>/name.png` when not. */
   file: z.string().nullable(),
+  /** Why the face is not used, or null when it is. */
   rejected: z.string().nullable(),
-} satisfies ShapeOf<FaceRecord>));
+});
+export type FaceRecord = z.infer<typeof FaceRecordSchema>;
 
-export interface ImageRecord {
+export const ImageRecordSchema = z.object({
   /** Path relative to the input folder. */
-  file: string;
-  /** Size and modification time when processed: a changed file is processed again. */
-  bytes: number;
-  mtimeMs: number;
-  width: number | null;
-  height: number | null;
-  /** 'done' (decoded and searched for faces) or 'rejected' (not decodable: see reason). */
-  status: 'done' | 'rejected';
-  /** 64-bit perceptual hash of the decoded photo (lib/util/phash.ts), hex. */
-  hash: string | null;
-  /** An earlier photo of the folder this one re-encodes (its faces are rejected as "duplicate"). */
-  duplicateOf: string | null;
-  reason: string | null;
-  detail: string | null;
-  faces: FaceRecord[];
-}
-
-export const ImageRecordSchema = schemaFor<ImageRecord>()(z.object({
   file: z.string(),
+  /** Size and modification time when processed: a changed file is processed again. */
   bytes: z.number(),
   mtimeMs: z.number(),
   width: z.number().nullable(),
   height: z.number().nullable(),
+  /** 'done' (decoded and searched for faces) or 'rejected' (not decodable: see reason). */
   status: z.enum(['done', 'rejected']),
+  /** 64-bit perceptual hash of the decoded photo (lib/util/phash.ts), hex. */
   hash: z.string().nullable(),
+  /** An earlier photo of the folder this one re-encodes (its faces are rejected as "duplicate"). */
   duplicateOf: z.string().nullable(),
   reason: z.string().nullable(),
   detail: z.string().nullable(),
   faces: z.array(FaceRecordSchema),
-} satisfies ShapeOf<ImageRecord>));
+});
+export type ImageRecord = z.infer<typeof ImageRecordSchema>;
 
-export interface AlignmentsFile {
-  version: 1;
-  createdBy: string;
-  /** The input folder, absolute. */
-  source: string;
-  /** Crop geometry and every option that changes the output; a rerun with others starts clean. */
-  options: Record<string, unknown>;
-  identity: { mode: string; threshold: number; centroid: number[] | null; faces: number; person: number } | null;
-  images: ImageRecord[];
-}
-
-export const AlignmentsFileSchema = schemaFor<AlignmentsFile>()(z.object({
+export const AlignmentsFileSchema = z.object({
   version: z.literal(1),
   createdBy: z.string(),
+  /** The input folder, absolute. */
   source: z.string(),
+  /** Crop geometry and every option that changes the output; a rerun with others starts clean. */
   options: z.record(z.string(), z.unknown()),
   identity: z.object({ mode: z.string(), threshold: z.number(), centroid: z.array(z.number()).nullable(), faces: z.number(), person: z.number() }).nullable(),
   images: z.array(ImageRecordSchema),
-} satisfies ShapeOf<AlignmentsFile>));
+});
+export type AlignmentsFile = z.infer<typeof AlignmentsFileSchema>;
 
 export const ALIGNMENTS_FILE = 'alignments.json';
 

@@ -14,22 +14,18 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/fsutil';
 import { decodeImage, imageToTensor } from '../util/image';
-import { CorruptFile, readJsonFileIfExists, schemaFor } from '../util/jsonfile';
+import { CorruptFile, readJsonFileIfExists } from '../util/jsonfile';
 import { ALIGNMENTS_FILE, alignedLandmarks, readAlignments } from './alignments';
 import { cropLandmarks } from './recognition';
 import { PointSchema, type Point } from './types';
 
 export const LANDMARKS_CACHE = 'landmarks.json';
 
-interface CacheFile {
-  version: 1;
-  faces: Record<string, { bytes: number; mtimeMs: number; landmarks: Point[] }>;
-}
-
-const CacheFileSchema = schemaFor<CacheFile>()(z.object({
+const CacheFileSchema = z.object({
   version: z.literal(1),
   faces: z.record(z.string(), z.object({ bytes: z.number(), mtimeMs: z.number(), landmarks: z.array(PointSchema) })),
-}));
+});
+type CacheFile = z.infer<typeof CacheFileSchema>;
 
 export interface CropLandmarks {
   /** Landmarks per crop file name (base name), in the crop's pixels. */

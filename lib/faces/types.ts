@@ -9,13 +9,8 @@ import { schemaFor } from '../util/jsonfile';
 export type Point = [number, number];
 export const PointSchema = schemaFor<Point>()(z.tuple([z.number(), z.number()]));
 
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-export const BoxSchema = schemaFor<Box>()(z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }));
+export const BoxSchema = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() });
+export type Box = z.infer<typeof BoxSchema>;
 
 /** The smallest box holding the points. */
 export function landmarkBox(points: readonly (readonly [number, number])[]): Box {

@@ -2,77 +2,60 @@
 // A config is saved with every checkpoint, so a model folder can always be rebuilt and loaded.
 
 import { z } from 'zod';
-import { schemaFor, type ShapeOf } from '../util/jsonfile';
 
-export interface ModelConfig {
+/** config.json's shape; validateConfig then checks that the numbers make a buildable model. */
+export const ModelConfigSchema = z.object({
   /** Side of the square face crop in pixels; a multiple of 2^encoderWidths.length. */
-  inputSize: number;
+  inputSize: z.number(),
   /** Filters of each 5x5 stride-2 encoder convolution; each halves the image side. */
-  encoderWidths: number[];
+  encoderWidths: z.array(z.number()),
   /** Width of the dense bottleneck: the "face code" every decoder reads. */
-  latentSize: number;
+  latentSize: z.number(),
   /** Channels of the dense layer reshaped back to a small image (side inputSize / 2^encoders). */
-  bottleneckChannels: number;
+  bottleneckChannels: z.number(),
   /** Output channels of the one upscale that ends the (shared) encoder. */
-  encoderUpscale: number;
+  encoderUpscale: z.number(),
   /** Output channels of each decoder upscale; each doubles the image side. */
-  decoderWidths: number[];
+  decoderWidths: z.array(z.number()),
   /**
    * Residual blocks (two 3x3 convolutions and a skip) after each decoder upscale, as in
    * DeepFaceLab's decoders: more painting capacity at a small cost per step. A number for every
    * upscale alike, or one per upscale (cheapest at the small sides). 0 or absent: none, as in 2018.
    */
-  decoderResBlocks?: number | number[];
+  decoderResBlocks: z.union([z.number(), z.array(z.number())]).optional(),
   /** Negative slope of every LeakyReLU. */
-  leak: number;
+  leak: z.number(),
   /** Add a 4th output channel: a learned face mask (sigmoid), for blending a swap back. */
-  mask: boolean;
+  mask: z.boolean(),
   /** One decoder per identity, by name ("a", "b"; more for an N-person model). */
-  identities: string[];
+  identities: z.array(z.string()),
   /**
    * The decoders' kind (lib/model/decoders/): 'painting' (the 2018 decoder; the default) or
    * 'warping' (each decoder moves and relights one real photo of its person).
    */
-  decoder?: string;
+  decoder: z.string().optional(),
   /** Models saved before kinds had names: true meant the warping kind. */
-  warp?: boolean;
+  warp: z.boolean().optional(),
   /**
    * Warping decoders: keep their photo also at this many times the input size, for swaps rendered
    * at that resolution (the flow and light are smooth, so they stretch to any size; the photo's
    * detail does not). 1 or absent: the photo at the input size only.
    */
-  warpDetail?: number;
+  warpDetail: z.number().optional(),
   /**
    * Warping decoders: how much of its light a swap keeps, the gain raised to this power (0: the
    * photo only moved; 1 or absent: all of it). The light is learned on the person's own faces; from
    * another person's code it also carries that person's shading, and some of who they are. Only
    * swaps read it: training and a person's own reconstructions always use the whole light.
    */
-  swapLight?: number;
-}
+  swapLight: z.number().optional(),
+});
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 
 /** The name of the config's decoder kind; a model saved with `warp: true` has warping decoders. */
 export function decoderKindName(c: ModelConfig): string {
   return c.decoder ?? (c.warp ? 'warping' : 'painting');
 }
-
-/** config.json's shape; validateConfig then checks that the numbers make a buildable model. */
-export const ModelConfigSchema = schemaFor<ModelConfig>()(z.object({
-  inputSize: z.number(),
-  encoderWidths: z.array(z.number()),
-  latentSize: z.number(),
-  bottleneckChannels: z.number(),
-  encoderUpscale: z.number(),
-  decoderWidths: z.array(z.number()),
-  decoderResBlocks: z.union([z.number(), z.array(z.number())]).optional(),
-  leak: z.number(),
-  mask: z.boolean(),
-  identities: z.array(z.string()),
-  decoder: z.string().optional(),
-  warp: z.boolean().optional(),
-  warpDetail: z.number().optional(),
-  swapLight: z.number().optional(),
-} satisfies ShapeOf<ModelConfig>));
 
 export type PresetName = 'original' | 'lite' | 'hq128' | 'tiny';
 

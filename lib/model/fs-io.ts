@@ -17,6 +17,7 @@ const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
 
 /** One tensor in a weights file (also what a checkpoint's optimizer state lists). */
+// schemaFor stays: the type is tfjs's (tf.io.WeightsManifestEntry), the schema only checks a file against it.
 export const WeightsEntrySchema = schemaFor<tf.io.WeightsManifestEntry>()(z.object({
   name: z.string(),
   shape: z.array(z.number()),

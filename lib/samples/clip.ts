@@ -13,10 +13,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { CorruptFile, readJsonFileIfExists, schemaFor } from '../util/jsonfile';
+import { CorruptFile, readJsonFileIfExists } from '../util/jsonfile';
 import { RigParamsSchema } from './params';
 import { writeFileAtomic } from '../util/fsutil';
 import { roundPoints } from '../faces/alignments';
+import { PointSchema } from '../faces/types';
 import { Progress } from '../util/progress';
 import { FrameEncoder, mux } from '../util/ffmpeg';
 import { LICENCE_NOTE } from './identities';
@@ -35,21 +36,9 @@ export interface ClipOptions {
 
 export const DEFAULT_CLIP = { seconds: 4, fps: 25 };
 
-export interface ClipRecord {
-  version: number;
-  fps: number;
-  frames: number;
-  width: number;
-  height: number;
-  files: { a: string; truth: string };
-  params: RigParams[];
-  /** The true 68 landmarks of every frame: `a` in a.mp4, `b` in truth.mp4. */
-  landmarks: { a: [number, number][][]; b: [number, number][][] };
-  licence: string;
-}
-
-const Pts = z.array(z.array(z.tuple([z.number(), z.number()])));
-export const ClipRecordSchema = schemaFor<ClipRecord>()(z.object({
+// PointSchema, not a z.tuple here: its type is the hand-written Point (see lib/faces/types.ts).
+const Pts = z.array(z.array(PointSchema));
+export const ClipRecordSchema = z.object({
   version: z.number(),
   fps: z.number(),
   frames: z.number(),
@@ -57,9 +46,11 @@ export const ClipRecordSchema = schemaFor<ClipRecord>()(z.object({
   height: z.number(),
   files: z.object({ a: z.string(), truth: z.string() }),
   params: z.array(RigParamsSchema),
+  /** The true 68 landmarks of every frame: `a` in a.mp4, `b` in truth.mp4. */
   landmarks: z.object({ a: Pts, b: Pts }),
   licence: z.string(),
-}));
+});
+export type ClipRecord = z.infer<typeof ClipRecordSchema>;
 
 const bump = (t: number, at: number, width: number) => Math.exp(-(((t - at) / width) ** 2));
 

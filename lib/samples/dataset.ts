@@ -12,10 +12,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { schemaFor } from '../util/jsonfile';
 import { removeStaleTemps, writeFileAtomic } from '../util/fsutil';
 import { Progress, type ProgressState } from '../util/progress';
 import { roundPoints } from '../faces/alignments';
+import { PointSchema } from '../faces/types';
 import { LICENCE_NOTE, type PersonId } from './identities';
 import { clean, RigParamsSchema, sample, type RigParams } from './params';
 import { loadPerson, render, renderLandmarks, type Person } from './rig';
@@ -50,25 +50,18 @@ export interface SampleRecord {
   licence: string;
 }
 
-export interface TruthRecord {
+// PointSchema, not a z.tuple here: its type is the hand-written Point (see lib/faces/types.ts).
+const LandmarksSchema = z.array(PointSchema);
+export const TruthRecordSchema = z.object({
   /** The same file name under truth/a and truth/b. */
-  file: string;
-  rig: number;
-  seed: string;
-  params: RigParams;
-  landmarks: Record<PersonId, [number, number][]>;
-  licence: string;
-}
-
-const LandmarksSchema = z.array(z.tuple([z.number(), z.number()]));
-export const TruthRecordSchema = schemaFor<TruthRecord>()(z.object({
   file: z.string(),
   rig: z.number(),
   seed: z.string(),
   params: RigParamsSchema,
-  landmarks: z.object({ a: LandmarksSchema, b: LandmarksSchema }),
+  landmarks: z.object({ a: LandmarksSchema, b: LandmarksSchema } satisfies Record<PersonId, z.ZodType>),
   licence: z.string(),
-}));
+});
+export type TruthRecord = z.infer<typeof TruthRecordSchema>;
 
 export interface SamplesSummary {
   identities: Record<PersonId, { dir: string; images: number; manifest: string }>;

@@ -6,54 +6,14 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { parseJsonLines, schemaFor, type ShapeOf } from '../util/jsonfile';
+import { parseJsonLines } from '../util/jsonfile';
 import { hammingDistance } from '../util/phash';
 
 export const MANIFEST_NAME = 'manifest.jsonl';
 
-/** Where a candidate came from, as the provider described it. */
-export interface Provenance {
-  url: string;
-  /** Human page describing the file (Commons file page, Openverse landing page, search result page). */
-  page: string | null;
-  provider: string;
-  query: string | null;
-  title: string | null;
-  licence: string | null;
-  licenceUrl: string | null;
-  author: string | null;
-}
-
-export interface KeptRecord extends Provenance {
-  status: 'kept';
-  /** File name inside the output folder: content hash + extension of the sniffed format. */
-  file: string;
-  sha256: string;
-  phash: string;
-  width: number;
-  height: number;
-  bytes: number;
-  format: string;
-  /** Where the bytes came from after redirects, when different from url. */
-  finalUrl?: string;
-  time: string;
-}
-
-export interface SkipRecord extends Provenance {
-  status: 'skipped';
-  reason: string;
-  detail: string;
-  /** Whether a later run should try this URL again (timeouts, 5xx, rate limits). */
-  retryable: boolean;
-  /** For duplicates: the file already kept. */
-  duplicateOf?: string;
-  time: string;
-}
-
-export type ManifestRecord = KeptRecord | SkipRecord;
-
 const provenanceShape = {
   url: z.string(),
+  /** Human page describing the file (Commons file page, Openverse landing page, search result page). */
   page: z.string().nullable(),
   provider: z.string(),
   query: z.string().nullable(),
@@ -62,9 +22,14 @@ const provenanceShape = {
   licenceUrl: z.string().nullable(),
   author: z.string().nullable(),
 };
+const ProvenanceSchema = z.object(provenanceShape);
+/** Where a candidate came from, as the provider described it. */
+export type Provenance = z.infer<typeof ProvenanceSchema>;
+
 const KeptRecordSchema = z.object({
   ...provenanceShape,
   status: z.literal('kept'),
+  /** File name inside the output folder: content hash + extension of the sniffed format. */
   file: z.string(),
   sha256: z.string(),
   phash: z.string(),
@@ -72,20 +37,28 @@ const KeptRecordSchema = z.object({
   height: z.number(),
   bytes: z.number(),
   format: z.string(),
+  /** Where the bytes came from after redirects, when different from url. */
   finalUrl: z.string().optional(),
   time: z.string(),
-} satisfies ShapeOf<KeptRecord>);
+});
+export type KeptRecord = z.infer<typeof KeptRecordSchema>;
+
 const SkipRecordSchema = z.object({
   ...provenanceShape,
   status: z.literal('skipped'),
   reason: z.string(),
   detail: z.string(),
+  /** Whether a later run should try this URL again (timeouts, 5xx, rate limits). */
   retryable: z.boolean(),
+  /** For duplicates: the file already kept. */
   duplicateOf: z.string().optional(),
   time: z.string(),
-} satisfies ShapeOf<SkipRecord>);
-/** Typed as ManifestRecord, so schema and interfaces cannot drift apart. */
-export const ManifestRecordSchema = schemaFor<ManifestRecord>()(z.discriminatedUnion('status', [KeptRecordSchema, SkipRecordSchema]));
+});
+export type SkipRecord = z.infer<typeof SkipRecordSchema>;
+
+/** One line of the manifest: a file kept, or a URL skipped and why. */
+export const ManifestRecordSchema = z.discriminatedUnion('status', [KeptRecordSchema, SkipRecordSchema]);
+export type ManifestRecord = z.infer<typeof ManifestRecordSchema>;
 
 export class Manifest {
   readonly file: string;

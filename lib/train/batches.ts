@@ -4,7 +4,6 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { schemaFor } from '../util/jsonfile';
 import { augmentFace, withBackground, type AugmentOptions } from './augment';
 import type { Rng } from '../util/rng';
 
@@ -55,11 +54,8 @@ function interleave(channels: Float32Array[]): Float32Array {
   return out;
 }
 
-export interface SamplerState {
-  order: number[];
-  position: number;
-}
-export const SamplerStateSchema = schemaFor<SamplerState>()(z.object({ order: z.array(z.number()), position: z.number() }));
+export const SamplerStateSchema = z.object({ order: z.array(z.number()), position: z.number() });
+export type SamplerState = z.infer<typeof SamplerStateSchema>;
 
 export class FaceSampler {
   private state: SamplerState;

@@ -13,8 +13,10 @@ import { z } from 'zod';
 export const JsonNumber = z.union([z.number(), z.null().transform((): number => NaN)]);
 
 // zod infers types only under strictNullChecks. Without it (tslab compiles the library for the
-// notebooks non-strict: tsconfig.notebook.json) `.nullable()`, `.optional()` and tuples infer
-// loosely, and no schema would match its interface. So schemaFor checks in the strict compile.
+// notebooks non-strict: tsconfig.notebook.json) `.nullable()` and `.optional()` fields infer as
+// optional and tuples as [number?, number?, ...unknown[]]. Our own types are z.infer of their
+// schemas; schemaFor is for the few that cannot be: a type a library owns (tfjs's weights entry,
+// seedrandom's state) and the tuples Point and Matrix (lib/faces/types.ts). It checks in the strict compile.
 type StrictNullChecks = null extends string ? false : true;
 
 /**

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { schemaFor } from './jsonfile';
 
 export type RngState = seedrandom.State.Arc4;
+// schemaFor stays: the type is seedrandom's (State.Arc4), the schema only checks a saved state against it.
 export const RngStateSchema = schemaFor<RngState>()(z.object({ i: z.number(), j: z.number(), S: z.array(z.number()) }));
 
 export class Rng {

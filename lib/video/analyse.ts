@@ -6,26 +6,23 @@
 import * as fs from 'fs';
 import { z } from 'zod';
 import type { FaceDetector } from '../faces/detector';
-import { BoxSchema, PointSchema, type DetectedFace, type Point } from '../faces/types';
+import type { DetectedFace, Point } from '../faces/types';
 import { roundPoints } from '../faces/alignments';
 import { descriptorDistance } from '../faces/recognition';
 import { imageToTensor } from '../util/image';
-import { readJsonLines, schemaFor } from '../util/jsonfile';
+import { readJsonLines } from '../util/jsonfile';
 import { writeFileAtomicSync } from '../util/fsutil';
 import { Progress, type ProgressState } from '../util/progress';
 import { describeFace } from '../swap/person';
 import { readFrames, type VideoInfo } from '../util/ffmpeg';
 import { smoothLandmarks, type SmoothOptions } from './smooth';
-import { trackFaces, type FrameFace, type Track, type TrackOptions } from './track';
+import { FrameFaceSchema, trackFaces, type FrameFace, type Track, type TrackOptions } from './track';
 
-interface FrameLine {
-  frame: number;
-  faces: FrameFace[];
-}
-const FrameLineSchema = schemaFor<FrameLine>()(z.object({
+const FrameLineSchema = z.object({
   frame: z.number(),
-  faces: z.array(z.object({ box: BoxSchema, score: z.number(), landmarks: z.array(PointSchema), descriptor: z.array(z.number()).nullable() })),
-}));
+  faces: z.array(FrameFaceSchema),
+});
+type FrameLine = z.infer<typeof FrameLineSchema>;
 
 const round = (x: number, d: number) => Number(x.toFixed(d));
 

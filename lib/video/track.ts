@@ -8,17 +8,19 @@
 // detection no track accepts opens a new one, or revives a track lost a while ago if the
 // descriptor says it is that person again.
 
-import type { Box, Point } from '../faces/types';
+import { z } from 'zod';
+import { BoxSchema, PointSchema, type Box } from '../faces/types';
 import { descriptorDistance, meanDescriptor } from '../faces/recognition';
 
-/** One face found in one frame (what the analysis pass stores per frame). */
-export interface FrameFace {
-  box: Box;
-  score: number;
-  landmarks: Point[];
+export const FrameFaceSchema = z.object({
+  box: BoxSchema,
+  score: z.number(),
+  landmarks: z.array(PointSchema),
   /** face-api's 128-number recognition descriptor, or null when it was not computed. */
-  descriptor: number[] | null;
-}
+  descriptor: z.array(z.number()).nullable(),
+});
+/** One face found in one frame (what the analysis pass stores per frame). */
+export type FrameFace = z.infer<typeof FrameFaceSchema>;
 
 export interface TrackOptions {
   /** A detection and a predicted box overlapping less than this (IoU) are not the same face by position. */
