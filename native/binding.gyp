@@ -13,7 +13,7 @@
     "libraries": ["-ldnnl", "-lgomp"]
   }, {
     # The CPU probe (src/cpu-probe.cc): baseline flags on purpose, so that it loads on any x86-64
-    # and can tell lib/native/cpu.ts whether deepfake_native's -march=native build may run here.
+    # and can tell lib/engine/native/cpu.ts whether deepfake_native's -march=native build may run here.
     "target_name": "deepfake_cpu",
     "sources": ["src/cpu-probe.cc"],
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

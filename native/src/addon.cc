@@ -1,4 +1,4 @@
-// deepfake_native: the kernels of the `native` TensorFlow.js backend (lib/native/), on oneDNN
+// deepfake_native: the kernels of the `native` TensorFlow.js backend (lib/engine/native/), on oneDNN
 // (convolutions, matrix products) and OpenMP loops (everything element-wise).
 #include <omp.h>
 #include <new>

@@ -1,6 +1,6 @@
 // Shared helpers for the addon: typed-array access without copies, and argument checks.
 //
-// Every entry point is called by lib/native/kernels.ts with arguments TypeScript already checked,
+// Every entry point is called by lib/engine/native/kernels.ts with arguments TypeScript already checked,
 // but a wrong argument here does not throw on its own: it reads or writes past a buffer, divides
 // by zero, or aborts the process (and a learner's Jupyter kernel with it). So each entry point
 // checks every argument with these helpers, which throw a JavaScript error naming the function
@@ -121,7 +121,7 @@ inline size_t Product(const Napi::Env& env, const char* fn, const char* what, st
   return p;
 }
 
-// Fused activations, numbered as lib/native/addon.ts numbers them.
+// Fused activations, numbered as lib/engine/native/addon.ts numbers them.
 enum Act { ACT_LINEAR = 0, ACT_RELU = 1, ACT_LEAKY = 2, ACT_SIGMOID = 3, ACT_RELU6 = 4, ACT_ELU = 5 };
 constexpr int kLastAct = ACT_ELU;
 

@@ -98,7 +98,7 @@ struct ConvEntry {
 };
 
 // Convolutions in bf16 (inputs rounded to bf16, products accumulated and written in f32) or f32.
-// A process-wide setting of the training session (lib/native/precision.ts).
+// A process-wide setting of the training session (lib/engine/native/precision.ts).
 static bool g_bf16 = false;
 
 // Least recently used first. Never destroyed, like the engine (see above).
@@ -521,7 +521,7 @@ Napi::Value CacheInfo(const Napi::CallbackInfo& info) {
 }
 
 // setPrecision("fp32" | "bf16"): the data type of every convolution from now on. bf16 needs a CPU
-// with avx512_bf16 or AMX; oneDNN refuses to build the primitives otherwise (lib/native/precision.ts
+// with avx512_bf16 or AMX; oneDNN refuses to build the primitives otherwise (lib/engine/native/precision.ts
 // checks first and says why).
 Napi::Value SetPrecision(const Napi::CallbackInfo& info) {
   auto env = info.Env();

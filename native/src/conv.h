@@ -12,7 +12,7 @@
 
 namespace dfl {
 
-// TensorFlow.js's Conv2DInfo, as lib/native/kernels.ts sends it: NHWC input [N, H, W, C], HWIO
+// TensorFlow.js's Conv2DInfo, as lib/engine/native/kernels.ts sends it: NHWC input [N, H, W, C], HWIO
 // filter [KH, KW, C, OC / G], output [N, OH, OW, OC]; pads top/left/bottom/right; dilations.
 struct ConvShape {
   int64_t N, H, W, C, KH, KW, OC, OH, OW, sh, sw, pt, pl, pb, pr, dh, dw, G;

@@ -1,6 +1,6 @@
 // deepfake_cpu: which instruction-set extensions this CPU (and its OS) offers, read from CPUID by
 // libgcc's __builtin_cpu_supports. It is a target of its own, compiled for the baseline x86-64 and
-// not -march=native, so that it loads on any CPU: lib/native/cpu.ts asks it before it loads
+// not -march=native, so that it loads on any CPU: lib/engine/native/cpu.ts asks it before it loads
 // deepfake_native, whose build may use extensions this CPU lacks (SIGILL, not an exception).
 //
 // Why not /proc/cpuinfo: it is the kernel's list, not the CPU's. On the AMD EPYC machines here
