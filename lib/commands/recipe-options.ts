@@ -4,7 +4,6 @@
 
 import { overrideField, recipeNames, RecipeOverridesSchema, type RecipeName, type RecipeOverrideName, type RecipeOverrides } from '../train/recipes';
 import { PRECISIONS, type Precision } from '../engine/native/precision';
-import { UsageError } from './errors';
 import { choice, optionFromSchema, parseValue, type OptionDecl, type Values } from './options';
 
 const FLAGS = (Object.keys(RecipeOverridesSchema.shape) as RecipeOverrideName[]).flatMap((key) => {

@@ -12,7 +12,6 @@ import { warpAffine } from '../faces/resample';
 import type { Point } from '../faces/types';
 import { CorruptFile, readJsonLines } from '../util/jsonfile';
 import { MANIFEST, TruthRecordSchema, type TruthRecord } from './dataset';
-import type { PersonId } from './identities';
 
 export interface TruthFaces {
   /** The pair file names, in order. */

@@ -22,7 +22,6 @@ const FrameLineSchema = z.object({
   frame: z.number(),
   faces: z.array(FrameFaceSchema),
 });
-type FrameLine = z.infer<typeof FrameLineSchema>;
 
 const round = (x: number, d: number) => Number(x.toFixed(d));
 

@@ -3,7 +3,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { createCanvas, type CanvasRenderingContext2D } from 'canvas';
+import type { CanvasRenderingContext2D } from 'canvas';
 import { decodeImage, type RgbImage } from '../util/image';
 import { imageGrid, toCanvasImage } from '../util/image-grid';
 import { readAlignments, ALIGNMENTS_FILE } from '../faces/alignments';
