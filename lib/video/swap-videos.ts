@@ -7,23 +7,16 @@ import { initBackend } from '../engine/backend';
 import { createDetector } from '../faces/extract';
 import type { DetectorKind } from '../faces/detector';
 import type { SwapModel } from '../swap/model';
+import type { SwapOptions } from '../swap/swap-photos';
 import { sourcePerson } from '../swap/person';
-import type { Blender } from '../swap/blend';
-import type { SharpenOptions } from '../swap/sharpen';
-import type { ColourMatcher } from '../swap/colour';
-import { DEFAULT_SWAP_MASK, type SwapMaskOptions } from '../swap/blend-mask';
+import { DEFAULT_SWAP_MASK } from '../swap/blend-mask';
 import { measureVideo, type TemporalReport } from './temporal-scores';
 import type { SmoothOptions } from './smooth';
 import { swapVideo, type VideoSwapResult } from './swap-video';
 import type { FrameFace } from './track';
 
-export interface VideoBatchOptions {
-  to: string;
-  faces?: 'all' | 'source';
-  mask?: SwapMaskOptions;
-  colour?: ColourMatcher;
-  blend?: Blender;
-  sharpen?: SharpenOptions;
+/** How each face is swapped: the photo swap's own options (lib/swap/swap-photos.ts), and the video's. */
+export interface VideoBatchOptions extends Pick<SwapOptions, 'to' | 'faces' | 'mask' | 'colour' | 'blend' | 'sharpen'> {
   detector?: DetectorKind;
   minScore?: number;
   minFace?: number;
